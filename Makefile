@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# User-facing entry points. Kbuild itself reads ./Kbuild, never this file.
+#
+#   make                  build vmmem.ko for KERNELRELEASE (default: uname -r)
+#   make KDIR=<dir>       build against the kernel build tree in <dir>
+#   make check            every test lane (installs what it needs as root)
+#   make clean            remove build products from the source tree
+
+KERNELRELEASE ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KERNELRELEASE)/build
+
+.PHONY: all modules clean check
+
+all: modules
+
+modules:
+	@if [ ! -f "$(KDIR)/Makefile" ]; then \
+		echo "vmmem: no kernel build tree at $(KDIR)" >&2; \
+		echo "vmmem: install the headers package for $(KERNELRELEASE) (Debian: apt-get install linux-headers-$(KERNELRELEASE))," >&2; \
+		echo "vmmem: or set KDIR to a configured kernel build tree: make KDIR=/path/to/build" >&2; \
+		exit 1; \
+	fi
+	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules
+
+clean:
+	rm -rf *.o *.ko *.mod *.mod.c *.mod.o .*.cmd Module.symvers modules.order \
+		.tmp_versions vmmem/*.o vmmem/.*.cmd kunit/*.o kunit/.*.cmd
+
+check:
+	@scripts/check.sh

@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vmmem - guest-physical memory access for in-kernel devices.
+ *
+ * The only header that users of vmmem include. See Documentation/vmmem.rst
+ * for the access contract and the locking and context rules.
+ */
+#ifndef _LINUX_VMMEM_H
+#define _LINUX_VMMEM_H
+
+#include <linux/bug.h>
+#include <linux/errno.h>
+#include <linux/types.h>
+#include <asm/byteorder.h>
+
+struct vmmem;
+
+/* Region flags for vmmem_add_*(). */
+#define VMMEM_REGION_RDONLY	0x1u	/* devices may read, never write */
+#define VMMEM_REGION_FLAGS	VMMEM_REGION_RDONLY
+
+/* Access bits for vmmem_check_range(), slices and the slice walk. */
+#define VMMEM_READ		0x1u
+#define VMMEM_WRITE		0x2u
+#define VMMEM_ACCESS_MASK	(VMMEM_READ | VMMEM_WRITE)
+
+struct vmmem *vmmem_create(void);
+void vmmem_get(struct vmmem *vm);
+void vmmem_put(struct vmmem *vm);
+
+int vmmem_add_vmalloc(struct vmmem *vm, u64 gpa, u64 size, unsigned int flags);
+int vmmem_remove(struct vmmem *vm, u64 gpa, u64 size);
+
+unsigned int vmmem_num_regions(const struct vmmem *vm);
+u64 vmmem_last_addr(struct vmmem *vm);
+u64 vmmem_generation(const struct vmmem *vm);
+bool vmmem_check_range(struct vmmem *vm, u64 gpa, u64 len, unsigned int access);
+
+/**
+ * struct vmmem_slice - one contiguous kernel view of guest memory
+ * @ptr: kernel address of the byte at @gpa
+ * @gpa: guest-physical address of the first byte
+ * @len: number of bytes, all inside one region
+ * @writable: false when the region is read-only to devices
+ *
+ * A slice is valid only inside the rcu_read_lock() section in which it was
+ * obtained: once the caller leaves it, the region behind the slice may be
+ * removed and its memory freed.
+ */
+struct vmmem_slice {
+	void *ptr;
+	u64 gpa;
+	size_t len;
+	bool writable;
+};
+
+int vmmem_get_slice(struct vmmem *vm, u64 gpa, size_t len,
+		    unsigned int access, struct vmmem_slice *slice);
+
+/**
+ * struct vmmem_slice_iter - walk of the per-region pieces of a guest range
+ * @vm: the map being walked
+ * @gpa: guest-physical address of the next piece
+ * @remaining: bytes not yet returned
+ * @access: %VMMEM_READ and/or %VMMEM_WRITE, checked on every piece
+ * @past_end: the walk reached 2^64 - 1 with bytes remaining
+ *
+ * Initialise with vmmem_slice_iter_init() and call vmmem_slice_iter_next()
+ * until it returns 0 or an error, all inside one rcu_read_lock() section.
+ * The fields are read-only to callers; after an error, @gpa is the first
+ * byte that could not be reached and @remaining counts it and the rest.
+ */
+struct vmmem_slice_iter {
+	struct vmmem *vm;
+	u64 gpa;
+	u64 remaining;
+	unsigned int access;
+	bool past_end;
+};
+
+void vmmem_slice_iter_init(struct vmmem_slice_iter *iter, struct vmmem *vm,
+			   u64 gpa, u64 len, unsigned int access);
+int vmmem_slice_iter_next(struct vmmem_slice_iter *iter,
+			  struct vmmem_slice *slice);
+
+int vmmem_walk_slices(struct vmmem *vm, u64 gpa, u64 len,
+		      unsigned int access,
+		      int (*fn)(const struct vmmem_slice *slice, void *priv),
+		      void *priv);
+
+unsigned long vmmem_copy_from_guest(struct vmmem *vm, void *dst, u64 gpa,
+				    unsigned long len);
+unsigned long vmmem_copy_to_guest(struct vmmem *vm, u64 gpa, const void *src,
+				  unsigned long len);
+int vmmem_read(struct vmmem *vm, u64 gpa, void *dst, size_t len);
+int vmmem_write(struct vmmem *vm, u64 gpa, const void *src, size_t len);
+
+int vmmem_load_u8(struct vmmem *vm, u64 gpa, u8 *val);
+int vmmem_load_u16(struct vmmem *vm, u64 gpa, u16 *val);
+int vmmem_load_u32(struct vmmem *vm, u64 gpa, u32 *val);
+int vmmem_load_u64(struct vmmem *vm, u64 gpa, u64 *val);
+int vmmem_store_u8(struct vmmem *vm, u64 gpa, u8 val);
+int vmmem_store_u16(struct vmmem *vm, u64 gpa, u16 val);
+int vmmem_store_u32(struct vmmem *vm, u64 gpa, u32 val);
+int vmmem_store_u64(struct vmmem *vm, u64 gpa, u64 val);
+int vmmem_load_acquire_u16(struct vmmem *vm, u64 gpa, u16 *val);
+int vmmem_load_acquire_u32(struct vmmem *vm, u64 gpa, u32 *val);
+int vmmem_load_acquire_u64(struct vmmem *vm, u64 gpa, u64 *val);
+int vmmem_store_release_u16(struct vmmem *vm, u64 gpa, u16 val);
+int vmmem_store_release_u32(struct vmmem *vm, u64 gpa, u32 val);
+int vmmem_store_release_u64(struct vmmem *vm, u64 gpa, u64 val);
+
+/**
+ * vmmem_read_obj() - read an object from guest memory by its size
+ * @vm: the guest memory map
+ * @gpa: guest-physical address of the object
+ * @objp: pointer to the object to fill; sizeof(*@objp) bytes are read
+ *
+ * Context: Any context, as vmmem_read().
+ * Return: 0 on success, -EFAULT if any byte is unmapped.
+ */
+#define vmmem_read_obj(vm, gpa, objp)				\
+({									\
+	typeof(objp) __vmmem_obj = (objp);				\
+									\
+	vmmem_read(vm, gpa, __vmmem_obj, sizeof(*__vmmem_obj));		\
+})
+
+/**
+ * vmmem_write_obj() - write an object to guest memory by its size
+ * @vm: the guest memory map
+ * @gpa: guest-physical address of the object
+ * @objp: pointer to the object to copy; sizeof(*@objp) bytes are written
+ *
+ * Context: Any context, as vmmem_write().
+ * Return: 0 on success, -EFAULT if any byte is unmapped or read-only.
+ */
+#define vmmem_write_obj(vm, gpa, objp)				\
+({									\
+	typeof(objp) __vmmem_obj = (objp);				\
+									\
+	vmmem_write(vm, gpa, __vmmem_obj, sizeof(*__vmmem_obj));	\
+})
+
+/*
+ * Endian helpers: guest values of a fixed byte order, converted to and from
+ * CPU order. A naturally aligned value inside one region is read or written
+ * in one untorn access; otherwise the bytes are copied (and may straddle
+ * regions). Any context; 0 on success, -EFAULT if a byte is unmapped or, for
+ * writes, read-only. On failure *@val is left unchanged.
+ */
+
+/**
+ * vmmem_read_le16() - read a little-endian 16-bit guest value
+ * @vm: the guest memory map
+ * @gpa: guest-physical address of the value
+ * @val: where the value is stored, in CPU byte order
+ *
+ * Context: Any context.
+ * Return: 0 on success, -EFAULT if any byte is unmapped.
+ */
+static inline int vmmem_read_le16(struct vmmem *vm, u64 gpa, u16 *val)
+{
+	__le16 raw;
+	int ret = vmmem_read(vm, gpa, &raw, sizeof(raw));
+
+	if (!ret)
+		*val = le16_to_cpu(raw);
+	return ret;
+}
+
+/**
+ * vmmem_read_le32() - read a little-endian 32-bit guest value
+ * @vm: the guest memory map
+ * @gpa: guest-physical address of the value
+ * @val: where the value is stored, in CPU byte order
+ *
+ * Context: Any context.
+ * Return: 0 on success, -EFAULT if any byte is unmapped.
+ */
+static inline int vmmem_read_le32(struct vmmem *vm, u64 gpa, u32 *val)
+{
+	__le32 raw;
+	int ret = vmmem_read(vm, gpa, &raw, sizeof(raw));
+
+	if (!ret)
+		*val = le32_to_cpu(raw);
+	return ret;
+}
+
+/**
+ * vmmem_read_le64() - read a little-endian 64-bit guest value
+ * @vm: the guest memory map
+ * @gpa: guest-physical address of the value
+ * @val: where the value is stored, in CPU byte order
+ *
+ * Context: Any context.
+ * Return: 0 on success, -EFAULT if any byte is unmapped.
+ */
+static inline int vmmem_read_le64(struct vmmem *vm, u64 gpa, u64 *val)
+{
+	__le64 raw;
+	int ret = vmmem_read(vm, gpa, &raw, sizeof(raw));
+
+	if (!ret)
+		*val = le64_to_cpu(raw);
+	return ret;
+}
+
+/**
+ * vmmem_read_be16() - read a big-endian 16-bit guest value
+ * @vm: the guest memory map
+ * @gpa: guest-physical address of the value
+ * @val: where the value is stored, in CPU byte order
+ *
+ * Context: Any context.
+ * Return: 0 on success, -EFAULT if any byte is unmapped.
+ */
+static inline int vmmem_read_be16(struct vmmem *vm, u64 gpa, u16 *val)
+{
+	__be16 raw;
+	int ret = vmmem_read(vm, gpa, &raw, sizeof(raw));
+
+	if (!ret)
+		*val = be16_to_cpu(raw);
+	return ret;
+}
+
+/**
+ * vmmem_read_be32() - read a big-endian 32-bit guest value
+ * @vm: the guest memory map
+ * @gpa: guest-physical address of the value
+ * @val: where the value is stored, in CPU byte order
+ *
+ * Context: Any context.
+ * Return: 0 on success, -EFAULT if any byte is unmapped.
+ */
+static inline int vmmem_read_be32(struct vmmem *vm, u64 gpa, u32 *val)
+{
+	__be32 raw;
+	int ret = vmmem_read(vm, gpa, &raw, sizeof(raw));
+
+	if (!ret)
+		*val = be32_to_cpu(raw);
+	return ret;
+}
+
+/**
+ * vmmem_read_be64() - read a big-endian 64-bit guest value
+ * @vm: the guest memory map
+ * @gpa: guest-physical address of the value
+ * @val: where the value is stored, in CPU byte order
+ *
+ * Context: Any context.
+ * Return: 0 on success, -EFAULT if any byte is unmapped.
+ */
+static inline int vmmem_read_be64(struct vmmem *vm, u64 gpa, u64 *val)
+{
+	__be64 raw;
+	int ret = vmmem_read(vm, gpa, &raw, sizeof(raw));
+
+	if (!ret)
+		*val = be64_to_cpu(raw);
+	return ret;
+}
+
+/**
+ * vmmem_write_le16() - write a 16-bit value to guest memory as little-endian
+ * @vm: the guest memory map
+ * @gpa: guest-physical address of the value
+ * @val: the value, in CPU byte order
+ *
+ * Context: Any context.
+ * Return: 0 on success, -EFAULT if any byte is unmapped or read-only.
+ */
+static inline int vmmem_write_le16(struct vmmem *vm, u64 gpa, u16 val)
+{
+	__le16 raw = cpu_to_le16(val);
+
+	return vmmem_write(vm, gpa, &raw, sizeof(raw));
+}
+
+/**
+ * vmmem_write_le32() - write a 32-bit value to guest memory as little-endian
+ * @vm: the guest memory map
+ * @gpa: guest-physical address of the value
+ * @val: the value, in CPU byte order
+ *
+ * Context: Any context.
+ * Return: 0 on success, -EFAULT if any byte is unmapped or read-only.
+ */
+static inline int vmmem_write_le32(struct vmmem *vm, u64 gpa, u32 val)
+{
+	__le32 raw = cpu_to_le32(val);
+
+	return vmmem_write(vm, gpa, &raw, sizeof(raw));
+}
+
+/**
+ * vmmem_write_le64() - write a 64-bit value to guest memory as little-endian
+ * @vm: the guest memory map
+ * @gpa: guest-physical address of the value
+ * @val: the value, in CPU byte order
+ *
+ * Context: Any context.
+ * Return: 0 on success, -EFAULT if any byte is unmapped or read-only.
+ */
+static inline int vmmem_write_le64(struct vmmem *vm, u64 gpa, u64 val)
+{
+	__le64 raw = cpu_to_le64(val);
+
+	return vmmem_write(vm, gpa, &raw, sizeof(raw));
+}
+
+/**
+ * vmmem_write_be16() - write a 16-bit value to guest memory as big-endian
+ * @vm: the guest memory map
+ * @gpa: guest-physical address of the value
+ * @val: the value, in CPU byte order
+ *
+ * Context: Any context.
+ * Return: 0 on success, -EFAULT if any byte is unmapped or read-only.
+ */
+static inline int vmmem_write_be16(struct vmmem *vm, u64 gpa, u16 val)
+{
+	__be16 raw = cpu_to_be16(val);
+
+	return vmmem_write(vm, gpa, &raw, sizeof(raw));
+}
+
+/**
+ * vmmem_write_be32() - write a 32-bit value to guest memory as big-endian
+ * @vm: the guest memory map
+ * @gpa: guest-physical address of the value
+ * @val: the value, in CPU byte order
+ *
+ * Context: Any context.
+ * Return: 0 on success, -EFAULT if any byte is unmapped or read-only.
+ */
+static inline int vmmem_write_be32(struct vmmem *vm, u64 gpa, u32 val)
+{
+	__be32 raw = cpu_to_be32(val);
+
+	return vmmem_write(vm, gpa, &raw, sizeof(raw));
+}
+
+/**
+ * vmmem_write_be64() - write a 64-bit value to guest memory as big-endian
+ * @vm: the guest memory map
+ * @gpa: guest-physical address of the value
+ * @val: the value, in CPU byte order
+ *
+ * Context: Any context.
+ * Return: 0 on success, -EFAULT if any byte is unmapped or read-only.
+ */
+static inline int vmmem_write_be64(struct vmmem *vm, u64 gpa, u64 val)
+{
+	__be64 raw = cpu_to_be64(val);
+
+	return vmmem_write(vm, gpa, &raw, sizeof(raw));
+}
+
+#endif /* _LINUX_VMMEM_H */

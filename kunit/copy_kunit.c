@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmmem_copy: byte copies, the whole-or-error forms, object and endian
+ * helpers, against the fixture layout (see fixture.h).
+ */
+#include <kunit/test.h>
+#include <linux/string.h>
+
+#include "fixture.h"
+
+#define POISON		0xa5
+#define GUARD		64	/* poisoned bytes after what should be copied */
+
+struct copy_case {
+	const char *desc;
+	u64 gpa;
+	unsigned long len;
+	unsigned long not_copied;
+};
+
+static const struct copy_case from_cases[] = {
+	{ "zero length at a hole", 0, 0, 0 },
+	{ "zero length in a region", FX_A, 0, 0 },
+	{ "zero length at 2^64 - 1", U64_MAX, 0, 0 },
+	{ "inside one region", FX_A + 100, 1000, 0 },
+	{ "whole region", FX_A, FX_A_SIZE, 0 },
+	{ "crosses a page inside a region", FX_A + FX_P - 3, 6, 0 },
+	{ "crosses adjacent regions", FX_B - 100, 200, 0 },
+	{ "spans three regions", FX_A + FX_P, 4 * FX_P, 0 },
+	{ "read-only region is readable", FX_C + 8, 8, 0 },
+	{ "ends at the last byte before a hole", FX_C, FX_C_SIZE, 0 },
+	{ "runs into a hole", FX_C + FX_C_SIZE - 10, 30, 20 },
+	{ "one byte past a region", FX_E + FX_E_SIZE - 1, 2, 1 },
+	{ "starts in a hole", FX_HOLE, 16, 16 },
+	{ "starts in a hole, ends in a region", FX_E - 8, 16, 16 },
+	{ "starts below the first region", FX_A - 1, 2, 2 },
+	{ "last byte of the address space", U64_MAX, 1, 0 },
+	{ "ends exactly at 2^64 - 1", 0 - 16ULL, 16, 0 },
+	{ "runs into 2^64", 0 - 16ULL, 32, 16 },
+	{ "ULONG_MAX bytes from the top region", FX_TOP, ULONG_MAX,
+	  ULONG_MAX - FX_TOP_SIZE },
+	{ "ULONG_MAX bytes from a hole", FX_HOLE, ULONG_MAX, ULONG_MAX },
+};
+
+KUNIT_ARRAY_PARAM_DESC(from, from_cases, desc);
+
+static void vmmem_copy_from_rules(struct kunit *test)
+{
+	const struct copy_case *c = test->param_value;
+	struct vmmem *vm = fx_create_layout(test);
+	size_t copied = c->len - c->not_copied;
+	size_t i;
+	u8 *buf;
+
+	buf = kunit_kmalloc(test, copied + GUARD, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	memset(buf, POISON, copied + GUARD);
+
+	KUNIT_EXPECT_EQ(test, c->not_copied,
+			vmmem_copy_from_guest(vm, buf, c->gpa, c->len));
+	KUNIT_EXPECT_TRUE(test, fx_matches(buf, c->gpa, copied));
+	for (i = copied; i < copied + GUARD && i < c->len; i++)
+		KUNIT_ASSERT_EQ_MSG(test, buf[i], POISON, "byte %zu written", i);
+
+	/* The whole-or-error form agrees. */
+	if (c->len <= FX_TOP_SIZE)
+		KUNIT_EXPECT_EQ(test, c->not_copied ? -EFAULT : 0,
+				vmmem_read(vm, c->gpa, buf, c->len));
+}
+
+static const struct copy_case to_cases[] = {
+	{ "zero length at a hole", 0, 0, 0 },
+	{ "zero length in a read-only region", FX_C, 0, 0 },
+	{ "inside one region", FX_A + 100, 1000, 0 },
+	{ "whole region", FX_B, FX_B_SIZE, 0 },
+	{ "crosses adjacent regions", FX_B - 100, 200, 0 },
+	{ "runs into a read-only region", FX_C - 8, 16, 8 },
+	{ "starts in a read-only region", FX_C, 8, 8 },
+	{ "runs into a hole", FX_E + FX_E_SIZE - 4, 8, 4 },
+	{ "starts in a hole", FX_HOLE + 8, 8, 8 },
+	{ "last byte of the address space", U64_MAX, 1, 0 },
+	{ "runs into 2^64", 0 - 8ULL, 16, 8 },
+};
+
+KUNIT_ARRAY_PARAM_DESC(to, to_cases, desc);
+
+static void vmmem_copy_to_rules(struct kunit *test)
+{
+	const struct copy_case *c = test->param_value;
+	struct vmmem *vm = fx_create_layout(test);
+	size_t copied = c->len - c->not_copied;
+	u8 *src, *back;
+	size_t i;
+
+	src = kunit_kmalloc(test, c->len + 1, GFP_KERNEL);
+	back = kunit_kzalloc(test, c->len + 1, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, src);
+	KUNIT_ASSERT_NOT_NULL(test, back);
+	for (i = 0; i < c->len; i++)
+		src[i] = ~fx_pattern(c->gpa + i);
+
+	KUNIT_EXPECT_EQ(test, c->not_copied,
+			vmmem_copy_to_guest(vm, c->gpa, src, c->len));
+
+	/* The copied prefix landed; the byte after it did not change. */
+	KUNIT_EXPECT_EQ(test, 0, vmmem_read(vm, c->gpa, back, copied));
+	KUNIT_EXPECT_EQ(test, 0, memcmp(back, src, copied));
+	if (c->not_copied && vmmem_check_range(vm, c->gpa + copied, 1, VMMEM_READ))
+		KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, c->gpa + copied, 1));
+	/* Read-only memory is never written. */
+	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, FX_C, FX_C_SIZE));
+
+	KUNIT_EXPECT_EQ(test, c->not_copied ? -EFAULT : 0,
+			vmmem_write(vm, c->gpa, src, c->len));
+}
+
+/*
+ * Every small size at every offset in a word, across the aligned single
+ * access path and the memcpy() path, in both directions.
+ */
+static void vmmem_copy_small_sizes(struct kunit *test)
+{
+	static const size_t sizes[] = { 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17 };
+	struct vmmem *vm = fx_create_layout(test);
+	u8 src[32], dst[32];
+	unsigned int s, off, i;
+	u64 gpa;
+
+	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
+		for (off = 0; off < 8; off++) {
+			gpa = FX_A + 64 * s + off;
+			for (i = 0; i < sizes[s]; i++)
+				src[i] = s * 16 + off + i;
+			memset(dst, POISON, sizeof(dst));
+			KUNIT_ASSERT_EQ(test, 0, vmmem_copy_to_guest(vm, gpa, src, sizes[s]));
+			KUNIT_ASSERT_EQ(test, 0, vmmem_copy_from_guest(vm, dst, gpa, sizes[s]));
+			KUNIT_EXPECT_EQ_MSG(test, 0, memcmp(src, dst, sizes[s]),
+					    "size %zu offset %u", sizes[s], off);
+			KUNIT_EXPECT_EQ(test, dst[sizes[s]], POISON);
+			/* Neighbours of the copy keep the pattern. */
+			KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, gpa - 1, 1));
+			KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, gpa + sizes[s], 1));
+			fx_fill(test, vm, gpa, sizes[s]);
+		}
+	}
+}
+
+/* An aligned 8-byte copy reads and writes the value as one native word. */
+static void vmmem_copy_aligned_words(struct kunit *test)
+{
+	struct vmmem *vm = fx_create_layout(test);
+	u64 v64 = 0x1122334455667788ULL, got64 = 0;
+	u32 v32 = 0x99aabbcc, got32 = 0;
+	u16 v16 = 0xddee, got16 = 0;
+
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_to_guest(vm, FX_B + 8, &v64, 8));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load_u64(vm, FX_B + 8, &got64));
+	KUNIT_EXPECT_EQ(test, got64, v64);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_to_guest(vm, FX_B + 4, &v32, 4));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load_u32(vm, FX_B + 4, &got32));
+	KUNIT_EXPECT_EQ(test, got32, v32);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_to_guest(vm, FX_B + 2, &v16, 2));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load_u16(vm, FX_B + 2, &got16));
+	KUNIT_EXPECT_EQ(test, got16, v16);
+
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u64(vm, FX_TOP, ~v64));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_from_guest(vm, &got64, FX_TOP, 8));
+	KUNIT_EXPECT_EQ(test, got64, ~v64);
+}
+
+struct endian_case {
+	const char *desc;
+	unsigned int bytes;
+	bool big;
+	u64 gpa;
+	int ret;
+};
+
+static const struct endian_case endian_cases[] = {
+	{ "le16 aligned", 2, false, FX_A + 2, 0 },
+	{ "le32 aligned", 4, false, FX_A + 4, 0 },
+	{ "le64 aligned", 8, false, FX_A + 8, 0 },
+	{ "be16 aligned", 2, true, FX_A + 2, 0 },
+	{ "be32 aligned", 4, true, FX_A + 4, 0 },
+	{ "be64 aligned", 8, true, FX_A + 8, 0 },
+	{ "le32 misaligned", 4, false, FX_A + 5, 0 },
+	{ "be64 misaligned", 8, true, FX_A + 3, 0 },
+	{ "le64 across adjacent regions", 8, false, FX_B - 3, 0 },
+	{ "be32 across adjacent regions", 4, true, FX_B - 1, 0 },
+	{ "le16 into a hole", 2, false, FX_HOLE - 1, -EFAULT },
+	{ "be64 in a hole", 8, true, FX_HOLE, -EFAULT },
+	{ "le64 into 2^64", 8, false, 0 - 4ULL, -EFAULT },
+	{ "be16 at the top", 2, true, 0 - 2ULL, 0 },
+};
+
+KUNIT_ARRAY_PARAM_DESC(endian, endian_cases, desc);
+
+static int endian_write(struct vmmem *vm, const struct endian_case *c, u64 v)
+{
+	switch (c->bytes) {
+	case 2:
+		return c->big ? vmmem_write_be16(vm, c->gpa, v) :
+				vmmem_write_le16(vm, c->gpa, v);
+	case 4:
+		return c->big ? vmmem_write_be32(vm, c->gpa, v) :
+				vmmem_write_le32(vm, c->gpa, v);
+	default:
+		return c->big ? vmmem_write_be64(vm, c->gpa, v) :
+				vmmem_write_le64(vm, c->gpa, v);
+	}
+}
+
+/* Reads into *v, which keeps its old value on failure. */
+static int endian_read(struct vmmem *vm, const struct endian_case *c, u64 *v)
+{
+	u16 v16 = *v;
+	u32 v32 = *v;
+	int ret;
+
+	switch (c->bytes) {
+	case 2:
+		ret = c->big ? vmmem_read_be16(vm, c->gpa, &v16) :
+			       vmmem_read_le16(vm, c->gpa, &v16);
+		*v = v16;
+		return ret;
+	case 4:
+		ret = c->big ? vmmem_read_be32(vm, c->gpa, &v32) :
+			       vmmem_read_le32(vm, c->gpa, &v32);
+		*v = v32;
+		return ret;
+	default:
+		return c->big ? vmmem_read_be64(vm, c->gpa, v) :
+				vmmem_read_le64(vm, c->gpa, v);
+	}
+}
+
+static void vmmem_endian_rules(struct kunit *test)
+{
+	const struct endian_case *c = test->param_value;
+	struct vmmem *vm = fx_create_layout(test);
+	u64 value = 0x0102030405060708ULL >> (64 - 8 * c->bytes);
+	u64 got = 0xdead;
+	u8 raw[8];
+	unsigned int i;
+
+	/* Guest bytes of @value, most significant first for big-endian. */
+	KUNIT_EXPECT_EQ(test, c->ret, endian_write(vm, c, value));
+	KUNIT_EXPECT_EQ(test, c->ret, endian_read(vm, c, &got));
+	if (c->ret) {
+		KUNIT_EXPECT_EQ(test, got, 0xdead);
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, got, value);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_read(vm, c->gpa, raw, c->bytes));
+	for (i = 0; i < c->bytes; i++)
+		KUNIT_EXPECT_EQ(test, raw[i],
+				c->big ? i + 1 : c->bytes - i);
+}
+
+/* Endian writes into read-only memory fail and leave it alone. */
+static void vmmem_endian_read_only(struct kunit *test)
+{
+	struct vmmem *vm = fx_create_layout(test);
+	u32 v32;
+
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_write_le32(vm, FX_C + 4, 1));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_write_be64(vm, FX_C - 4, 1));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_read_le32(vm, FX_C + 4, &v32));
+	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, FX_C, FX_C_SIZE));
+}
+
+struct fx_obj {
+	u16 a;
+	u32 b;
+	u64 c;
+} __packed;
+
+static void vmmem_object_helpers(struct kunit *test)
+{
+	struct vmmem *vm = fx_create_layout(test);
+	struct fx_obj in = { 0x1234, 0x56789abc, 0xdef0123456789abcULL };
+	struct fx_obj out = { 0 };
+
+	/* Straddles A and B: objects are copies, not single accesses. */
+	KUNIT_EXPECT_EQ(test, 0, vmmem_write_obj(vm, FX_B - 5, &in));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_read_obj(vm, FX_B - 5, &out));
+	KUNIT_EXPECT_EQ(test, 0, memcmp(&in, &out, sizeof(in)));
+
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_write_obj(vm, FX_HOLE - 4, &in));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_read_obj(vm, FX_HOLE - 4, &out));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_write_obj(vm, FX_C, &in));
+}
+
+/* Whole-or-error writes leave the bytes before the failure written. */
+static void vmmem_write_partial_stays(struct kunit *test)
+{
+	struct vmmem *vm = fx_create_layout(test);
+	u8 src[16], back[8];
+
+	memset(src, 0x3c, sizeof(src));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_write(vm, FX_C - 8, src, sizeof(src)));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_read(vm, FX_C - 8, back, sizeof(back)));
+	KUNIT_EXPECT_EQ(test, 0, memcmp(back, src, sizeof(back)));
+	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, FX_C, FX_C_SIZE));
+}
+
+static struct kunit_case vmmem_copy_cases[] = {
+	KUNIT_CASE_PARAM(vmmem_copy_from_rules, from_gen_params),
+	KUNIT_CASE_PARAM(vmmem_copy_to_rules, to_gen_params),
+	KUNIT_CASE(vmmem_copy_small_sizes),
+	KUNIT_CASE(vmmem_copy_aligned_words),
+	KUNIT_CASE_PARAM(vmmem_endian_rules, endian_gen_params),
+	KUNIT_CASE(vmmem_endian_read_only),
+	KUNIT_CASE(vmmem_object_helpers),
+	KUNIT_CASE(vmmem_write_partial_stays),
+	{}
+};
+
+static struct kunit_suite vmmem_copy_suite = {
+	.name = "vmmem_copy",
+	.test_cases = vmmem_copy_cases,
+};
+
+kunit_test_suite(vmmem_copy_suite);

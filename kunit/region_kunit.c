@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmmem_region: adding and removing regions, and what the map reports.
+ */
+#include <kunit/test.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+
+#include "fixture.h"
+
+/* The map every add case starts from: one 16-page region at EX. */
+#define EX		(16 * FX_P)
+#define EX_SIZE		(16 * FX_P)
+#define EX_MARK		0x1badcafe
+
+struct add_case {
+	const char *desc;
+	u64 gpa;
+	u64 size;
+	unsigned int flags;
+	int ret;
+};
+
+static const struct add_case add_cases[] = {
+	{ "zero size", 64 * FX_P, 0, 0, -EINVAL },
+	{ "zero size at existing", EX, 0, 0, -EINVAL },
+	{ "misaligned gpa", 64 * FX_P + 1, FX_P, 0, -EINVAL },
+	{ "misaligned size", 64 * FX_P, FX_P + 1, 0, -EINVAL },
+	{ "sub-page size", 64 * FX_P, FX_P / 2, 0, -EINVAL },
+	{ "unknown flag", 64 * FX_P, FX_P, 0x80, -EINVAL },
+	{ "wraps past 2^64", 0 - FX_P, 2 * FX_P, 0, -EOVERFLOW },
+	{ "2^64 - page from page 2", 2 * FX_P, 0 - FX_P, 0, -EOVERFLOW },
+	{ "huge and overlapping", FX_P, 0 - FX_P, 0, -EEXIST },
+	{ "misaligned and overlapping", EX + 1, FX_P, 0, -EINVAL },
+	{ "unknown flag and overlapping", EX, FX_P, 0x80, -EINVAL },
+	{ "wraps onto existing", 0 - FX_P, FX_P + EX + FX_P, 0, -EOVERFLOW },
+	{ "overlaps exactly", EX, EX_SIZE, 0, -EEXIST },
+	{ "overlaps first page", EX - FX_P, 2 * FX_P, 0, -EEXIST },
+	{ "overlaps last page", EX + EX_SIZE - FX_P, 2 * FX_P, 0, -EEXIST },
+	{ "inside existing", EX + FX_P, FX_P, 0, -EEXIST },
+	{ "covers existing", EX - FX_P, EX_SIZE + 2 * FX_P, 0, -EEXIST },
+	{ "read-only overlapping", EX + FX_P, FX_P, VMMEM_REGION_RDONLY, -EEXIST },
+	{ "adjacent below", EX - FX_P, FX_P, 0, 0 },
+	{ "adjacent above", EX + EX_SIZE, FX_P, 0, 0 },
+	{ "at address 0", 0, FX_P, 0, 0 },
+	{ "ends at 2^64 - 1", 0 - FX_P, FX_P, 0, 0 },
+	{ "read-only", 64 * FX_P, 4 * FX_P, VMMEM_REGION_RDONLY, 0 },
+};
+
+KUNIT_ARRAY_PARAM_DESC(add, add_cases, desc);
+
+static void vmmem_add_rules(struct kunit *test)
+{
+	const struct add_case *c = test->param_value;
+	struct vmmem *vm = fx_create(test);
+	u64 gen, mark = EX_MARK, val = 0;
+	bool was_mapped;
+
+	fx_add(test, vm, EX, EX_SIZE, 0);
+	/* A mark in the last word shows whether the add touched EX. */
+	KUNIT_ASSERT_EQ(test, 0, vmmem_write_obj(vm, EX + EX_SIZE - 8, &mark));
+	gen = vmmem_generation(vm);
+	was_mapped = vmmem_check_range(vm, c->gpa, 1, VMMEM_READ);
+
+	KUNIT_EXPECT_EQ(test, c->ret, vmmem_add_vmalloc(vm, c->gpa, c->size, c->flags));
+
+	KUNIT_EXPECT_EQ(test, 0, vmmem_read_obj(vm, EX + EX_SIZE - 8, &val));
+	KUNIT_EXPECT_EQ(test, val, EX_MARK);
+	if (c->ret) {
+		KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 1);
+		KUNIT_EXPECT_EQ(test, vmmem_generation(vm), gen);
+		KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), EX + EX_SIZE - 1);
+		/* Nothing new became mapped at the requested address. */
+		KUNIT_EXPECT_EQ(test, was_mapped,
+				vmmem_check_range(vm, c->gpa, 1, VMMEM_READ));
+		return;
+	}
+
+	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 2);
+	KUNIT_EXPECT_NE(test, vmmem_generation(vm), gen);
+	KUNIT_EXPECT_TRUE(test, vmmem_check_range(vm, c->gpa, c->size, VMMEM_READ));
+	KUNIT_EXPECT_EQ(test, !(c->flags & VMMEM_REGION_RDONLY),
+			vmmem_check_range(vm, c->gpa, c->size, VMMEM_WRITE));
+	/* New memory is zeroed, first and last byte. */
+	KUNIT_EXPECT_EQ(test, 0, vmmem_read_obj(vm, c->gpa, &val));
+	KUNIT_EXPECT_EQ(test, val, 0);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_read_obj(vm, c->gpa + c->size - 8, &val));
+	KUNIT_EXPECT_EQ(test, val, 0);
+}
+
+struct remove_case {
+	const char *desc;
+	u64 gpa;
+	u64 size;
+	int ret;
+};
+
+/* Two adjacent regions: [EX, +EX_SIZE) and [EX + EX_SIZE, +EX_SIZE). */
+static const struct remove_case remove_cases[] = {
+	{ "exact first", EX, EX_SIZE, 0 },
+	{ "exact second", EX + EX_SIZE, EX_SIZE, 0 },
+	{ "smaller size", EX, EX_SIZE - FX_P, -ENOENT },
+	{ "larger size", EX, EX_SIZE + FX_P, -ENOENT },
+	{ "zero size", EX, 0, -ENOENT },
+	{ "inside, not at start", EX + FX_P, EX_SIZE - FX_P, -ENOENT },
+	{ "misaligned start", EX + 1, EX_SIZE - 1, -ENOENT },
+	{ "both adjacent regions", EX, 2 * EX_SIZE, -ENOENT },
+	{ "nothing there", 128 * FX_P, FX_P, -ENOENT },
+	{ "in the hole below", EX - FX_P, FX_P, -ENOENT },
+	{ "wrapping size", EX, 0 - EX + 1, -ENOENT },
+};
+
+KUNIT_ARRAY_PARAM_DESC(remove, remove_cases, desc);
+
+static void vmmem_remove_rules(struct kunit *test)
+{
+	const struct remove_case *c = test->param_value;
+	struct vmmem *vm = fx_create(test);
+	u64 gen, other;
+	u8 byte = 0xff;
+
+	fx_add(test, vm, EX, EX_SIZE, 0);
+	fx_add(test, vm, EX + EX_SIZE, EX_SIZE, 0);
+	fx_fill(test, vm, EX, 2 * EX_SIZE);
+	gen = vmmem_generation(vm);
+
+	KUNIT_EXPECT_EQ(test, c->ret, vmmem_remove(vm, c->gpa, c->size));
+
+	if (c->ret) {
+		KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 2);
+		KUNIT_EXPECT_EQ(test, vmmem_generation(vm), gen);
+		KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, EX, 2 * EX_SIZE));
+		return;
+	}
+	other = c->gpa == EX ? EX + EX_SIZE : EX;
+	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 1);
+	KUNIT_EXPECT_NE(test, vmmem_generation(vm), gen);
+	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, c->gpa, 1, VMMEM_READ));
+	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, c->gpa + c->size - 1, 1,
+						   VMMEM_READ));
+	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, other, EX_SIZE));
+	/* The exact range can be added again, and comes back zeroed. */
+	KUNIT_EXPECT_EQ(test, 0, vmmem_add_vmalloc(vm, c->gpa, c->size, 0));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load_u8(vm, c->gpa, &byte));
+	KUNIT_EXPECT_EQ(test, byte, 0);
+}
+
+static void vmmem_empty_map(struct kunit *test)
+{
+	struct vmmem *vm = fx_create(test);
+	u8 buf[8];
+
+	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 0);
+	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), 0);
+	KUNIT_EXPECT_EQ(test, vmmem_generation(vm), 0);
+	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, 0, 1, VMMEM_READ));
+	KUNIT_EXPECT_EQ(test, vmmem_copy_from_guest(vm, buf, 0, sizeof(buf)), sizeof(buf));
+	KUNIT_EXPECT_EQ(test, vmmem_read(vm, U64_MAX, buf, 1), -EFAULT);
+	KUNIT_EXPECT_EQ(test, vmmem_remove(vm, 0, FX_P), -ENOENT);
+
+	/* Emptied again after use, the map behaves as new. */
+	fx_add(test, vm, FX_P, FX_P, 0);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_remove(vm, FX_P, FX_P));
+	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 0);
+	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), 0);
+	KUNIT_EXPECT_EQ(test, vmmem_read(vm, FX_P, buf, 1), -EFAULT);
+}
+
+static void vmmem_last_addr_follows_map(struct kunit *test)
+{
+	struct vmmem *vm = fx_create(test);
+
+	fx_add(test, vm, 0, FX_P, 0);
+	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), FX_P - 1);
+	fx_add(test, vm, 8 * FX_P, 2 * FX_P, 0);
+	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), 10 * FX_P - 1);
+	fx_add(test, vm, 4 * FX_P, FX_P, 0);
+	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), 10 * FX_P - 1);
+	fx_add(test, vm, 0 - FX_P, FX_P, 0);
+	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), U64_MAX);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_remove(vm, 0 - FX_P, FX_P));
+	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), 10 * FX_P - 1);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_remove(vm, 8 * FX_P, 2 * FX_P));
+	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), 5 * FX_P - 1);
+	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 2);
+}
+
+/* vmmem_get() keeps the map and its regions alive past the creator's put. */
+static void vmmem_refcount(struct kunit *test)
+{
+	struct vmmem *vm = vmmem_create();
+	u32 val = 0;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vm);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_add_vmalloc(vm, 0, FX_P, 0));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u32(vm, 4, 0xfeedf00d));
+	vmmem_get(vm);
+	vmmem_put(vm);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load_u32(vm, 4, &val));
+	KUNIT_EXPECT_EQ(test, val, 0xfeedf00d);
+	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 1);
+	/* The last put frees the remaining region with the map. */
+	vmmem_put(vm);
+	vmmem_put(NULL);
+}
+
+/*
+ * Many regions with holes between them, added in random order and removed
+ * in another: every lookup lands in the right region, and the holes stay
+ * holes. The seed is printed so a failure can be replayed.
+ */
+#define MANY 512
+
+static void vmmem_many_regions(struct kunit *test)
+{
+	struct vmmem *vm = fx_create(test);
+	unsigned int *order;
+	unsigned int i, j, seed = get_random_u32();
+	struct rnd_state rnd;
+	u64 gpa, val;
+
+	order = kunit_kmalloc_array(test, MANY, sizeof(*order), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, order);
+	kunit_info(test, "seed %u\n", seed);
+	prandom_seed_state(&rnd, seed);
+	for (i = 0; i < MANY; i++)
+		order[i] = i;
+
+	/* Region i is at page 3i, one or two pages long: holes at 3i + 2. */
+	for (i = MANY - 1; i > 0; i--)
+		swap(order[i], order[prandom_u32_state(&rnd) % (i + 1)]);
+	for (i = 0; i < MANY; i++) {
+		j = order[i];
+		fx_add(test, vm, 3 * j * FX_P, (1 + j % 2) * FX_P, 0);
+		KUNIT_ASSERT_EQ(test, 0, vmmem_store_u64(vm, 3 * j * FX_P, j));
+	}
+	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), MANY);
+	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), (3 * (MANY - 1) + 2) * FX_P - 1);
+
+	for (j = 0; j < MANY; j++) {
+		gpa = 3 * j * FX_P;
+		KUNIT_EXPECT_EQ(test, 0, vmmem_load_u64(vm, gpa, &val));
+		KUNIT_EXPECT_EQ(test, val, j);
+		KUNIT_EXPECT_EQ(test, j % 2 == 1,
+				vmmem_check_range(vm, gpa + FX_P, 1, VMMEM_READ));
+		KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, gpa + 2 * FX_P, 1,
+							   VMMEM_READ));
+	}
+
+	for (i = MANY - 1; i > 0; i--)
+		swap(order[i], order[prandom_u32_state(&rnd) % (i + 1)]);
+	for (i = 0; i < MANY; i++) {
+		j = order[i];
+		KUNIT_ASSERT_EQ(test, 0, vmmem_remove(vm, 3 * j * FX_P,
+						      (1 + j % 2) * FX_P));
+		KUNIT_EXPECT_EQ(test, vmmem_load_u64(vm, 3 * j * FX_P, &val), -EFAULT);
+	}
+	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 0);
+	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), 0);
+}
+
+/* A huge request fails cleanly, without a warning in the log. */
+static void vmmem_add_too_large(struct kunit *test)
+{
+	struct vmmem *vm = fx_create(test);
+
+	KUNIT_EXPECT_EQ(test, -ENOMEM, vmmem_add_vmalloc(vm, 0, 1ULL << 50, 0));
+	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 0);
+	KUNIT_EXPECT_EQ(test, vmmem_generation(vm), 0);
+}
+
+static struct kunit_case vmmem_region_cases[] = {
+	KUNIT_CASE_PARAM(vmmem_add_rules, add_gen_params),
+	KUNIT_CASE_PARAM(vmmem_remove_rules, remove_gen_params),
+	KUNIT_CASE(vmmem_empty_map),
+	KUNIT_CASE(vmmem_last_addr_follows_map),
+	KUNIT_CASE(vmmem_refcount),
+	KUNIT_CASE(vmmem_many_regions),
+	KUNIT_CASE(vmmem_add_too_large),
+	{}
+};
+
+static struct kunit_suite vmmem_region_suite = {
+	.name = "vmmem_region",
+	.test_cases = vmmem_region_cases,
+};
+
+kunit_test_suite(vmmem_region_suite);

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Byte copies between kernel buffers and guest memory, shaped like
+ * copy_{from,to}_user(): they return the number of bytes NOT copied and
+ * stop at the first byte that is unmapped or not permitted.
+ */
+#include <linux/string.h>
+
+#include "vmmem.h"
+
+/*
+ * Copies of 1, 2, 4 or 8 bytes at a naturally aligned guest address are one
+ * untorn access, so a device reading a ring index with a plain copy never
+ * sees half of a guest vCPU's store. Regions are page-aligned, so the guest
+ * address and the kernel address share their alignment.
+ */
+static __always_inline void vmmem_copy_out(void *dst, const void *src,
+					   size_t len)
+{
+	switch (len) {
+	case 1:
+		*(u8 *)dst = READ_ONCE(*(const u8 *)src);
+		return;
+	case 2:
+		if (IS_ALIGNED((unsigned long)src, 2)) {
+			put_unaligned(READ_ONCE(*(const u16 *)src), (u16 *)dst);
+			return;
+		}
+		break;
+	case 4:
+		if (IS_ALIGNED((unsigned long)src, 4)) {
+			put_unaligned(READ_ONCE(*(const u32 *)src), (u32 *)dst);
+			return;
+		}
+		break;
+	case 8:
+		if (IS_ALIGNED((unsigned long)src, 8)) {
+			put_unaligned(READ_ONCE(*(const u64 *)src), (u64 *)dst);
+			return;
+		}
+		break;
+	}
+	memcpy(dst, src, len);
+}
+
+static __always_inline void vmmem_copy_in(void *dst, const void *src,
+					  size_t len)
+{
+	switch (len) {
+	case 1:
+		WRITE_ONCE(*(u8 *)dst, *(const u8 *)src);
+		return;
+	case 2:
+		if (IS_ALIGNED((unsigned long)dst, 2)) {
+			WRITE_ONCE(*(u16 *)dst, get_unaligned((const u16 *)src));
+			return;
+		}
+		break;
+	case 4:
+		if (IS_ALIGNED((unsigned long)dst, 4)) {
+			WRITE_ONCE(*(u32 *)dst, get_unaligned((const u32 *)src));
+			return;
+		}
+		break;
+	case 8:
+		if (IS_ALIGNED((unsigned long)dst, 8)) {
+			WRITE_ONCE(*(u64 *)dst, get_unaligned((const u64 *)src));
+			return;
+		}
+		break;
+	}
+	memcpy(dst, src, len);
+}
+
+/**
+ * vmmem_copy_from_guest() - copy bytes out of guest memory
+ * @vm: the map
+ * @dst: kernel destination buffer of at least @len bytes
+ * @gpa: guest-physical address of the first byte
+ * @len: number of bytes
+ *
+ * The copy crosses adjacent regions and stops at the first unmapped byte
+ * (a hole, or past 2^64 - 1); the bytes before it are copied. A copy of
+ * 2, 4 or 8 bytes at a naturally aligned address inside one region is one
+ * untorn load.
+ *
+ * Context: Any context; does not sleep.
+ * Return: the number of bytes not copied, 0 on full success.
+ */
+unsigned long vmmem_copy_from_guest(struct vmmem *vm, void *dst, u64 gpa,
+				    unsigned long len)
+{
+	struct vmmem_slice_iter iter;
+	struct vmmem_slice slice;
+
+	vmmem_slice_iter_init(&iter, vm, gpa, len, VMMEM_READ);
+	rcu_read_lock();
+	while (__vmmem_slice_iter_next(&iter, &slice) > 0) {
+		vmmem_copy_out(dst, slice.ptr, slice.len);
+		dst += slice.len;
+	}
+	rcu_read_unlock();
+	return iter.remaining;
+}
+EXPORT_SYMBOL_NS_GPL(vmmem_copy_from_guest, VMMEM_NS);
+
+/**
+ * vmmem_copy_to_guest() - copy bytes into guest memory
+ * @vm: the map
+ * @gpa: guest-physical address of the first byte
+ * @src: kernel source buffer of at least @len bytes
+ * @len: number of bytes
+ *
+ * The copy crosses adjacent regions and stops at the first byte that is
+ * unmapped or read-only; the bytes before it are written and stay written.
+ * A copy of 2, 4 or 8 bytes at a naturally aligned address inside one
+ * region is one untorn store.
+ *
+ * Context: Any context; does not sleep.
+ * Return: the number of bytes not copied, 0 on full success.
+ */
+unsigned long vmmem_copy_to_guest(struct vmmem *vm, u64 gpa, const void *src,
+				  unsigned long len)
+{
+	struct vmmem_slice_iter iter;
+	struct vmmem_slice slice;
+
+	vmmem_slice_iter_init(&iter, vm, gpa, len, VMMEM_WRITE);
+	rcu_read_lock();
+	while (__vmmem_slice_iter_next(&iter, &slice) > 0) {
+		vmmem_copy_in(slice.ptr, src, slice.len);
+		src += slice.len;
+	}
+	rcu_read_unlock();
+	return iter.remaining;
+}
+EXPORT_SYMBOL_NS_GPL(vmmem_copy_to_guest, VMMEM_NS);
+
+/**
+ * vmmem_read() - read a whole guest range or fail
+ * @vm: the map
+ * @gpa: guest-physical address of the first byte
+ * @dst: kernel destination buffer of at least @len bytes
+ * @len: number of bytes
+ *
+ * Context: Any context; does not sleep.
+ * Return: 0 on success, -EFAULT if any byte is unmapped (@dst may then
+ * hold part of the range).
+ */
+int vmmem_read(struct vmmem *vm, u64 gpa, void *dst, size_t len)
+{
+	return vmmem_copy_from_guest(vm, dst, gpa, len) ? -EFAULT : 0;
+}
+EXPORT_SYMBOL_NS_GPL(vmmem_read, VMMEM_NS);
+
+/**
+ * vmmem_write() - write a whole guest range or fail
+ * @vm: the map
+ * @gpa: guest-physical address of the first byte
+ * @src: kernel source buffer of at least @len bytes
+ * @len: number of bytes
+ *
+ * Context: Any context; does not sleep.
+ * Return: 0 on success, -EFAULT if any byte is unmapped or read-only (the
+ * bytes before it may have been written).
+ */
+int vmmem_write(struct vmmem *vm, u64 gpa, const void *src, size_t len)
+{
+	return vmmem_copy_to_guest(vm, gpa, src, len) ? -EFAULT : 0;
+}
+EXPORT_SYMBOL_NS_GPL(vmmem_write, VMMEM_NS);

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Slices: contiguous kernel views of guest memory, one region at a time.
+ * Everything that touches guest bytes (copies, range checks) is built on
+ * the slice walk, so the hole, permission and 2^64 rules live in one place.
+ */
+#include <linux/lockdep.h>
+
+#include "vmmem.h"
+
+/**
+ * vmmem_get_slice() - kernel view of a guest range inside one region
+ * @vm: the map
+ * @gpa: first guest-physical address of the range
+ * @len: length of the range in bytes; 0 gives an empty slice at @gpa
+ * @access: %VMMEM_READ and/or %VMMEM_WRITE that the caller will do
+ * @slice: filled on success
+ *
+ * The slice stays valid only until the caller leaves the rcu_read_lock()
+ * section it was obtained in. Accesses through it are the caller's to make
+ * untorn (READ_ONCE() and friends) where the guest may race with them.
+ *
+ * Context: rcu_read_lock() held by the caller; does not sleep.
+ * Return: 0 on success; -EFAULT if @gpa is unmapped or the region does not
+ * permit @access; -EINVAL if the range would cross the end of the region
+ * or @access is invalid.
+ */
+int vmmem_get_slice(struct vmmem *vm, u64 gpa, size_t len,
+		    unsigned int access, struct vmmem_slice *slice)
+{
+	const struct vmmem_region *region;
+
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
+			 "vmmem slice taken outside rcu_read_lock()");
+	if (!vmmem_access_valid(access))
+		return -EINVAL;
+	region = vmmem_lookup(vm, gpa);
+	if (!region || !vmmem_region_permits(region, access))
+		return -EFAULT;
+	if (len > vmmem_region_last(region) - gpa + 1)
+		return -EINVAL;
+
+	slice->ptr = vmmem_region_ptr(region, gpa);
+	slice->gpa = gpa;
+	slice->len = len;
+	slice->writable = !(region->flags & VMMEM_REGION_RDONLY);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(vmmem_get_slice, VMMEM_NS);
+
+/**
+ * vmmem_slice_iter_init() - start a walk over the pieces of a guest range
+ * @iter: the walk to initialise
+ * @vm: the map
+ * @gpa: first guest-physical address of the range
+ * @len: length of the range in bytes
+ * @access: %VMMEM_READ and/or %VMMEM_WRITE, checked on every piece
+ *
+ * Context: Any context.
+ */
+void vmmem_slice_iter_init(struct vmmem_slice_iter *iter, struct vmmem *vm,
+			   u64 gpa, u64 len, unsigned int access)
+{
+	iter->vm = vm;
+	iter->gpa = gpa;
+	iter->remaining = len;
+	iter->access = access;
+	iter->past_end = false;
+}
+EXPORT_SYMBOL_NS_GPL(vmmem_slice_iter_init, VMMEM_NS);
+
+/**
+ * vmmem_slice_iter_next() - next per-region piece of a guest range
+ * @iter: the walk, from vmmem_slice_iter_init()
+ * @slice: filled with the piece on a return of 1
+ *
+ * Each piece is the largest run inside one region; adjacent regions give
+ * consecutive pieces. The slices are valid until the caller leaves its
+ * rcu_read_lock() section, which must cover the whole walk.
+ *
+ * Context: rcu_read_lock() held by the caller; does not sleep.
+ * Return: 1 with a piece in @slice; 0 when the range is complete; -EFAULT
+ * at a hole, a region that does not permit the access, or a byte past
+ * 2^64 - 1; -EINVAL if the walk's access bits are invalid.
+ */
+int vmmem_slice_iter_next(struct vmmem_slice_iter *iter,
+			  struct vmmem_slice *slice)
+{
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
+			 "vmmem slice walk outside rcu_read_lock()");
+	return __vmmem_slice_iter_next(iter, slice);
+}
+EXPORT_SYMBOL_NS_GPL(vmmem_slice_iter_next, VMMEM_NS);
+
+/**
+ * vmmem_walk_slices() - call a function on each piece of a guest range
+ * @vm: the map
+ * @gpa: first guest-physical address of the range
+ * @len: length of the range in bytes
+ * @access: %VMMEM_READ and/or %VMMEM_WRITE, checked on every piece
+ * @fn: called for each piece with @priv; returns 0 to go on, anything else
+ *      to stop the walk with that value; runs under rcu_read_lock()
+ * @priv: passed to @fn
+ *
+ * The slice handed to @fn is valid only during the call. The pieces before
+ * a hole are handed to @fn before the error is returned.
+ *
+ * Context: Any context; @fn must not sleep.
+ * Return: 0 when every piece was visited; the first non-zero value @fn
+ * returned; -EFAULT at a hole, a byte past 2^64 - 1 or a region that does
+ * not permit @access; -EINVAL if @access is invalid.
+ */
+int vmmem_walk_slices(struct vmmem *vm, u64 gpa, u64 len,
+		      unsigned int access,
+		      int (*fn)(const struct vmmem_slice *slice, void *priv),
+		      void *priv)
+{
+	struct vmmem_slice_iter iter;
+	struct vmmem_slice slice;
+	int ret;
+
+	vmmem_slice_iter_init(&iter, vm, gpa, len, access);
+	rcu_read_lock();
+	while ((ret = __vmmem_slice_iter_next(&iter, &slice)) > 0) {
+		ret = fn(&slice, priv);
+		if (ret)
+			break;
+	}
+	rcu_read_unlock();
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(vmmem_walk_slices, VMMEM_NS);
+
+/**
+ * vmmem_check_range() - tell whether a whole guest range is accessible
+ * @vm: the map
+ * @gpa: first guest-physical address of the range
+ * @len: length of the range in bytes
+ * @access: %VMMEM_READ and/or %VMMEM_WRITE
+ *
+ * The answer may be stale as soon as it is returned if the map changes;
+ * use it for validation, not as a guarantee that a later copy succeeds.
+ *
+ * Context: Any context.
+ * Return: true if every byte of the range is mapped and permits @access
+ * (always true for @len 0 with valid @access); false otherwise, including
+ * a range that runs past 2^64 - 1 or invalid @access.
+ */
+bool vmmem_check_range(struct vmmem *vm, u64 gpa, u64 len, unsigned int access)
+{
+	struct vmmem_slice_iter iter;
+	struct vmmem_slice slice;
+	int ret;
+
+	if (!vmmem_access_valid(access))
+		return false;
+	vmmem_slice_iter_init(&iter, vm, gpa, len, access);
+	rcu_read_lock();
+	while ((ret = __vmmem_slice_iter_next(&iter, &slice)) > 0)
+		;
+	rcu_read_unlock();
+	return ret == 0;
+}
+EXPORT_SYMBOL_NS_GPL(vmmem_check_range, VMMEM_NS);
