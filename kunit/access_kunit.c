@@ -68,31 +68,39 @@ static const struct access_case access_cases[] = {
 
 KUNIT_ARRAY_PARAM_DESC(access, access_cases, desc);
 
+#define SENTINEL 0x5eed
+
+/*
+ * Loads into *val. The narrow destinations start out holding SENTINEL; on
+ * failure *val reads SENTINEL only if the destination was left untouched.
+ */
 static int do_load(struct vmmem *vm, const struct access_case *c, u64 *val)
 {
-	u8 v8 = *val;
-	u16 v16 = *val;
-	u32 v32 = *val;
+	bool acq = c->op == LOAD_ACQUIRE;
+	u8 v8 = (u8)SENTINEL;
+	u16 v16 = SENTINEL;
+	u32 v32 = SENTINEL;
 	int ret;
 
 	switch (c->bytes) {
 	case 1:
 		ret = vmmem_load_u8(vm, c->gpa, &v8);
-		*val = v8;
+		*val = ret && v8 == (u8)SENTINEL ? SENTINEL : v8;
 		break;
 	case 2:
-		ret = c->op == LOAD_ACQUIRE ? vmmem_load_acquire_u16(vm, c->gpa, &v16) :
-					      vmmem_load_u16(vm, c->gpa, &v16);
+		ret = acq ? vmmem_load_acquire_u16(vm, c->gpa, &v16) :
+			    vmmem_load_u16(vm, c->gpa, &v16);
 		*val = v16;
 		break;
 	case 4:
-		ret = c->op == LOAD_ACQUIRE ? vmmem_load_acquire_u32(vm, c->gpa, &v32) :
-					      vmmem_load_u32(vm, c->gpa, &v32);
+		ret = acq ? vmmem_load_acquire_u32(vm, c->gpa, &v32) :
+			    vmmem_load_u32(vm, c->gpa, &v32);
 		*val = v32;
 		break;
 	default:
-		ret = c->op == LOAD_ACQUIRE ? vmmem_load_acquire_u64(vm, c->gpa, val) :
-					      vmmem_load_u64(vm, c->gpa, val);
+		*val = SENTINEL;
+		ret = acq ? vmmem_load_acquire_u64(vm, c->gpa, val) :
+			    vmmem_load_u64(vm, c->gpa, val);
 		break;
 	}
 	return ret;
@@ -143,12 +151,12 @@ static void vmmem_single_access_rules(struct kunit *test)
 	struct vmmem *vm = fx_create_layout(test);
 	u64 mask = c->bytes == 8 ? U64_MAX : BIT_ULL(8 * c->bytes) - 1;
 	u64 stored = 0xf1e2d3c4b5a69788ULL & mask;
-	u64 val = 0x5eed;
+	u64 val;
 	bool mapped;
 
 	if (c->op == LOAD || c->op == LOAD_ACQUIRE) {
 		KUNIT_EXPECT_EQ(test, c->ret, do_load(vm, c, &val));
-		KUNIT_EXPECT_EQ(test, val, c->ret ? 0x5eed : pattern_value(c));
+		KUNIT_EXPECT_EQ(test, val, c->ret ? SENTINEL : pattern_value(c));
 		return;
 	}
 

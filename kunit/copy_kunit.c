@@ -128,7 +128,7 @@ static void vmmem_copy_small_sizes(struct kunit *test)
 
 	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
 		for (off = 0; off < 8; off++) {
-			gpa = FX_A + 64 * s + off;
+			gpa = FX_A + 64 * (s + 1) + off;
 			for (i = 0; i < sizes[s]; i++)
 				src[i] = s * 16 + off + i;
 			memset(dst, POISON, sizeof(dst));

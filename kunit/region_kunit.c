@@ -211,6 +211,16 @@ static void vmmem_refcount(struct kunit *test)
  */
 #define MANY 512
 
+static void shuffle(unsigned int *order, struct rnd_state *rnd)
+{
+	unsigned int i, j;
+
+	for (i = MANY - 1; i > 0; i--) {
+		j = prandom_u32_state(rnd) % (i + 1);
+		swap(order[i], order[j]);
+	}
+}
+
 static void vmmem_many_regions(struct kunit *test)
 {
 	struct vmmem *vm = fx_create(test);
@@ -227,8 +237,7 @@ static void vmmem_many_regions(struct kunit *test)
 		order[i] = i;
 
 	/* Region i is at page 3i, one or two pages long: holes at 3i + 2. */
-	for (i = MANY - 1; i > 0; i--)
-		swap(order[i], order[prandom_u32_state(&rnd) % (i + 1)]);
+	shuffle(order, &rnd);
 	for (i = 0; i < MANY; i++) {
 		j = order[i];
 		fx_add(test, vm, 3 * j * FX_P, (1 + j % 2) * FX_P, 0);
@@ -247,8 +256,7 @@ static void vmmem_many_regions(struct kunit *test)
 							   VMMEM_READ));
 	}
 
-	for (i = MANY - 1; i > 0; i--)
-		swap(order[i], order[prandom_u32_state(&rnd) % (i + 1)]);
+	shuffle(order, &rnd);
 	for (i = 0; i < MANY; i++) {
 		j = order[i];
 		KUNIT_ASSERT_EQ(test, 0, vmmem_remove(vm, 3 * j * FX_P,

@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Lint lane: every C file and header under vmmem/, kunit/, include/ and
+# samples/ goes through the kernel's own checkers, taken from the
+# linux-source tree in the cache:
+#   checkpatch.pl -f   run from the repository root so .checkpatch.conf
+#                      (--strict, --no-tree, ...) applies; any ERROR,
+#                      WARNING or CHECK fails the file
+#   kernel-doc -none -Wall
+#                      any diagnostic fails the file
+# One check per file per tool.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+dir=$(vmmem_pristine)
+ksrc=$dir/pristine/$VMMEM_SRC_TOP
+
+mapfile -t files < <(vmmem_c_files)
+if ((${#files[@]} == 0)); then
+	echo "vmmem: no C files found under $VMMEM_ROOT"
+	lane_result lint 0 1
+	exit 1
+fi
+
+cd "$VMMEM_ROOT"
+passed=0
+failed=0
+for f in "${files[@]}"; do
+	# Fail on a non-zero exit (errors, warnings, or checkpatch itself
+	# breaking) and on any reported line: a CHECK alone must fail too.
+	rc=0
+	out=$(perl "$ksrc/scripts/checkpatch.pl" --no-summary --no-color -f "$f" 2>&1) || rc=$?
+	if ((rc != 0)) || grep -qE '^(ERROR|WARNING|CHECK)' <<<"$out"; then
+		echo "$out"
+		echo "vmmem: FAIL checkpatch $f"
+		failed=$((failed + 1))
+	else
+		passed=$((passed + 1))
+	fi
+
+	# kernel-doc reports on stderr; with -none it prints nothing else.
+	err=$(perl "$ksrc/scripts/kernel-doc" -none -Wall "$f" 2>&1 >/dev/null) || true
+	if [[ -n $err ]]; then
+		echo "$err"
+		echo "vmmem: FAIL kernel-doc $f"
+		failed=$((failed + 1))
+	else
+		passed=$((passed + 1))
+	fi
+done
+echo "vmmem: checked ${#files[@]} files with checkpatch.pl and kernel-doc"
+
+lane_result lint "$passed" "$failed"
