@@ -304,11 +304,47 @@ static void vmmem_write_partial_stays(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, FX_C, FX_C_SIZE));
 }
 
+/*
+ * With a region at guest address 0, a range that runs past 2^64 - 1 must
+ * still stop there instead of wrapping around into address 0.
+ */
+static void vmmem_copy_never_wraps(struct kunit *test)
+{
+	struct vmmem *vm = fx_create(test);
+	struct vmmem_slice_iter iter;
+	struct vmmem_slice slice;
+	u8 buf[32];
+	int ret;
+
+	fx_add(test, vm, 0, FX_P, 0);
+	fx_add(test, vm, 0 - FX_P, FX_P, 0);
+	fx_fill(test, vm, 0, FX_P);
+	fx_fill(test, vm, 0 - FX_P, FX_P);
+
+	memset(buf, POISON, sizeof(buf));
+	KUNIT_EXPECT_EQ(test, 16, vmmem_copy_from_guest(vm, buf, 0 - 16ULL, 32));
+	KUNIT_EXPECT_TRUE(test, fx_matches(buf, 0 - 16ULL, 16));
+	KUNIT_EXPECT_EQ(test, buf[16], POISON);
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_read(vm, 0 - 16ULL, buf, 32));
+	KUNIT_EXPECT_EQ(test, 16, vmmem_copy_to_guest(vm, 0 - 16ULL, buf, 32));
+	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, 0, 16));
+	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, 0 - 16ULL, 32, VMMEM_READ));
+
+	vmmem_slice_iter_init(&iter, vm, 0 - 16ULL, 32, VMMEM_READ);
+	rcu_read_lock();
+	KUNIT_EXPECT_EQ(test, 1, vmmem_slice_iter_next(&iter, &slice));
+	ret = vmmem_slice_iter_next(&iter, &slice);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, ret, -EFAULT);
+	KUNIT_EXPECT_EQ(test, iter.remaining, 16);
+}
+
 static struct kunit_case vmmem_copy_cases[] = {
 	KUNIT_CASE_PARAM(vmmem_copy_from_rules, from_gen_params),
 	KUNIT_CASE_PARAM(vmmem_copy_to_rules, to_gen_params),
 	KUNIT_CASE(vmmem_copy_small_sizes),
 	KUNIT_CASE(vmmem_copy_aligned_words),
+	KUNIT_CASE(vmmem_copy_never_wraps),
 	KUNIT_CASE_PARAM(vmmem_endian_rules, endian_gen_params),
 	KUNIT_CASE(vmmem_endian_read_only),
 	KUNIT_CASE(vmmem_object_helpers),
