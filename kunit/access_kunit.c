@@ -192,15 +192,7 @@ static void vmmem_release_acquire_pair(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, memcmp(payload, back, sizeof(back)));
 }
 
-static struct kunit_case vmmem_access_cases[] = {
-	KUNIT_CASE_PARAM(vmmem_single_access_rules, access_gen_params),
-	KUNIT_CASE(vmmem_release_acquire_pair),
-	{}
-};
-
-static struct kunit_suite vmmem_access_suite = {
-	.name = "vmmem_access",
-	.test_cases = vmmem_access_cases,
-};
-
-kunit_test_suite(vmmem_access_suite);
+/* The same cases run for every backing; the suite init picks it. */
+FX_DEFINE_SUITES(vmmem_access,
+		 KUNIT_CASE_PARAM(vmmem_single_access_rules, access_gen_params),
+		 KUNIT_CASE(vmmem_release_acquire_pair));

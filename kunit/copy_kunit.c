@@ -339,22 +339,14 @@ static void vmmem_copy_never_wraps(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iter.remaining, 16);
 }
 
-static struct kunit_case vmmem_copy_cases[] = {
-	KUNIT_CASE_PARAM(vmmem_copy_from_rules, from_gen_params),
-	KUNIT_CASE_PARAM(vmmem_copy_to_rules, to_gen_params),
-	KUNIT_CASE(vmmem_copy_small_sizes),
-	KUNIT_CASE(vmmem_copy_aligned_words),
-	KUNIT_CASE(vmmem_copy_never_wraps),
-	KUNIT_CASE_PARAM(vmmem_endian_rules, endian_gen_params),
-	KUNIT_CASE(vmmem_endian_read_only),
-	KUNIT_CASE(vmmem_object_helpers),
-	KUNIT_CASE(vmmem_write_partial_stays),
-	{}
-};
-
-static struct kunit_suite vmmem_copy_suite = {
-	.name = "vmmem_copy",
-	.test_cases = vmmem_copy_cases,
-};
-
-kunit_test_suite(vmmem_copy_suite);
+/* The same cases run for every backing; the suite init picks it. */
+FX_DEFINE_SUITES(vmmem_copy,
+		 KUNIT_CASE_PARAM(vmmem_copy_from_rules, from_gen_params),
+		 KUNIT_CASE_PARAM(vmmem_copy_to_rules, to_gen_params),
+		 KUNIT_CASE(vmmem_copy_small_sizes),
+		 KUNIT_CASE(vmmem_copy_aligned_words),
+		 KUNIT_CASE(vmmem_copy_never_wraps),
+		 KUNIT_CASE_PARAM(vmmem_endian_rules, endian_gen_params),
+		 KUNIT_CASE(vmmem_endian_read_only),
+		 KUNIT_CASE(vmmem_object_helpers),
+		 KUNIT_CASE(vmmem_write_partial_stays));

@@ -5,6 +5,8 @@
  */
 #include <kunit/resource.h>
 #include <kunit/test.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/string.h>
 
@@ -22,10 +24,87 @@ struct vmmem *fx_create(struct kunit *test)
 	return vm;
 }
 
+static const enum fx_backing fx_backings[] = { FX_VMALLOC, FX_USER, FX_PAGES };
+
+int fx_init_vmalloc(struct kunit *test)
+{
+	test->priv = (void *)&fx_backings[FX_VMALLOC];
+	return 0;
+}
+
+int fx_init_user(struct kunit *test)
+{
+	test->priv = (void *)&fx_backings[FX_USER];
+	return 0;
+}
+
+int fx_init_pages(struct kunit *test)
+{
+	test->priv = (void *)&fx_backings[FX_PAGES];
+	return 0;
+}
+
+/* A user mapping of the test's own mm, unmapped when the test ends. */
+unsigned long fx_user_map(struct kunit *test, unsigned long len,
+			  unsigned long prot, unsigned long flags)
+{
+	unsigned long uaddr = kunit_vm_mmap(test, NULL, 0, len, prot, flags, 0);
+
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_VALUE(uaddr), "mmap: %ld", (long)uaddr);
+	return uaddr;
+}
+
+/* Populated, so that pinning never meets the shared zero page. */
+static int fx_add_user(struct kunit *test, struct vmmem *vm, u64 gpa,
+		       u64 size, unsigned int flags)
+{
+	unsigned long uaddr = fx_user_map(test, size, PROT_READ | PROT_WRITE,
+					  MAP_ANONYMOUS | MAP_PRIVATE |
+					  MAP_POPULATE);
+
+	return vmmem_add_user(vm, gpa, uaddr, size, flags);
+}
+
+/* vmmem keeps its own page references: ours are dropped right away. */
+static int fx_add_pages(struct kunit *test, struct vmmem *vm, u64 gpa,
+			u64 size, unsigned int flags)
+{
+	unsigned long i, npages = size >> PAGE_SHIFT;
+	struct page **pages;
+	int ret;
+
+	pages = kunit_kcalloc(test, npages, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	for (i = 0; i < npages; i++) {
+		pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+	}
+	ret = vmmem_add_pages(vm, gpa, pages, npages, flags);
+	for (i = 0; i < npages; i++)
+		put_page(pages[i]);
+	return ret;
+}
+
+/* Adds a region with the suite's backing (vmalloc outside such suites). */
+int fx_try_add(struct kunit *test, struct vmmem *vm, u64 gpa, u64 size,
+	       unsigned int flags)
+{
+	const enum fx_backing *backing = test->priv;
+
+	switch (backing ? *backing : FX_VMALLOC) {
+	case FX_USER:
+		return fx_add_user(test, vm, gpa, size, flags);
+	case FX_PAGES:
+		return fx_add_pages(test, vm, gpa, size, flags);
+	default:
+		return vmmem_add_vmalloc(vm, gpa, size, flags);
+	}
+}
+
 void fx_add(struct kunit *test, struct vmmem *vm, u64 gpa, u64 size,
 	    unsigned int flags)
 {
-	KUNIT_ASSERT_EQ_MSG(test, 0, vmmem_add_vmalloc(vm, gpa, size, flags),
+	KUNIT_ASSERT_EQ_MSG(test, 0, fx_try_add(test, vm, gpa, size, flags),
 			    "add [%#llx, +%#llx)", gpa, size);
 }
 

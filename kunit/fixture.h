@@ -34,6 +34,41 @@ static inline u8 fx_pattern(u64 gpa)
 	return (u8)(gpa ^ (gpa >> 8) ^ (gpa >> 16) ^ (gpa >> 56) ^ 0x5a);
 }
 
+/*
+ * The access-contract suites run once per kind of backing memory: the
+ * suite's init picks the backing that fx_add() uses for every region.
+ */
+enum fx_backing { FX_VMALLOC, FX_USER, FX_PAGES };
+
+int fx_init_vmalloc(struct kunit *test);
+int fx_init_user(struct kunit *test);
+int fx_init_pages(struct kunit *test);
+
+#define FX_SUITE(var, suite_name, init_fn, cases)	\
+	static struct kunit_suite var = {		\
+		.name = suite_name,			\
+		.init = init_fn,			\
+		.test_cases = cases,			\
+	}
+
+/* Suites <base>, <base>_user and <base>_pages, with the same cases. */
+#define FX_DEFINE_SUITES(base, ...)						\
+	static struct kunit_case base##_vmalloc_cases[] = { __VA_ARGS__, {} };	\
+	static struct kunit_case base##_user_cases[] = { __VA_ARGS__, {} };	\
+	static struct kunit_case base##_pages_cases[] = { __VA_ARGS__, {} };	\
+	FX_SUITE(base##_vmalloc_suite, #base, fx_init_vmalloc,			\
+		 base##_vmalloc_cases);						\
+	FX_SUITE(base##_user_suite, #base "_user", fx_init_user,		\
+		 base##_user_cases);						\
+	FX_SUITE(base##_pages_suite, #base "_pages", fx_init_pages,		\
+		 base##_pages_cases);						\
+	kunit_test_suites(&base##_vmalloc_suite, &base##_user_suite,		\
+			  &base##_pages_suite)
+
+unsigned long fx_user_map(struct kunit *test, unsigned long len,
+			  unsigned long prot, unsigned long flags);
+int fx_try_add(struct kunit *test, struct vmmem *vm, u64 gpa, u64 size,
+	       unsigned int flags);
 struct vmmem *fx_create(struct kunit *test);
 struct vmmem *fx_create_layout(struct kunit *test);
 void fx_add(struct kunit *test, struct vmmem *vm, u64 gpa, u64 size,

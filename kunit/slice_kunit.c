@@ -243,18 +243,10 @@ static void vmmem_check_range_rules(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c->ok, vmmem_check_range(vm, c->gpa, c->len, c->access));
 }
 
-static struct kunit_case vmmem_slice_cases[] = {
-	KUNIT_CASE_PARAM(vmmem_get_slice_rules, slice_gen_params),
-	KUNIT_CASE(vmmem_slice_write_through),
-	KUNIT_CASE_PARAM(vmmem_slice_iter_rules, walk_gen_params),
-	KUNIT_CASE(vmmem_walk_slices_rules),
-	KUNIT_CASE_PARAM(vmmem_check_range_rules, range_gen_params),
-	{}
-};
-
-static struct kunit_suite vmmem_slice_suite = {
-	.name = "vmmem_slice",
-	.test_cases = vmmem_slice_cases,
-};
-
-kunit_test_suite(vmmem_slice_suite);
+/* The same cases run for every backing; the suite init picks it. */
+FX_DEFINE_SUITES(vmmem_slice,
+		 KUNIT_CASE_PARAM(vmmem_get_slice_rules, slice_gen_params),
+		 KUNIT_CASE(vmmem_slice_write_through),
+		 KUNIT_CASE_PARAM(vmmem_slice_iter_rules, walk_gen_params),
+		 KUNIT_CASE(vmmem_walk_slices_rules),
+		 KUNIT_CASE_PARAM(vmmem_check_range_rules, range_gen_params));

@@ -59,10 +59,8 @@ static void vmmem_destroy(struct vmmem *vm)
 	 * regions are released at once, without waiting for a grace period.
 	 */
 	mutex_lock(&vm->lock);
-	mas_for_each(&mas, region, ULONG_MAX) {
-		region->ops->release(region);
-		kfree(region);
-	}
+	mas_for_each(&mas, region, ULONG_MAX)
+		vmmem_region_release(region);
 	__mt_destroy(&vm->map);
 	mutex_unlock(&vm->lock);
 
@@ -169,26 +167,16 @@ unlock:
 	return ret;
 }
 
-static void vmmem_region_free_work(struct work_struct *work)
+/**
+ * vmmem_region_release() - give back everything a region holds
+ * @region: a region no reader can reach any more
+ *
+ * Context: Process context; may sleep (unpinning locks pages).
+ */
+void vmmem_region_release(struct vmmem_region *region)
 {
-	struct vmmem_region *region =
-		container_of(to_rcu_work(work), struct vmmem_region, free_work);
-
 	region->ops->release(region);
 	kfree(region);
-}
-
-/**
- * vmmem_region_free() - free a region that readers may still see
- * @region: a region already taken out of its map
- *
- * The backing is released in process context (unpinning may sleep) once
- * every reader that could have found the region has left its RCU section.
- */
-void vmmem_region_free(struct vmmem_region *region)
-{
-	INIT_RCU_WORK(&region->free_work, vmmem_region_free_work);
-	queue_rcu_work(vmmem_wq, &region->free_work);
 }
 
 /**
@@ -197,10 +185,12 @@ void vmmem_region_free(struct vmmem_region *region)
  * @gpa: the region's first guest-physical address, exactly as added
  * @size: the region's size, exactly as added
  *
- * The region disappears from new lookups at once; accesses already under
- * way finish on the old memory, which is freed after a grace period.
+ * The region disappears from new lookups at once. Accesses already under
+ * way finish on the old memory; then the memory is released (freed, or
+ * unpinned and unaccounted) before this returns, so the caller may reuse
+ * the guest range, the user range or the memlock budget at once.
  *
- * Context: Process context; may sleep.
+ * Context: Process context; sleeps for an RCU grace period.
  * Return: 0, -ENOENT if no region starts at @gpa with exactly @size bytes,
  * or -ENOMEM if the tree could not be rebalanced (the map is unchanged).
  */
@@ -224,9 +214,12 @@ int vmmem_remove(struct vmmem *vm, u64 gpa, u64 size)
 	atomic64_inc(&vm->generation);
 unlock:
 	mutex_unlock(&vm->lock);
-	if (!ret)
-		vmmem_region_free(region);
-	return ret;
+	if (ret)
+		return ret;
+
+	synchronize_rcu();
+	vmmem_region_release(region);
+	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_remove, VMMEM_NS);
 
@@ -281,3 +274,39 @@ u64 vmmem_generation(const struct vmmem *vm)
 	return atomic64_read(&vm->generation);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_generation, VMMEM_NS);
+
+/**
+ * vmmem_region_info() - describe the region that contains a guest address
+ * @vm: the map
+ * @gpa: any guest-physical address inside the region
+ * @info: filled on success
+ *
+ * The description is a copy: it stays readable after the region is gone,
+ * but says nothing about the map after this returns.
+ *
+ * Context: Any context.
+ * Return: 0 on success, -ENOENT if @gpa is in a hole.
+ */
+int vmmem_region_info(struct vmmem *vm, u64 gpa, struct vmmem_region_info *info)
+{
+	const struct vmmem_region *region;
+	int ret = -ENOENT;
+
+	rcu_read_lock();
+	region = vmmem_lookup(vm, gpa);
+	if (region) {
+		*info = (struct vmmem_region_info) {
+			.gpa = region->gpa,
+			.size = region->size,
+			.flags = region->flags,
+			.backing = region->ops->backing,
+			.uaddr = region->uaddr,
+			.nr_pages = region->size >> PAGE_SHIFT,
+			.nr_large_pages = region->nr_large,
+		};
+		ret = 0;
+	}
+	rcu_read_unlock();
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(vmmem_region_info, VMMEM_NS);

@@ -15,7 +15,7 @@ static void vmmem_vmalloc_release(struct vmmem_region *region)
 }
 
 static const struct vmmem_backing_ops vmmem_vmalloc_ops = {
-	.name = "vmalloc",
+	.backing = VMMEM_BACKING_VMALLOC,
 	.release = vmmem_vmalloc_release,
 };
 

@@ -12,7 +12,6 @@
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/vmmem.h>
-#include <linux/workqueue.h>
 
 #include "compat.h"
 
@@ -20,11 +19,11 @@ struct vmmem_region;
 
 /**
  * struct vmmem_backing_ops - what differs between kinds of backing memory
- * @name: short name of the backing, for introspection
+ * @backing: the kind, as reported by vmmem_region_info()
  * @release: undo everything the add did (unmap, free, unpin); may sleep
  */
 struct vmmem_backing_ops {
-	const char *name;
+	enum vmmem_backing backing;
 	void (*release)(struct vmmem_region *region);
 };
 
@@ -35,7 +34,11 @@ struct vmmem_backing_ops {
  * @hva: kernel address of @gpa; the region is contiguous from here
  * @flags: VMMEM_REGION_* flags given at add time
  * @ops: backing-specific operations
- * @free_work: frees the region in process context after a grace period
+ * @pages: the backing pages, for user and page-array regions
+ * @npages: number of entries in @pages (size / PAGE_SIZE)
+ * @nr_large: how many of @pages belong to large folios (THP, hugetlb)
+ * @mm: user regions: the mm the pages were pinned from and are accounted to
+ * @uaddr: user regions: the VMM's address of @gpa in @mm
  *
  * Immutable once published in the map, so lock-free readers need no
  * ordering beyond the maple tree's own rcu_assign_pointer().
@@ -46,7 +49,11 @@ struct vmmem_region {
 	void *hva;
 	unsigned int flags;
 	const struct vmmem_backing_ops *ops;
-	struct rcu_work free_work;
+	struct page **pages;
+	unsigned long npages;
+	unsigned long nr_large;
+	struct mm_struct *mm;
+	unsigned long uaddr;
 };
 
 /**
@@ -65,13 +72,10 @@ struct vmmem {
 	atomic64_t generation;
 };
 
-/* The workqueue that frees removed regions after a grace period. */
-extern struct workqueue_struct *vmmem_wq;
-
 int vmmem_check_new_region(u64 gpa, u64 size, unsigned int flags);
 bool vmmem_range_in_use(struct vmmem *vm, u64 gpa, u64 size);
 int vmmem_insert_region(struct vmmem *vm, struct vmmem_region *region);
-void vmmem_region_free(struct vmmem_region *region);
+void vmmem_region_release(struct vmmem_region *region);
 
 /**
  * vmmem_lookup() - find the region that contains a guest address

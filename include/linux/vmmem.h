@@ -13,6 +13,7 @@
 #include <linux/types.h>
 #include <asm/byteorder.h>
 
+struct page;
 struct vmmem;
 
 /* Region flags for vmmem_add_*(). */
@@ -29,7 +30,50 @@ void vmmem_get(struct vmmem *vm);
 void vmmem_put(struct vmmem *vm);
 
 int vmmem_add_vmalloc(struct vmmem *vm, u64 gpa, u64 size, unsigned int flags);
+int vmmem_add_user(struct vmmem *vm, u64 gpa, unsigned long uaddr, u64 size,
+		   unsigned int flags);
+int vmmem_add_pages(struct vmmem *vm, u64 gpa, struct page **pages,
+		    unsigned long npages, unsigned int flags);
 int vmmem_remove(struct vmmem *vm, u64 gpa, u64 size);
+
+/**
+ * enum vmmem_backing - what memory backs a region
+ * @VMMEM_BACKING_VMALLOC: a zeroed vmalloc area of vmmem's own
+ *	(vmmem_add_vmalloc())
+ * @VMMEM_BACKING_USER: pages of a process pinned with FOLL_LONGTERM
+ *	(vmmem_add_user())
+ * @VMMEM_BACKING_PAGES: pages an in-kernel provider handed over
+ *	(vmmem_add_pages())
+ */
+enum vmmem_backing {
+	VMMEM_BACKING_VMALLOC,
+	VMMEM_BACKING_USER,
+	VMMEM_BACKING_PAGES,
+};
+
+/**
+ * struct vmmem_region_info - what a region is and what backs it
+ * @gpa: first guest-physical address of the region
+ * @size: length in bytes
+ * @flags: VMMEM_REGION_* flags it was added with
+ * @backing: the kind of backing memory
+ * @uaddr: for %VMMEM_BACKING_USER, the process address that backs @gpa;
+ *	0 otherwise
+ * @nr_pages: number of base pages (@size / PAGE_SIZE)
+ * @nr_large_pages: how many of those belong to large folios (transparent
+ *	or hugetlb huge pages); always 0 for %VMMEM_BACKING_VMALLOC
+ */
+struct vmmem_region_info {
+	u64 gpa;
+	u64 size;
+	unsigned int flags;
+	enum vmmem_backing backing;
+	unsigned long uaddr;
+	unsigned long nr_pages;
+	unsigned long nr_large_pages;
+};
+
+int vmmem_region_info(struct vmmem *vm, u64 gpa, struct vmmem_region_info *info);
 
 unsigned int vmmem_num_regions(const struct vmmem *vm);
 u64 vmmem_last_addr(struct vmmem *vm);

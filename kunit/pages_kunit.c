@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmmem_pages: regions over pages that an in-kernel provider owns, and
+ * region introspection.
+ */
+#include <kunit/test.h>
+#include <linux/mm.h>
+
+#include "fixture.h"
+
+#define G	(64 * FX_P)
+
+static struct page **alloc_pages_array(struct kunit *test, unsigned long n)
+{
+	struct page **pages = kunit_kcalloc(test, n, sizeof(*pages), GFP_KERNEL);
+	unsigned long i;
+
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	for (i = 0; i < n; i++) {
+		pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+	}
+	return pages;
+}
+
+static void put_pages_array(struct page **pages, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		put_page(pages[i]);
+}
+
+/* vmmem holds one reference per page from add to remove, no more. */
+static void vmmem_pages_references(struct kunit *test)
+{
+	struct vmmem *vm = fx_create(test);
+	struct page **pages = alloc_pages_array(test, 3);
+	struct vmmem_region_info info;
+	u32 val = 0;
+
+	KUNIT_ASSERT_EQ(test, 0, vmmem_add_pages(vm, G, pages, 3, 0));
+	KUNIT_EXPECT_EQ(test, page_count(pages[0]), 2);
+	KUNIT_EXPECT_EQ(test, page_count(pages[2]), 2);
+
+	/* Guest order follows the array; writes land in the right page. */
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u32(vm, G + 2 * FX_P + 4, 0xabcdef01));
+	KUNIT_EXPECT_EQ(test, *(u32 *)(page_address(pages[2]) + 4), 0xabcdef01);
+	*(u32 *)page_address(pages[1]) = 0x600d;
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load_u32(vm, G + FX_P, &val));
+	KUNIT_EXPECT_EQ(test, val, 0x600d);
+
+	KUNIT_ASSERT_EQ(test, 0, vmmem_region_info(vm, G, &info));
+	KUNIT_EXPECT_EQ(test, info.backing, VMMEM_BACKING_PAGES);
+	KUNIT_EXPECT_EQ(test, info.nr_pages, 3);
+	KUNIT_EXPECT_EQ(test, info.nr_large_pages, 0);
+	KUNIT_EXPECT_EQ(test, info.uaddr, 0);
+
+	KUNIT_EXPECT_EQ(test, 0, vmmem_remove(vm, G, 3 * FX_P));
+	KUNIT_EXPECT_EQ(test, page_count(pages[0]), 1);
+	KUNIT_EXPECT_EQ(test, page_count(pages[2]), 1);
+	put_pages_array(pages, 3);
+}
+
+/* The caller may drop its references at once: the region keeps the pages. */
+static void vmmem_pages_outlive_caller(struct kunit *test)
+{
+	struct vmmem *vm = fx_create(test);
+	struct page **pages = alloc_pages_array(test, 2);
+
+	KUNIT_ASSERT_EQ(test, 0, vmmem_add_pages(vm, G, pages, 2, 0));
+	put_pages_array(pages, 2);
+	fx_fill(test, vm, G, 2 * FX_P);
+	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, G, 2 * FX_P));
+}
+
+struct pages_fail_case {
+	const char *desc;
+	u64 gpa;
+	unsigned long npages;
+	unsigned int flags;
+	int ret;
+};
+
+static const struct pages_fail_case pages_fail_cases[] = {
+	{ "no pages", G, 0, 0, -EINVAL },
+	{ "misaligned gpa", G + 1, 2, 0, -EINVAL },
+	{ "unknown flag", G, 2, 0x100, -EINVAL },
+	{ "guest range wraps", 0 - FX_P, 2, 0, -EOVERFLOW },
+	{ "page count overflows a u64", G, ULONG_MAX, 0, -EOVERFLOW },
+	{ "overlaps a region", 0, 2, 0, -EEXIST },
+};
+
+KUNIT_ARRAY_PARAM_DESC(pages_fail, pages_fail_cases, desc);
+
+/* A failed add holds no reference and changes nothing. */
+static void vmmem_pages_add_failures(struct kunit *test)
+{
+	const struct pages_fail_case *c = test->param_value;
+	struct vmmem *vm = fx_create(test);
+	struct page **pages = alloc_pages_array(test, 2);
+
+	fx_add(test, vm, 0, FX_P, 0);
+	KUNIT_EXPECT_EQ(test, c->ret, vmmem_add_pages(vm, c->gpa, pages, c->npages,
+						      c->flags));
+	KUNIT_EXPECT_EQ(test, page_count(pages[0]), 1);
+	KUNIT_EXPECT_EQ(test, page_count(pages[1]), 1);
+	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 1);
+	put_pages_array(pages, 2);
+}
+
+/* Pages of one large folio are reported as such. */
+static void vmmem_pages_large_folio(struct kunit *test)
+{
+	struct vmmem *vm = fx_create(test);
+	struct page *head = alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_COMP, 2);
+	struct page *pages[5];
+	struct vmmem_region_info info;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, head);
+	for (i = 0; i < 4; i++)
+		pages[i] = nth_page(head, i);
+	pages[4] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	KUNIT_ASSERT_NOT_NULL(test, pages[4]);
+
+	KUNIT_ASSERT_EQ(test, 0, vmmem_add_pages(vm, G, pages, 5, VMMEM_REGION_RDONLY));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_region_info(vm, G + 4 * FX_P, &info));
+	KUNIT_EXPECT_EQ(test, info.nr_pages, 5);
+	KUNIT_EXPECT_EQ(test, info.nr_large_pages, 4);
+	KUNIT_EXPECT_EQ(test, info.flags, VMMEM_REGION_RDONLY);
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_store_u8(vm, G, 1));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_remove(vm, G, 5 * FX_P));
+	KUNIT_EXPECT_EQ(test, folio_ref_count(page_folio(head)), 1);
+	__free_pages(head, 2);
+	put_page(pages[4]);
+}
+
+/* Every backing answers vmmem_region_info() with what it is. */
+static void vmmem_region_info_backings(struct kunit *test)
+{
+	struct vmmem *vm = fx_create(test);
+	struct vmmem_region_info info = { .gpa = 1 };
+
+	fx_add(test, vm, G, 2 * FX_P, VMMEM_REGION_RDONLY);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_region_info(vm, G + 2 * FX_P - 1, &info));
+	KUNIT_EXPECT_EQ(test, info.backing, VMMEM_BACKING_VMALLOC);
+	KUNIT_EXPECT_EQ(test, info.gpa, G);
+	KUNIT_EXPECT_EQ(test, info.size, 2 * FX_P);
+	KUNIT_EXPECT_EQ(test, info.flags, VMMEM_REGION_RDONLY);
+	KUNIT_EXPECT_EQ(test, info.nr_pages, 2);
+	KUNIT_EXPECT_EQ(test, info.nr_large_pages, 0);
+	KUNIT_EXPECT_EQ(test, -ENOENT, vmmem_region_info(vm, G + 2 * FX_P, &info));
+	/* A failed lookup leaves the caller's struct alone. */
+	KUNIT_EXPECT_EQ(test, info.gpa, G);
+}
+
+static struct kunit_case vmmem_pages_cases[] = {
+	KUNIT_CASE(vmmem_pages_references),
+	KUNIT_CASE(vmmem_pages_outlive_caller),
+	KUNIT_CASE_PARAM(vmmem_pages_add_failures, pages_fail_gen_params),
+	KUNIT_CASE(vmmem_pages_large_folio),
+	KUNIT_CASE(vmmem_region_info_backings),
+	{}
+};
+
+static struct kunit_suite vmmem_pages_suite = {
+	.name = "vmmem_pages",
+	.test_cases = vmmem_pages_cases,
+};
+
+kunit_test_suite(vmmem_pages_suite);

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Regions backed by a VMM's own memory: the user pages are pinned with
+ * FOLL_LONGTERM, accounted to the owner's RLIMIT_MEMLOCK through
+ * mm->pinned_vm, and mapped into one contiguous kernel view with vmap().
+ */
+#include <linux/capability.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "vmmem.h"
+
+/* Pages pinned per pin_user_pages_fast() call, between resched points. */
+#define VMMEM_PIN_CHUNK		512
+
+static bool vmmem_region_writable(const struct vmmem_region *region)
+{
+	return !(region->flags & VMMEM_REGION_RDONLY);
+}
+
+/* Charge @npages to @mm->pinned_vm, within RLIMIT_MEMLOCK unless exempt. */
+static int vmmem_account_pinned(struct mm_struct *mm, unsigned long npages)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	u64 pinned = atomic64_add_return(npages, &mm->pinned_vm);
+
+	if (pinned > limit && !capable(CAP_IPC_LOCK)) {
+		atomic64_sub(npages, &mm->pinned_vm);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void vmmem_unaccount_pinned(struct mm_struct *mm, unsigned long npages)
+{
+	atomic64_sub(npages, &mm->pinned_vm);
+}
+
+/* Pin every page of the region, or none: on error nothing stays pinned. */
+static int vmmem_pin_user(struct vmmem_region *region)
+{
+	unsigned int gup_flags = FOLL_LONGTERM;
+	unsigned long done = 0, chunk;
+	int ret;
+
+	if (vmmem_region_writable(region))
+		gup_flags |= FOLL_WRITE;
+
+	while (done < region->npages) {
+		chunk = min(region->npages - done, VMMEM_PIN_CHUNK);
+		ret = pin_user_pages_fast(region->uaddr + done * PAGE_SIZE, chunk,
+					  gup_flags, region->pages + done);
+		if (ret <= 0) {
+			ret = ret ?: -EFAULT;
+			goto unpin;
+		}
+		done += ret;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto unpin;
+		}
+		cond_resched();
+	}
+	return 0;
+
+unpin:
+	unpin_user_pages(region->pages, done);
+	return ret;
+}
+
+static unsigned long vmmem_count_large(struct page **pages,
+				       unsigned long npages)
+{
+	unsigned long i, n = 0;
+
+	for (i = 0; i < npages; i++)
+		n += folio_test_large(page_folio(pages[i]));
+	return n;
+}
+
+static void vmmem_user_release(struct vmmem_region *region)
+{
+	vunmap(region->hva);
+	unpin_user_pages_dirty_lock(region->pages, region->npages,
+				    vmmem_region_writable(region));
+	kvfree(region->pages);
+	vmmem_unaccount_pinned(region->mm, region->npages);
+	mmdrop(region->mm);
+}
+
+static const struct vmmem_backing_ops vmmem_user_ops = {
+	.backing = VMMEM_BACKING_USER,
+	.release = vmmem_user_release,
+};
+
+/**
+ * vmmem_add_user() - add a region backed by the calling process's memory
+ * @vm: the map
+ * @gpa: first guest-physical address, page-aligned
+ * @uaddr: address of the backing memory in the calling process, page-aligned
+ * @size: length in bytes, page-aligned and non-zero
+ * @flags: 0 or %VMMEM_REGION_RDONLY
+ *
+ * Pins [@uaddr, @uaddr + @size) of current->mm with FOLL_LONGTERM (and
+ * FOLL_WRITE unless the region is read-only), charges the pages to the
+ * process's RLIMIT_MEMLOCK through mm->pinned_vm (unless the caller has
+ * CAP_IPC_LOCK) and maps them into one kernel view. The pins do not follow
+ * later changes of the user mapping (munmap(), mremap(), MADV_DONTNEED):
+ * the VMM must remove the region before it changes that mapping. Removal
+ * and the last vmmem_put() unpin (marking writable pages dirty) and
+ * unaccount against the same mm, whichever task does it.
+ *
+ * A failed add changes nothing: no page stays pinned or accounted.
+ *
+ * Context: Process context with a user address space; may sleep.
+ * Return: 0 on success; -EINVAL for unknown flags, a zero size, a
+ * misaligned @gpa, @size or @uaddr, or a caller without a user address
+ * space; -EOVERFLOW if the guest or the user range would wrap; -EEXIST if
+ * the region overlaps another; -ENOMEM over RLIMIT_MEMLOCK or out of
+ * memory; -EFAULT if a page of the range is unmapped, cannot be pinned
+ * long-term (VM_IO, VM_PFNMAP) or is read-only while the region is
+ * writable; -EINTR if a fatal signal arrived while pinning.
+ */
+int vmmem_add_user(struct vmmem *vm, u64 gpa, unsigned long uaddr, u64 size,
+		   unsigned int flags)
+{
+	struct mm_struct *mm = current->mm;
+	struct vmmem_region *region;
+	unsigned long uend;
+	int ret;
+
+	ret = vmmem_check_new_region(gpa, size, flags);
+	if (ret)
+		return ret;
+	if (!PAGE_ALIGNED(uaddr) || !mm)
+		return -EINVAL;
+	if (check_add_overflow(uaddr, size - 1, &uend))
+		return -EOVERFLOW;
+	if (vmmem_range_in_use(vm, gpa, size))
+		return -EEXIST;
+	if (size >> PAGE_SHIFT > totalram_pages())
+		return -ENOMEM;
+
+	region = kzalloc(sizeof(*region), GFP_KERNEL_ACCOUNT);
+	if (!region)
+		return -ENOMEM;
+	region->gpa = gpa;
+	region->size = size;
+	region->flags = flags;
+	region->ops = &vmmem_user_ops;
+	region->uaddr = uaddr;
+	region->npages = size >> PAGE_SHIFT;
+	region->pages = kvmalloc_array(region->npages, sizeof(*region->pages),
+				       GFP_KERNEL_ACCOUNT);
+	if (!region->pages) {
+		ret = -ENOMEM;
+		goto free_region;
+	}
+
+	ret = vmmem_account_pinned(mm, region->npages);
+	if (ret)
+		goto free_pages;
+	ret = vmmem_pin_user(region);
+	if (ret)
+		goto unaccount;
+
+	region->hva = vmap(region->pages, region->npages, VM_MAP, PAGE_KERNEL);
+	if (!region->hva) {
+		ret = -ENOMEM;
+		goto unpin;
+	}
+	region->nr_large = vmmem_count_large(region->pages, region->npages);
+	mmgrab(mm);
+	region->mm = mm;
+
+	ret = vmmem_insert_region(vm, region);
+	if (ret)
+		goto drop_mm;
+	return 0;
+
+drop_mm:
+	mmdrop(mm);
+	vunmap(region->hva);
+unpin:
+	unpin_user_pages(region->pages, region->npages);
+unaccount:
+	vmmem_unaccount_pinned(mm, region->npages);
+free_pages:
+	kvfree(region->pages);
+free_region:
+	kfree(region);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(vmmem_add_user, VMMEM_NS);
