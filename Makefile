@@ -24,8 +24,10 @@ modules:
 	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules
 
 clean:
-	rm -rf *.o *.ko *.mod *.mod.c *.mod.o .*.cmd Module.symvers modules.order \
-		.tmp_versions vmmem/*.o vmmem/.*.cmd kunit/*.o kunit/.*.cmd
+	rm -rf *.o *.ko *.mod *.mod.c *.mod.o .*.cmd .*.o.d .module-common.o \
+		Module.symvers modules.order \
+		.tmp_versions vmmem/*.o vmmem/.*.cmd vmmem/.*.o.d \
+		kunit/*.o kunit/.*.cmd kunit/.*.o.d
 
 check:
 	@scripts/check.sh

@@ -15,7 +15,7 @@
 # every file is compiled (and sparse-checked) on every run, so a warning
 # cannot hide behind an up-to-date object.
 set -euo pipefail
-# shellcheck source=scripts/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # The newest installed 6.12 headers for Debian's amd64 flavour.

@@ -11,7 +11,7 @@
 #                      any diagnostic fails the file
 # One check per file per tool.
 set -euo pipefail
-# shellcheck source=scripts/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 dir=$(vmmem_pristine)
@@ -33,7 +33,10 @@ for f in "${files[@]}"; do
 	rc=0
 	out=$(perl "$ksrc/scripts/checkpatch.pl" --no-summary --no-color -f "$f" 2>&1) || rc=$?
 	if ((rc != 0)) || grep -qE '^(ERROR|WARNING|CHECK)' <<<"$out"; then
-		echo "$out"
+		# The report without checkpatch's boilerplate NOTE paragraphs.
+		awk '/^NOTE:/ { skip = 1 } /^$/ { skip = 0 }
+			skip || /has style problems/ || (/^$/ && blank++) { next }
+			{ blank = /^$/; print }' <<<"$out"
 		echo "vmmem: FAIL checkpatch $f"
 		failed=$((failed + 1))
 	else
