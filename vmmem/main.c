@@ -1,9 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The module's identity. vmmem keeps no global state: everything lives in
- * the struct vmmem objects its users create.
+ * Module life: the workqueue that releases what snapshots and held slices
+ * kept alive, and the module's identity.
  */
 #include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <linux/workqueue.h>
+
+#include "vmmem.h"
+
+struct workqueue_struct *vmmem_wq;
+
+static int __init vmmem_init(void)
+{
+	/* Not WQ_MEM_RECLAIM: releasing regions only ever gives memory back. */
+	vmmem_wq = alloc_workqueue("vmmem", WQ_UNBOUND, 0);
+	return vmmem_wq ? 0 : -ENOMEM;
+}
+
+static void __exit vmmem_exit(void)
+{
+	/* Layouts queued with queue_rcu_work() sit in call_rcu() first. */
+	rcu_barrier();
+	destroy_workqueue(vmmem_wq);
+}
+
+module_init(vmmem_init);
+module_exit(vmmem_exit);
 
 MODULE_DESCRIPTION("Guest-physical memory access for in-kernel devices");
 MODULE_LICENSE("GPL");

@@ -1,8 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The guest-physical map: one maple tree range per region, RCU mode, so that
- * lookups take no lock while writers, serialised by a mutex, add and remove
- * regions. A removed region is freed only after a grace period.
+ * The guest-physical map: a pointer to the current layout (an immutable
+ * maple tree of regions in RCU mode), reference counts on maps, layouts
+ * and regions, and what the map reports about itself.
+ *
+ * Lifetimes, from the outside in:
+ *  - vm->users counts users of a live map; the last vmmem_put() publishes
+ *    an empty layout, which releases every region nobody holds.
+ *  - a layout is referenced by the live map's pointer and by snapshots;
+ *    the last reference frees it after a grace period, dropping its region
+ *    references.
+ *  - a region is referenced by the layouts that contain it and by held
+ *    slices; the last reference releases its memory.
+ *  - vm->refs keeps struct vmmem (and the lock guarding every layout's
+ *    tree) until the last layout is gone.
  */
 #include <linux/err.h>
 #include <linux/mm.h>
@@ -10,6 +21,167 @@
 #include <linux/slab.h>
 
 #include "vmmem.h"
+
+static void vmmem_free_work(struct work_struct *work)
+{
+	struct vmmem *vm = container_of(work, struct vmmem, destroy_work);
+
+	mutex_destroy(&vm->lock);
+	kfree(vm);
+}
+
+static void vmmem_unref(struct vmmem *vm)
+{
+	if (refcount_dec_and_test(&vm->refs)) {
+		/* Possibly called from a layout's free work under vm->lock. */
+		INIT_WORK(&vm->destroy_work, vmmem_free_work);
+		queue_work(vmmem_wq, &vm->destroy_work);
+	}
+}
+
+static void vmmem_region_release_work(struct work_struct *work)
+{
+	struct vmmem_region *region =
+		container_of(work, struct vmmem_region, release_work);
+
+	region->ops->release(region);
+	kfree(region);
+}
+
+void vmmem_region_get(struct vmmem_region *region)
+{
+	refcount_inc(&region->ref);
+}
+
+/* Drop a region reference from any context; release later if last. */
+void vmmem_region_put(struct vmmem_region *region)
+{
+	if (refcount_dec_and_test(&region->ref)) {
+		INIT_WORK(&region->release_work, vmmem_region_release_work);
+		queue_work(vmmem_wq, &region->release_work);
+	}
+}
+
+/* Drop a region reference in process context; release now if last. */
+void vmmem_region_put_sync(struct vmmem_region *region)
+{
+	might_sleep();
+	if (refcount_dec_and_test(&region->ref)) {
+		region->ops->release(region);
+		kfree(region);
+	}
+}
+
+/**
+ * vmmem_layout_alloc() - an empty layout for @vm, not yet published
+ * @vm: the live map
+ *
+ * Return: the layout with one reference, or NULL.
+ */
+struct vmmem_layout *vmmem_layout_alloc(struct vmmem *vm)
+{
+	struct vmmem_layout *layout;
+
+	layout = kzalloc(sizeof(*layout), GFP_KERNEL_ACCOUNT);
+	if (!layout)
+		return NULL;
+	mt_init_flags(&layout->tree, MT_FLAGS_LOCK_EXTERN | MT_FLAGS_USE_RCU);
+	mt_set_external_lock(&layout->tree, &vm->lock);
+	refcount_set(&layout->ref, 1);
+	layout->vm = vm;
+	refcount_inc(&vm->refs);
+
+	/* The frozen view a snapshot of this layout hands out. */
+	mutex_init(&layout->view.lock);
+	layout->view.frozen = layout;
+	RCU_INIT_POINTER(layout->view.layout, layout);
+	return layout;
+}
+
+/*
+ * Free a layout no reader can reach any more: unpublished, no references,
+ * a grace period after it was unpublished. The caller holds vm->lock (the
+ * tree's external lock) and drops the layout's vm->refs afterwards.
+ */
+static void vmmem_layout_free_locked(struct vmmem_layout *layout)
+{
+	MA_STATE(mas, &layout->tree, 0, 0);
+	struct vmmem_region *region;
+
+	mas_for_each(&mas, region, ULONG_MAX)
+		vmmem_region_put_sync(region);
+	__mt_destroy(&layout->tree);
+	mutex_destroy(&layout->view.lock);
+	kfree(layout);
+}
+
+/**
+ * vmmem_layout_discard() - free a layout that was never published
+ * @layout: built by an update that failed; its tree holds no references
+ *
+ * Context: The caller holds @layout->vm->lock.
+ */
+void vmmem_layout_discard(struct vmmem_layout *layout)
+{
+	struct vmmem *vm = layout->vm;
+
+	__mt_destroy(&layout->tree);
+	mutex_destroy(&layout->view.lock);
+	kfree(layout);
+	vmmem_unref(vm);
+}
+
+static void vmmem_layout_free_work(struct work_struct *work)
+{
+	struct vmmem_layout *layout =
+		container_of(to_rcu_work(work), struct vmmem_layout, free_work);
+	struct vmmem *vm = layout->vm;
+
+	mutex_lock(&vm->lock);
+	vmmem_layout_free_locked(layout);
+	mutex_unlock(&vm->lock);
+	vmmem_unref(vm);
+}
+
+/* Drop a layout reference from any context. */
+static void vmmem_layout_put(struct vmmem_layout *layout)
+{
+	if (refcount_dec_and_test(&layout->ref)) {
+		INIT_RCU_WORK(&layout->free_work, vmmem_layout_free_work);
+		queue_rcu_work(vmmem_wq, &layout->free_work);
+	}
+}
+
+/**
+ * vmmem_layout_publish() - make @layout the map's current layout
+ * @vm: the live map; the caller holds @vm->lock
+ * @layout: fully built, with the reference that the map's pointer takes over
+ *
+ * Readers see the old layout or the new one, never a mix. Returns after a
+ * grace period, with the old layout freed unless a snapshot still holds it,
+ * so regions that left the map are released unless someone holds them.
+ *
+ * Context: Process context; sleeps.
+ */
+void vmmem_layout_publish(struct vmmem *vm, struct vmmem_layout *layout)
+{
+	struct vmmem_layout *old = rcu_dereference_protected(vm->layout,
+						lockdep_is_held(&vm->lock));
+
+	layout->generation = vm->generation + 1;
+	rcu_assign_pointer(vm->layout, layout);
+	/*
+	 * Cached translations stop matching before anything is released; a
+	 * cache that sees the new generation also sees the new layout.
+	 */
+	smp_store_release(&vm->generation, layout->generation);
+	synchronize_rcu();
+	if (refcount_dec_and_test(&old->ref)) {
+		vmmem_layout_free_locked(old);
+		/* Not the last: the caller's reference on the map holds one. */
+		vmmem_unref(vm);
+	}
+}
 
 /**
  * vmmem_create() - create an empty guest-physical address space
@@ -22,66 +194,126 @@
  */
 struct vmmem *vmmem_create(void)
 {
+	struct vmmem_layout *layout;
 	struct vmmem *vm;
 
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
 	if (!vm)
 		return ERR_PTR(-ENOMEM);
-
 	mutex_init(&vm->lock);
-	mt_init_flags(&vm->map, MT_FLAGS_LOCK_EXTERN | MT_FLAGS_USE_RCU);
-	mt_set_external_lock(&vm->map, &vm->lock);
 	refcount_set(&vm->users, 1);
-	atomic64_set(&vm->generation, 0);
+	refcount_set(&vm->refs, 1);
+
+	layout = vmmem_layout_alloc(vm);
+	if (!layout) {
+		mutex_destroy(&vm->lock);
+		kfree(vm);
+		return ERR_PTR(-ENOMEM);
+	}
+	RCU_INIT_POINTER(vm->layout, layout);
 	return vm;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_create, VMMEM_NS);
 
 /**
- * vmmem_get() - take another reference on a map
- * @vm: the map; the caller must already hold a reference
+ * vmmem_get() - take another reference on a map or a snapshot
+ * @vm: the map or snapshot; the caller must already hold a reference
  *
  * Context: Any context.
  */
 void vmmem_get(struct vmmem *vm)
 {
-	refcount_inc(&vm->users);
+	if (vm->frozen)
+		refcount_inc(&vm->frozen->ref);
+	else
+		refcount_inc(&vm->users);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_get, VMMEM_NS);
 
+/* The last user is gone: empty the map, then let go of the structure. */
 static void vmmem_destroy(struct vmmem *vm)
 {
-	MA_STATE(mas, &vm->map, 0, 0);
-	struct vmmem_region *region;
+	struct vmmem_layout *empty = vmmem_layout_alloc(vm);
+	struct vmmem_layout *old;
 
-	/*
-	 * The last reference is gone, so no reader can be inside the tree:
-	 * regions are released at once, without waiting for a grace period.
-	 */
 	mutex_lock(&vm->lock);
-	mas_for_each(&mas, region, ULONG_MAX)
-		vmmem_region_release(region);
-	__mt_destroy(&vm->map);
+	if (empty) {
+		vmmem_layout_publish(vm, empty);
+		old = empty;
+	} else {
+		/* No memory for an empty layout: nobody can look any more. */
+		old = rcu_dereference_protected(vm->layout,
+						lockdep_is_held(&vm->lock));
+	}
 	mutex_unlock(&vm->lock);
-
-	mutex_destroy(&vm->lock);
-	kfree(vm);
+	vmmem_layout_put(old);
+	vmmem_unref(vm);
 }
 
 /**
- * vmmem_put() - drop a reference on a map
- * @vm: the map, or NULL
+ * vmmem_put() - drop a reference on a map or a snapshot
+ * @vm: the map or snapshot, or NULL
  *
- * Dropping the last reference removes and frees every region.
+ * Dropping the last reference on a map removes every region: regions that
+ * no snapshot or held slice still uses are released before this returns.
+ * Dropping a snapshot never sleeps; what it alone kept alive is released
+ * later from a workqueue.
  *
- * Context: Process context; may sleep when the last reference goes.
+ * Context: Any context for a snapshot. For a map, process context when it
+ * may be the last reference (it waits for a grace period).
  */
 void vmmem_put(struct vmmem *vm)
 {
-	if (vm && refcount_dec_and_test(&vm->users))
+	if (!vm)
+		return;
+	if (vm->frozen)
+		vmmem_layout_put(vm->frozen);
+	else if (refcount_dec_and_test(&vm->users))
 		vmmem_destroy(vm);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_put, VMMEM_NS);
+
+/**
+ * vmmem_snapshot() - take a consistent view of a map
+ * @vm: the map (or a snapshot, which gives the same view again)
+ *
+ * The view sees exactly the regions the map had when it was taken, across
+ * any number of accesses and across sleeping; regions removed from the
+ * map later stay valid (their memory is not released) until the last
+ * snapshot holding them is put. Use the view with every read and write
+ * call of the API; adding or removing regions through it fails with
+ * -EPERM. Drop it with vmmem_put().
+ *
+ * Context: Any context; does not sleep and cannot fail.
+ * Return: the snapshot.
+ */
+struct vmmem *vmmem_snapshot(struct vmmem *vm)
+{
+	struct vmmem_layout *layout;
+
+	rcu_read_lock();
+	do {
+		layout = rcu_dereference(vm->layout);
+	} while (!refcount_inc_not_zero(&layout->ref));
+	rcu_read_unlock();
+	return &layout->view;
+}
+EXPORT_SYMBOL_NS_GPL(vmmem_snapshot, VMMEM_NS);
+
+/* True if a region of @mt has a byte in [gpa, last]. RCU or the lock held. */
+bool vmmem_tree_range_used(struct maple_tree *mt, u64 gpa, u64 last)
+{
+	MA_STATE(mas, mt, gpa, gpa);
+
+	return mas_find(&mas, last);
+}
+
+static struct vmmem_region *vmmem_tree_last(struct maple_tree *mt)
+{
+	MA_STATE(mas, mt, ULONG_MAX, ULONG_MAX);
+
+	return mas_find_rev(&mas, 0);
+}
 
 /**
  * vmmem_check_new_region() - validate the arguments of an add
@@ -108,137 +340,85 @@ int vmmem_check_new_region(u64 gpa, u64 size, unsigned int flags)
 	return 0;
 }
 
-/* True if no region has a byte in [gpa, last]. Caller holds RCU or the lock. */
-static bool vmmem_range_is_free(struct vmmem *vm, u64 gpa, u64 last)
-{
-	MA_STATE(mas, &vm->map, gpa, gpa);
-
-	return !mas_find(&mas, last);
-}
-
 /**
  * vmmem_range_in_use() - early overlap check before a costly allocation
  * @vm: the map
  * @gpa: first guest-physical address of the new region
  * @size: its length, already validated
  *
- * Only a hint: vmmem_insert_region() checks again under the lock.
+ * Only a hint: the update checks again under the lock.
  *
  * Return: true if some region overlaps [@gpa, @gpa + @size).
  */
 bool vmmem_range_in_use(struct vmmem *vm, u64 gpa, u64 size)
 {
-	bool free;
+	bool used;
 
 	rcu_read_lock();
-	free = vmmem_range_is_free(vm, gpa, gpa + (size - 1));
+	used = vmmem_tree_range_used(&vmmem_current_layout(vm)->tree, gpa,
+				     gpa + (size - 1));
 	rcu_read_unlock();
-	return !free;
+	return used;
 }
 
 /**
- * vmmem_insert_region() - publish a fully built region in the map
- * @vm: the map
- * @region: the region, with validated gpa and size and a live mapping
+ * vmmem_region_alloc() - a new region, not yet backed or mapped
+ * @gpa: first guest-physical address, validated
+ * @size: length, validated
+ * @flags: VMMEM_REGION_* flags, validated
+ * @ops: the backing's operations
  *
- * On failure the map is unchanged and @region still belongs to the caller.
- *
- * Context: Process context; takes @vm->lock.
- * Return: 0, -EEXIST if any byte of the region is already mapped, or
- * -ENOMEM if the tree could not grow.
+ * Return: the region with one reference (its creator's), or NULL.
  */
-int vmmem_insert_region(struct vmmem *vm, struct vmmem_region *region)
+struct vmmem_region *vmmem_region_alloc(u64 gpa, u64 size, unsigned int flags,
+					const struct vmmem_backing_ops *ops)
 {
-	MA_STATE(mas, &vm->map, region->gpa, vmmem_region_last(region));
-	int ret;
-
-	mutex_lock(&vm->lock);
-	if (!vmmem_range_is_free(vm, region->gpa, vmmem_region_last(region))) {
-		ret = -EEXIST;
-		goto unlock;
-	}
-	ret = mas_store_gfp(&mas, region, GFP_KERNEL_ACCOUNT);
-	if (ret)
-		goto unlock;
-	WRITE_ONCE(vm->nr_regions, vm->nr_regions + 1);
-	atomic64_inc(&vm->generation);
-unlock:
-	mutex_unlock(&vm->lock);
-	return ret;
-}
-
-/**
- * vmmem_region_release() - give back everything a region holds
- * @region: a region no reader can reach any more
- *
- * Context: Process context; may sleep (unpinning locks pages).
- */
-void vmmem_region_release(struct vmmem_region *region)
-{
-	region->ops->release(region);
-	kfree(region);
-}
-
-/**
- * vmmem_remove() - remove one region from a map
- * @vm: the map
- * @gpa: the region's first guest-physical address, exactly as added
- * @size: the region's size, exactly as added
- *
- * The region disappears from new lookups at once. Accesses already under
- * way finish on the old memory; then the memory is released (freed, or
- * unpinned and unaccounted) before this returns, so the caller may reuse
- * the guest range, the user range or the memlock budget at once.
- *
- * Context: Process context; sleeps for an RCU grace period.
- * Return: 0, -ENOENT if no region starts at @gpa with exactly @size bytes,
- * or -ENOMEM if the tree could not be rebalanced (the map is unchanged).
- */
-int vmmem_remove(struct vmmem *vm, u64 gpa, u64 size)
-{
-	MA_STATE(mas, &vm->map, gpa, gpa);
 	struct vmmem_region *region;
-	int ret;
 
-	mutex_lock(&vm->lock);
-	region = mas_walk(&mas);
-	if (!region || region->gpa != gpa || region->size != size) {
-		ret = -ENOENT;
-		goto unlock;
-	}
-	mas_set_range(&mas, region->gpa, vmmem_region_last(region));
-	ret = mas_store_gfp(&mas, NULL, GFP_KERNEL);
-	if (ret)
-		goto unlock;
-	WRITE_ONCE(vm->nr_regions, vm->nr_regions - 1);
-	atomic64_inc(&vm->generation);
-unlock:
-	mutex_unlock(&vm->lock);
-	if (ret)
-		return ret;
-
-	synchronize_rcu();
-	vmmem_region_release(region);
-	return 0;
+	region = kzalloc(sizeof(*region), GFP_KERNEL_ACCOUNT);
+	if (!region)
+		return NULL;
+	region->gpa = gpa;
+	region->size = size;
+	region->flags = flags;
+	region->ops = ops;
+	refcount_set(&region->ref, 1);
+	return region;
 }
-EXPORT_SYMBOL_NS_GPL(vmmem_remove, VMMEM_NS);
+
+/**
+ * vmmem_region_abort() - release a prepared region that was never published
+ * @region: a region from a vmmem_prepare_*() function
+ *
+ * Context: Process context; may sleep.
+ */
+void vmmem_region_abort(struct vmmem_region *region)
+{
+	vmmem_region_put_sync(region);
+}
 
 /**
  * vmmem_num_regions() - number of regions in a map
- * @vm: the map
+ * @vm: the map or snapshot
  *
- * Context: Any context. The count may change as soon as it is read.
+ * Context: Any context. For a live map the count may change as soon as it
+ * is read.
  * Return: the number of regions.
  */
-unsigned int vmmem_num_regions(const struct vmmem *vm)
+unsigned int vmmem_num_regions(struct vmmem *vm)
 {
-	return READ_ONCE(vm->nr_regions);
+	unsigned int nr;
+
+	rcu_read_lock();
+	nr = vmmem_current_layout(vm)->nr_regions;
+	rcu_read_unlock();
+	return nr;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_num_regions, VMMEM_NS);
 
 /**
  * vmmem_last_addr() - highest mapped guest-physical address
- * @vm: the map
+ * @vm: the map or snapshot
  *
  * Context: Any context.
  * Return: the last byte of the highest region (inclusive), or 0 when the
@@ -246,12 +426,11 @@ EXPORT_SYMBOL_NS_GPL(vmmem_num_regions, VMMEM_NS);
  */
 u64 vmmem_last_addr(struct vmmem *vm)
 {
-	MA_STATE(mas, &vm->map, ULONG_MAX, ULONG_MAX);
 	struct vmmem_region *region;
 	u64 last = 0;
 
 	rcu_read_lock();
-	region = mas_find_rev(&mas, 0);
+	region = vmmem_tree_last(&vmmem_current_layout(vm)->tree);
 	if (region)
 		last = vmmem_region_last(region);
 	rcu_read_unlock();
@@ -261,23 +440,28 @@ EXPORT_SYMBOL_NS_GPL(vmmem_last_addr, VMMEM_NS);
 
 /**
  * vmmem_generation() - generation number of a map's layout
- * @vm: the map
+ * @vm: the map or snapshot
  *
- * The number changes with every add and remove, so a caller that cached a
- * translation can tell with one compare whether it may still be used.
+ * The number changes with every published change of the map (an add, a
+ * remove, a batch), and changes before any memory the previous layout
+ * referenced can be released. A snapshot keeps the generation it was
+ * taken at.
  *
  * Context: Any context.
  * Return: the current generation.
  */
 u64 vmmem_generation(const struct vmmem *vm)
 {
-	return atomic64_read(&vm->generation);
+	if (vm->frozen)
+		return vm->frozen->generation;
+	/* Pairs with the release in vmmem_layout_publish(). */
+	return smp_load_acquire(&vm->generation);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_generation, VMMEM_NS);
 
 /**
  * vmmem_region_info() - describe the region that contains a guest address
- * @vm: the map
+ * @vm: the map or snapshot
  * @gpa: any guest-physical address inside the region
  * @info: filled on success
  *

@@ -4,6 +4,7 @@
  * takes its own reference on each page for the region's life and maps them
  * into one contiguous kernel view with vmap().
  */
+#include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -25,6 +26,61 @@ static const struct vmmem_backing_ops vmmem_pages_ops = {
 	.release = vmmem_pages_release,
 };
 
+/* Size in bytes of @npages pages, or -EOVERFLOW. */
+static int vmmem_pages_size(unsigned long npages, u64 *size)
+{
+	return check_shl_overflow((u64)npages, PAGE_SHIFT, size) ? -EOVERFLOW : 0;
+}
+
+/**
+ * vmmem_prepare_pages() - build a region over the caller's pages
+ * @gpa: first guest-physical address
+ * @pages: the pages, in guest order
+ * @npages: number of pages
+ * @flags: VMMEM_REGION_* flags
+ *
+ * Context: Process context; may sleep.
+ * Return: the region, not in any map, holding a reference on each page,
+ * or ERR_PTR() with the errors of vmmem_add_pages() other than -EEXIST.
+ */
+struct vmmem_region *vmmem_prepare_pages(u64 gpa, struct page **pages,
+					 unsigned long npages,
+					 unsigned int flags)
+{
+	struct vmmem_region *region;
+	unsigned long i;
+	u64 size;
+	int ret;
+
+	ret = vmmem_pages_size(npages, &size) ?:
+	      vmmem_check_new_region(gpa, size, flags);
+	if (ret)
+		return ERR_PTR(ret);
+
+	region = vmmem_region_alloc(gpa, size, flags, &vmmem_pages_ops);
+	if (!region)
+		return ERR_PTR(-ENOMEM);
+	region->npages = npages;
+	region->pages = kvmemdup(pages, npages * sizeof(*pages),
+				 GFP_KERNEL_ACCOUNT);
+	if (!region->pages)
+		goto free_region;
+	region->hva = vmap(region->pages, npages, VM_MAP, PAGE_KERNEL);
+	if (!region->hva)
+		goto free_pages;
+	for (i = 0; i < npages; i++) {
+		get_page(pages[i]);
+		region->nr_large += folio_test_large(page_folio(pages[i]));
+	}
+	return region;
+
+free_pages:
+	kvfree(region->pages);
+free_region:
+	kfree(region);
+	return ERR_PTR(-ENOMEM);
+}
+
 /**
  * vmmem_add_pages() - add a region backed by pages the caller owns
  * @vm: the map
@@ -38,64 +94,25 @@ static const struct vmmem_backing_ops vmmem_pages_ops = {
  * the region is removed, so the caller may drop its references at any
  * time. A failed add changes nothing and holds nothing.
  *
- * Context: Process context; may sleep.
+ * Context: Process context; sleeps.
  * Return: 0 on success; -EINVAL for unknown flags, no pages or a
  * misaligned @gpa; -EOVERFLOW if the region would pass 2^64; -EEXIST if it
- * overlaps another; -ENOMEM if memory ran out.
+ * overlaps another; -ENOMEM if memory ran out; -EPERM for a snapshot.
  */
 int vmmem_add_pages(struct vmmem *vm, u64 gpa, struct page **pages,
 		    unsigned long npages, unsigned int flags)
 {
 	struct vmmem_region *region;
-	unsigned long i;
 	u64 size;
 	int ret;
 
-	if (check_shl_overflow((u64)npages, PAGE_SHIFT, &size))
-		return -EOVERFLOW;
-	ret = vmmem_check_new_region(gpa, size, flags);
+	ret = vmmem_pages_size(npages, &size) ?:
+	      vmmem_add_prepare(vm, gpa, size, flags);
 	if (ret)
 		return ret;
-	if (vmmem_range_in_use(vm, gpa, size))
-		return -EEXIST;
-
-	region = kzalloc(sizeof(*region), GFP_KERNEL_ACCOUNT);
-	if (!region)
-		return -ENOMEM;
-	region->gpa = gpa;
-	region->size = size;
-	region->flags = flags;
-	region->ops = &vmmem_pages_ops;
-	region->npages = npages;
-	region->pages = kvmemdup(pages, npages * sizeof(*pages),
-				 GFP_KERNEL_ACCOUNT);
-	if (!region->pages) {
-		ret = -ENOMEM;
-		goto free_region;
-	}
-	region->hva = vmap(region->pages, npages, VM_MAP, PAGE_KERNEL);
-	if (!region->hva) {
-		ret = -ENOMEM;
-		goto free_pages;
-	}
-	for (i = 0; i < npages; i++) {
-		get_page(pages[i]);
-		region->nr_large += folio_test_large(page_folio(pages[i]));
-	}
-
-	ret = vmmem_insert_region(vm, region);
-	if (ret)
-		goto put_pages;
-	return 0;
-
-put_pages:
-	for (i = 0; i < npages; i++)
-		put_page(pages[i]);
-	vunmap(region->hva);
-free_pages:
-	kvfree(region->pages);
-free_region:
-	kfree(region);
-	return ret;
+	region = vmmem_prepare_pages(gpa, pages, npages, flags);
+	if (IS_ERR(region))
+		return PTR_ERR(region);
+	return vmmem_add_region(vm, region);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_add_pages, VMMEM_NS);

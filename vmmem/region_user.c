@@ -5,6 +5,7 @@
  * mm->pinned_vm, and mapped into one contiguous kernel view with vmap().
  */
 #include <linux/capability.h>
+#include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -97,35 +98,18 @@ static const struct vmmem_backing_ops vmmem_user_ops = {
 };
 
 /**
- * vmmem_add_user() - add a region backed by the calling process's memory
- * @vm: the map
- * @gpa: first guest-physical address, page-aligned
- * @uaddr: address of the backing memory in the calling process, page-aligned
- * @size: length in bytes, page-aligned and non-zero
- * @flags: 0 or %VMMEM_REGION_RDONLY
- *
- * Pins [@uaddr, @uaddr + @size) of current->mm with FOLL_LONGTERM (and
- * FOLL_WRITE unless the region is read-only), charges the pages to the
- * process's RLIMIT_MEMLOCK through mm->pinned_vm (unless the caller has
- * CAP_IPC_LOCK) and maps them into one kernel view. The pins do not follow
- * later changes of the user mapping (munmap(), mremap(), MADV_DONTNEED):
- * the VMM must remove the region before it changes that mapping. Removal
- * and the last vmmem_put() unpin (marking writable pages dirty) and
- * unaccount against the same mm, whichever task does it.
- *
- * A failed add changes nothing: no page stays pinned or accounted.
+ * vmmem_prepare_user() - pin user memory into a region
+ * @gpa: first guest-physical address
+ * @uaddr: address of the memory in the calling process
+ * @size: length in bytes
+ * @flags: VMMEM_REGION_* flags
  *
  * Context: Process context with a user address space; may sleep.
- * Return: 0 on success; -EINVAL for unknown flags, a zero size, a
- * misaligned @gpa, @size or @uaddr, or a caller without a user address
- * space; -EOVERFLOW if the guest or the user range would wrap; -EEXIST if
- * the region overlaps another; -ENOMEM over RLIMIT_MEMLOCK or out of
- * memory; -EFAULT if a page of the range is unmapped, cannot be pinned
- * long-term (VM_IO, VM_PFNMAP) or is read-only while the region is
- * writable; -EINTR if a fatal signal arrived while pinning.
+ * Return: the region, not in any map, or ERR_PTR() with the errors of
+ * vmmem_add_user() other than -EEXIST.
  */
-int vmmem_add_user(struct vmmem *vm, u64 gpa, unsigned long uaddr, u64 size,
-		   unsigned int flags)
+struct vmmem_region *vmmem_prepare_user(u64 gpa, unsigned long uaddr,
+					u64 size, unsigned int flags)
 {
 	struct mm_struct *mm = current->mm;
 	struct vmmem_region *region;
@@ -134,23 +118,17 @@ int vmmem_add_user(struct vmmem *vm, u64 gpa, unsigned long uaddr, u64 size,
 
 	ret = vmmem_check_new_region(gpa, size, flags);
 	if (ret)
-		return ret;
+		return ERR_PTR(ret);
 	if (!PAGE_ALIGNED(uaddr) || !mm)
-		return -EINVAL;
+		return ERR_PTR(-EINVAL);
 	if (check_add_overflow(uaddr, size - 1, &uend))
-		return -EOVERFLOW;
-	if (vmmem_range_in_use(vm, gpa, size))
-		return -EEXIST;
+		return ERR_PTR(-EOVERFLOW);
 	if (size >> PAGE_SHIFT > totalram_pages())
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 
-	region = kzalloc(sizeof(*region), GFP_KERNEL_ACCOUNT);
+	region = vmmem_region_alloc(gpa, size, flags, &vmmem_user_ops);
 	if (!region)
-		return -ENOMEM;
-	region->gpa = gpa;
-	region->size = size;
-	region->flags = flags;
-	region->ops = &vmmem_user_ops;
+		return ERR_PTR(-ENOMEM);
 	region->uaddr = uaddr;
 	region->npages = size >> PAGE_SHIFT;
 	region->pages = kvmalloc_array(region->npages, sizeof(*region->pages),
@@ -173,17 +151,11 @@ int vmmem_add_user(struct vmmem *vm, u64 gpa, unsigned long uaddr, u64 size,
 		goto unpin;
 	}
 	region->nr_large = vmmem_count_large(region->pages, region->npages);
+	/* From here on, release unaccounts against this mm, whoever calls it. */
 	mmgrab(mm);
 	region->mm = mm;
+	return region;
 
-	ret = vmmem_insert_region(vm, region);
-	if (ret)
-		goto drop_mm;
-	return 0;
-
-drop_mm:
-	mmdrop(mm);
-	vunmap(region->hva);
 unpin:
 	unpin_user_pages(region->pages, region->npages);
 unaccount:
@@ -192,6 +164,50 @@ free_pages:
 	kvfree(region->pages);
 free_region:
 	kfree(region);
-	return ret;
+	return ERR_PTR(ret);
+}
+
+/**
+ * vmmem_add_user() - add a region backed by the calling process's memory
+ * @vm: the map
+ * @gpa: first guest-physical address, page-aligned
+ * @uaddr: address of the backing memory in the calling process, page-aligned
+ * @size: length in bytes, page-aligned and non-zero
+ * @flags: 0 or %VMMEM_REGION_RDONLY
+ *
+ * Pins [@uaddr, @uaddr + @size) of current->mm with FOLL_LONGTERM (and
+ * FOLL_WRITE unless the region is read-only), charges the pages to the
+ * process's RLIMIT_MEMLOCK through mm->pinned_vm (unless the caller has
+ * CAP_IPC_LOCK) and maps them into one kernel view. The pins do not follow
+ * later changes of the user mapping (munmap(), mremap(), MADV_DONTNEED):
+ * the VMM must remove the region before it changes that mapping. Removal
+ * and the last vmmem_put() unpin (marking writable pages dirty) and
+ * unaccount against the same mm, whichever task does it.
+ *
+ * A failed add changes nothing: no page stays pinned or accounted.
+ *
+ * Context: Process context with a user address space; sleeps.
+ * Return: 0 on success; -EINVAL for unknown flags, a zero size, a
+ * misaligned @gpa, @size or @uaddr, or a caller without a user address
+ * space; -EOVERFLOW if the guest or the user range would wrap; -EEXIST if
+ * the region overlaps another; -ENOMEM over RLIMIT_MEMLOCK or out of
+ * memory; -EFAULT if a page of the range is unmapped, cannot be pinned
+ * long-term (VM_IO, VM_PFNMAP) or is read-only while the region is
+ * writable; -EINTR if a fatal signal arrived while pinning; -EPERM for a
+ * snapshot.
+ */
+int vmmem_add_user(struct vmmem *vm, u64 gpa, unsigned long uaddr, u64 size,
+		   unsigned int flags)
+{
+	struct vmmem_region *region;
+	int ret;
+
+	ret = vmmem_add_prepare(vm, gpa, size, flags);
+	if (ret)
+		return ret;
+	region = vmmem_prepare_user(gpa, uaddr, size, flags);
+	if (IS_ERR(region))
+		return PTR_ERR(region);
+	return vmmem_add_region(vm, region);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_add_user, VMMEM_NS);

@@ -3,6 +3,7 @@
  * Regions backed by a vmalloc area that vmmem allocates itself: zeroed, and
  * allocated with vmalloc_user() so a VMM can later mmap it.
  */
+#include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -20,6 +21,40 @@ static const struct vmmem_backing_ops vmmem_vmalloc_ops = {
 };
 
 /**
+ * vmmem_prepare_vmalloc() - build a vmalloc-backed region
+ * @gpa: first guest-physical address
+ * @size: length in bytes
+ * @flags: VMMEM_REGION_* flags
+ *
+ * Context: Process context; may sleep.
+ * Return: the region, not in any map, or ERR_PTR() with the argument
+ * errors of vmmem_check_new_region() or -ENOMEM.
+ */
+struct vmmem_region *vmmem_prepare_vmalloc(u64 gpa, u64 size,
+					   unsigned int flags)
+{
+	struct vmmem_region *region;
+	int ret;
+
+	ret = vmmem_check_new_region(gpa, size, flags);
+	if (ret)
+		return ERR_PTR(ret);
+	/* vmalloc would refuse too, but with a warning in the log. */
+	if (size >> PAGE_SHIFT > totalram_pages())
+		return ERR_PTR(-ENOMEM);
+
+	region = vmmem_region_alloc(gpa, size, flags, &vmmem_vmalloc_ops);
+	if (!region)
+		return ERR_PTR(-ENOMEM);
+	region->hva = vmalloc_user(size);
+	if (!region->hva) {
+		kfree(region);
+		return ERR_PTR(-ENOMEM);
+	}
+	return region;
+}
+
+/**
  * vmmem_add_vmalloc() - add a region backed by new zeroed vmalloc memory
  * @vm: the map
  * @gpa: first guest-physical address, page-aligned
@@ -29,48 +64,23 @@ static const struct vmmem_backing_ops vmmem_vmalloc_ops = {
  * The region is visible to lookups as soon as this returns 0. A failed add
  * changes nothing.
  *
- * Context: Process context; may sleep.
+ * Context: Process context; sleeps.
  * Return: 0 on success; -EINVAL for unknown flags, a zero size or a
  * misaligned @gpa or @size; -EOVERFLOW if the region would pass 2^64;
- * -EEXIST if it overlaps a region; -ENOMEM if memory ran out.
+ * -EEXIST if it overlaps a region; -ENOMEM if memory ran out; -EPERM for a
+ * snapshot.
  */
 int vmmem_add_vmalloc(struct vmmem *vm, u64 gpa, u64 size, unsigned int flags)
 {
 	struct vmmem_region *region;
 	int ret;
 
-	ret = vmmem_check_new_region(gpa, size, flags);
+	ret = vmmem_add_prepare(vm, gpa, size, flags);
 	if (ret)
 		return ret;
-	/* Fail fast, before zeroing what may be gigabytes. */
-	if (vmmem_range_in_use(vm, gpa, size))
-		return -EEXIST;
-	/* vmalloc would refuse too, but with a warning in the log. */
-	if (size >> PAGE_SHIFT > totalram_pages())
-		return -ENOMEM;
-
-	region = kzalloc(sizeof(*region), GFP_KERNEL_ACCOUNT);
-	if (!region)
-		return -ENOMEM;
-	region->gpa = gpa;
-	region->size = size;
-	region->flags = flags;
-	region->ops = &vmmem_vmalloc_ops;
-	region->hva = vmalloc_user(size);
-	if (!region->hva) {
-		ret = -ENOMEM;
-		goto free_region;
-	}
-
-	ret = vmmem_insert_region(vm, region);
-	if (ret)
-		goto free_area;
-	return 0;
-
-free_area:
-	vfree(region->hva);
-free_region:
-	kfree(region);
-	return ret;
+	region = vmmem_prepare_vmalloc(gpa, size, flags);
+	if (IS_ERR(region))
+		return PTR_ERR(region);
+	return vmmem_add_region(vm, region);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_add_vmalloc, VMMEM_NS);

@@ -28,7 +28,7 @@
 int vmmem_get_slice(struct vmmem *vm, u64 gpa, size_t len,
 		    unsigned int access, struct vmmem_slice *slice)
 {
-	const struct vmmem_region *region;
+	struct vmmem_region *region;
 
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
 			 "vmmem slice taken outside rcu_read_lock()");
@@ -40,10 +40,7 @@ int vmmem_get_slice(struct vmmem *vm, u64 gpa, size_t len,
 	if (len > vmmem_region_last(region) - gpa + 1)
 		return -EINVAL;
 
-	slice->ptr = vmmem_region_ptr(region, gpa);
-	slice->gpa = gpa;
-	slice->len = len;
-	slice->writable = !(region->flags & VMMEM_REGION_RDONLY);
+	vmmem_fill_slice(slice, region, gpa, len);
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_get_slice, VMMEM_NS);

@@ -2,6 +2,12 @@
 /*
  * vmmem internals shared by the source files of the module. Nothing here is
  * visible to users of <linux/vmmem.h>.
+ *
+ * The shape: a struct vmmem points (RCU) at its current layout, an
+ * immutable maple tree of regions. Every change builds a new layout and
+ * publishes it in one pointer store, so a reader sees one whole layout or
+ * the next, and a snapshot is simply a reference on a layout. Regions are
+ * refcounted by the layouts that contain them and by holders of slices.
  */
 #ifndef _VMMEM_INTERNAL_H
 #define _VMMEM_INTERNAL_H
@@ -12,6 +18,7 @@
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/vmmem.h>
+#include <linux/workqueue.h>
 
 #include "compat.h"
 
@@ -39,9 +46,12 @@ struct vmmem_backing_ops {
  * @nr_large: how many of @pages belong to large folios (THP, hugetlb)
  * @mm: user regions: the mm the pages were pinned from and are accounted to
  * @uaddr: user regions: the VMM's address of @gpa in @mm
+ * @ref: one per layout that contains the region, one per held slice
+ * @release_work: releases the region when a holder drops the last
+ *	reference in a context that cannot sleep
  *
- * Immutable once published in the map, so lock-free readers need no
- * ordering beyond the maple tree's own rcu_assign_pointer().
+ * Immutable once published, so lock-free readers need no ordering beyond
+ * the rcu_assign_pointer() that publishes the layout.
  */
 struct vmmem_region {
 	u64 gpa;
@@ -54,28 +64,97 @@ struct vmmem_region {
 	unsigned long nr_large;
 	struct mm_struct *mm;
 	unsigned long uaddr;
+	refcount_t ref;
+	struct work_struct release_work;
+};
+
+struct vmmem_layout;
+
+/**
+ * struct vmmem - a guest-physical address space, or a frozen view of one
+ * @layout: the current layout; readers rcu_dereference() it
+ * @frozen: for a snapshot view, the layout the view belongs to; NULL for a
+ *	live map
+ * @lock: serialises updates of a live map, and guards the maple trees of
+ *	all its layouts (their external lock)
+ * @users: references held by users of a live map; the last one empties it
+ * @refs: keeps the structure: one while @users is non-zero, one per layout
+ * @generation: the generation of @layout; changes before any region of
+ *	the previous layout can be released
+ * @destroy_work: frees the structure once the last reference is gone
+ */
+struct vmmem {
+	struct vmmem_layout __rcu *layout;
+	struct vmmem_layout *frozen;
+	struct mutex lock;	/* see @lock above */
+	refcount_t users;
+	refcount_t refs;
+	u64 generation;
+	struct work_struct destroy_work;
 };
 
 /**
- * struct vmmem - a guest-physical address space
- * @map: gpa -> region, one maple tree range per region, RCU mode
- * @lock: serialises every writer of @map and @nr_regions
- * @users: references held through vmmem_create() and vmmem_get()
- * @nr_regions: regions in @map
- * @generation: bumped after every published change of @map
+ * struct vmmem_layout - one immutable set of regions
+ * @view: what a snapshot of this layout hands out: a frozen struct vmmem
+ *	whose @layout never changes
+ * @vm: the live map the layout belongs to (a reference on @vm->refs)
+ * @tree: gpa -> region, RCU mode, external lock @vm->lock
+ * @ref: the live map's pointer and each snapshot
+ * @nr_regions: number of regions in @tree
+ * @generation: the map's generation when this layout was published
+ * @free_work: frees the layout after a grace period, in process context
  */
-struct vmmem {
-	struct maple_tree map;
-	struct mutex lock;	/* serialises writers of @map */
-	refcount_t users;
+struct vmmem_layout {
+	struct vmmem view;
+	struct vmmem *vm;
+	struct maple_tree tree;
+	refcount_t ref;
 	unsigned int nr_regions;
-	atomic64_t generation;
+	u64 generation;
+	struct rcu_work free_work;
 };
 
+/* Frees what removed regions and dropped layouts leave behind. */
+extern struct workqueue_struct *vmmem_wq;
+
+/* map.c */
+struct vmmem_layout *vmmem_layout_alloc(struct vmmem *vm);
+void vmmem_layout_publish(struct vmmem *vm, struct vmmem_layout *layout);
+void vmmem_layout_discard(struct vmmem_layout *layout);
+bool vmmem_tree_range_used(struct maple_tree *mt, u64 gpa, u64 last);
+void vmmem_region_get(struct vmmem_region *region);
+void vmmem_region_put(struct vmmem_region *region);
+void vmmem_region_put_sync(struct vmmem_region *region);
 int vmmem_check_new_region(u64 gpa, u64 size, unsigned int flags);
 bool vmmem_range_in_use(struct vmmem *vm, u64 gpa, u64 size);
-int vmmem_insert_region(struct vmmem *vm, struct vmmem_region *region);
-void vmmem_region_release(struct vmmem_region *region);
+struct vmmem_region *vmmem_region_alloc(u64 gpa, u64 size, unsigned int flags,
+					const struct vmmem_backing_ops *ops);
+void vmmem_region_abort(struct vmmem_region *region);
+
+/* batch.c */
+int vmmem_add_region(struct vmmem *vm, struct vmmem_region *region);
+int vmmem_add_prepare(struct vmmem *vm, u64 gpa, u64 size, unsigned int flags);
+
+/* region_*.c: build a region, not yet in any map */
+struct vmmem_region *vmmem_prepare_vmalloc(u64 gpa, u64 size,
+					   unsigned int flags);
+struct vmmem_region *vmmem_prepare_user(u64 gpa, unsigned long uaddr,
+					u64 size, unsigned int flags);
+struct vmmem_region *vmmem_prepare_pages(u64 gpa, struct page **pages,
+					 unsigned long npages,
+					 unsigned int flags);
+
+/**
+ * vmmem_current_layout() - the layout a reader sees
+ * @vm: a live map or a snapshot view
+ *
+ * Context: rcu_read_lock() held, or @vm->lock for a live map.
+ * Return: the layout; never NULL.
+ */
+static inline struct vmmem_layout *vmmem_current_layout(struct vmmem *vm)
+{
+	return rcu_dereference_check(vm->layout, lockdep_is_held(&vm->lock));
+}
 
 /**
  * vmmem_lookup() - find the region that contains a guest address
@@ -87,7 +166,7 @@ void vmmem_region_release(struct vmmem_region *region);
  */
 static inline struct vmmem_region *vmmem_lookup(struct vmmem *vm, u64 gpa)
 {
-	return mtree_load(&vm->map, gpa);
+	return mtree_load(&vmmem_current_layout(vm)->tree, gpa);
 }
 
 /**
@@ -125,6 +204,17 @@ static inline bool vmmem_access_valid(unsigned int access)
 	return access && !(access & ~VMMEM_ACCESS_MASK);
 }
 
+static inline void vmmem_fill_slice(struct vmmem_slice *slice,
+				    struct vmmem_region *region, u64 gpa,
+				    size_t len)
+{
+	slice->ptr = vmmem_region_ptr(region, gpa);
+	slice->gpa = gpa;
+	slice->len = len;
+	slice->writable = !(region->flags & VMMEM_REGION_RDONLY);
+	slice->region = NULL;
+}
+
 /**
  * __vmmem_slice_iter_next() - next piece of a slice walk
  * @iter: the walk
@@ -140,7 +230,7 @@ static inline bool vmmem_access_valid(unsigned int access)
 static __always_inline int __vmmem_slice_iter_next(struct vmmem_slice_iter *iter,
 						   struct vmmem_slice *slice)
 {
-	const struct vmmem_region *region;
+	struct vmmem_region *region;
 	u64 avail, n;
 
 	if (!iter->remaining)
@@ -157,11 +247,7 @@ static __always_inline int __vmmem_slice_iter_next(struct vmmem_slice_iter *iter
 	/* Cannot overflow: a region holds at most 2^64 - PAGE_SIZE bytes. */
 	avail = vmmem_region_last(region) - iter->gpa + 1;
 	n = min(iter->remaining, avail);
-
-	slice->ptr = vmmem_region_ptr(region, iter->gpa);
-	slice->gpa = iter->gpa;
-	slice->len = n;
-	slice->writable = !(region->flags & VMMEM_REGION_RDONLY);
+	vmmem_fill_slice(slice, region, iter->gpa, n);
 
 	iter->remaining -= n;
 	/* Never wrap to guest address 0: the walk ends at 2^64 - 1. */

@@ -10,11 +10,16 @@
 
 #include <linux/bug.h>
 #include <linux/errno.h>
+#include <linux/nospec.h>
+#include <linux/rcupdate.h>
 #include <linux/types.h>
+#include <asm/barrier.h>
 #include <asm/byteorder.h>
 
 struct page;
 struct vmmem;
+struct vmmem_batch;
+struct vmmem_region;
 
 /* Region flags for vmmem_add_*(). */
 #define VMMEM_REGION_RDONLY	0x1u	/* devices may read, never write */
@@ -28,6 +33,7 @@ struct vmmem;
 struct vmmem *vmmem_create(void);
 void vmmem_get(struct vmmem *vm);
 void vmmem_put(struct vmmem *vm);
+struct vmmem *vmmem_snapshot(struct vmmem *vm);
 
 int vmmem_add_vmalloc(struct vmmem *vm, u64 gpa, u64 size, unsigned int flags);
 int vmmem_add_user(struct vmmem *vm, u64 gpa, unsigned long uaddr, u64 size,
@@ -35,6 +41,19 @@ int vmmem_add_user(struct vmmem *vm, u64 gpa, unsigned long uaddr, u64 size,
 int vmmem_add_pages(struct vmmem *vm, u64 gpa, struct page **pages,
 		    unsigned long npages, unsigned int flags);
 int vmmem_remove(struct vmmem *vm, u64 gpa, u64 size);
+
+struct vmmem_batch *vmmem_batch_create(struct vmmem *vm);
+int vmmem_batch_add_vmalloc(struct vmmem_batch *batch, u64 gpa, u64 size,
+			    unsigned int flags);
+int vmmem_batch_add_user(struct vmmem_batch *batch, u64 gpa,
+			 unsigned long uaddr, u64 size, unsigned int flags);
+int vmmem_batch_add_pages(struct vmmem_batch *batch, u64 gpa,
+			  struct page **pages, unsigned long npages,
+			  unsigned int flags);
+int vmmem_batch_remove(struct vmmem_batch *batch, u64 gpa, u64 size);
+int vmmem_batch_remove_all(struct vmmem_batch *batch);
+int vmmem_batch_commit(struct vmmem_batch *batch);
+void vmmem_batch_abort(struct vmmem_batch *batch);
 
 /**
  * enum vmmem_backing - what memory backs a region
@@ -75,7 +94,7 @@ struct vmmem_region_info {
 
 int vmmem_region_info(struct vmmem *vm, u64 gpa, struct vmmem_region_info *info);
 
-unsigned int vmmem_num_regions(const struct vmmem *vm);
+unsigned int vmmem_num_regions(struct vmmem *vm);
 u64 vmmem_last_addr(struct vmmem *vm);
 u64 vmmem_generation(const struct vmmem *vm);
 bool vmmem_check_range(struct vmmem *vm, u64 gpa, u64 len, unsigned int access);
@@ -86,20 +105,31 @@ bool vmmem_check_range(struct vmmem *vm, u64 gpa, u64 len, unsigned int access);
  * @gpa: guest-physical address of the first byte
  * @len: number of bytes, all inside one region
  * @writable: false when the region is read-only to devices
+ * @region: for a held slice, the reference that keeps it valid; NULL for a
+ *	slice from vmmem_get_slice() or a slice walk
  *
- * A slice is valid only inside the rcu_read_lock() section in which it was
- * obtained: once the caller leaves it, the region behind the slice may be
- * removed and its memory freed.
+ * A slice from vmmem_get_slice() or a slice walk is valid only inside the
+ * rcu_read_lock() section in which it was obtained: once the caller leaves
+ * it, the region behind the slice may be removed and its memory freed. A
+ * held slice (vmmem_hold_slice(), vmmem_hold_range()) stays valid, across
+ * sleeping, until vmmem_release_slice().
  */
 struct vmmem_slice {
 	void *ptr;
 	u64 gpa;
 	size_t len;
 	bool writable;
+	struct vmmem_region *region;
 };
 
 int vmmem_get_slice(struct vmmem *vm, u64 gpa, size_t len,
 		    unsigned int access, struct vmmem_slice *slice);
+int vmmem_hold_slice(struct vmmem *vm, u64 gpa, size_t len,
+		     unsigned int access, struct vmmem_slice *slice);
+void vmmem_release_slice(struct vmmem_slice *slice);
+int vmmem_hold_range(struct vmmem *vm, u64 gpa, u64 len, unsigned int access,
+		     struct vmmem_slice *slices, unsigned int *nr);
+void vmmem_release_range(struct vmmem_slice *slices, unsigned int nr);
 
 /**
  * struct vmmem_slice_iter - walk of the per-region pieces of a guest range
@@ -153,6 +183,133 @@ int vmmem_load_acquire_u64(struct vmmem *vm, u64 gpa, u64 *val);
 int vmmem_store_release_u16(struct vmmem *vm, u64 gpa, u16 val);
 int vmmem_store_release_u32(struct vmmem *vm, u64 gpa, u32 val);
 int vmmem_store_release_u64(struct vmmem *vm, u64 gpa, u64 val);
+
+#define VMMEM_CACHE_INVALID	U64_MAX
+
+/**
+ * struct vmmem_cache - a caller-side translation of a guest window
+ * @vm: the map or snapshot the window is in
+ * @generation: the map's generation word, compared on every access
+ * @valid_gen: the generation @hva was resolved at, or %VMMEM_CACHE_INVALID
+ * @gpa: first guest-physical address of the window
+ * @len: length of the window in bytes
+ * @access: %VMMEM_READ and/or %VMMEM_WRITE permitted through the cache
+ * @hva: kernel address of @gpa while @valid_gen matches
+ *
+ * Set up with vmmem_cache_init(); the fields are the cache's own. Like
+ * KVM's gfn_to_hva_cache: an access costs one compare while the map is
+ * unchanged, and a lookup after any change.
+ */
+struct vmmem_cache {
+	struct vmmem *vm;
+	const u64 *generation;
+	u64 valid_gen;
+	u64 gpa;
+	u64 len;
+	unsigned int access;
+	void *hva;
+};
+
+int vmmem_cache_init(struct vmmem_cache *cache, struct vmmem *vm, u64 gpa,
+		     u64 len, unsigned int access);
+void *__vmmem_cache_refresh(struct vmmem_cache *cache);
+
+/**
+ * vmmem_cache_ptr() - kernel address of a guest range in a cached window
+ * @cache: the cache
+ * @gpa: first guest-physical address of the range
+ * @size: length of the range in bytes
+ *
+ * The pointer is valid until the caller leaves its rcu_read_lock()
+ * section. The offset into the window is clamped under speculation.
+ *
+ * Context: rcu_read_lock() held by the caller.
+ * Return: the kernel address, or NULL if the range is not inside the
+ * window or the window is no longer mapped in one region.
+ */
+static inline void *vmmem_cache_ptr(struct vmmem_cache *cache, u64 gpa,
+				    size_t size)
+{
+	u64 off = gpa - cache->gpa;
+	void *hva = cache->hva;
+
+	if (unlikely(READ_ONCE(*cache->generation) != cache->valid_gen)) {
+		hva = __vmmem_cache_refresh(cache);
+		if (!hva)
+			return NULL;
+	}
+	if (unlikely(size > cache->len || off > cache->len - size))
+		return NULL;
+	return hva + array_index_nospec(off, cache->len - size + 1);
+}
+
+/**
+ * vmmem_cache_load_acquire() - load-acquire through a translation cache
+ * @cache: the cache
+ * @gpa: guest-physical address, naturally aligned for the value's size
+ * @valp: pointer to a u16, u32 or u64 to fill; unchanged on failure
+ *
+ * One untorn load with acquire ordering against the guest, as
+ * vmmem_load_acquire_u16() and friends.
+ *
+ * Context: Any context.
+ * Return: 0, -EINVAL if @gpa is misaligned, -EFAULT if it is outside the
+ * window or the window is no longer mapped.
+ */
+#define vmmem_cache_load_acquire(cache, gpa, valp)			\
+({									\
+	typeof(valp) __vc_val = (valp), __vc_ptr;			\
+	u64 __vc_gpa = (gpa);						\
+	int __vc_ret = -EINVAL;						\
+									\
+	if (IS_ALIGNED(__vc_gpa, sizeof(*__vc_val))) {			\
+		rcu_read_lock();					\
+		__vc_ptr = vmmem_cache_ptr(cache, __vc_gpa,		\
+					   sizeof(*__vc_val));		\
+		__vc_ret = __vc_ptr ? 0 : -EFAULT;			\
+		if (__vc_ptr) {						\
+			/* Later guest reads stay after this one. */	\
+			*__vc_val = virt_load_acquire(__vc_ptr);	\
+		}							\
+		rcu_read_unlock();					\
+	}								\
+	__vc_ret;							\
+})
+
+/**
+ * vmmem_cache_store_release() - store-release through a translation cache
+ * @cache: the cache, set up with %VMMEM_WRITE
+ * @gpa: guest-physical address, naturally aligned for the value's size
+ * @val: a u16, u32 or u64 value
+ *
+ * One untorn store with release ordering against the guest, as
+ * vmmem_store_release_u16() and friends.
+ *
+ * Context: Any context.
+ * Return: 0, -EINVAL if @gpa is misaligned, -EFAULT if it is outside the
+ * window, the window is no longer mapped or the cache is read-only.
+ */
+#define vmmem_cache_store_release(cache, gpa, val)			\
+({									\
+	struct vmmem_cache *__vc_cache = (cache);			\
+	typeof(val) __vc_v = (val), *__vc_ptr;				\
+	u64 __vc_gpa = (gpa);						\
+	int __vc_ret = -EINVAL;						\
+									\
+	if (IS_ALIGNED(__vc_gpa, sizeof(__vc_v))) {			\
+		rcu_read_lock();					\
+		__vc_ptr = (__vc_cache->access & VMMEM_WRITE) ?		\
+			   vmmem_cache_ptr(__vc_cache, __vc_gpa,	\
+					   sizeof(__vc_v)) : NULL;	\
+		__vc_ret = __vc_ptr ? 0 : -EFAULT;			\
+		if (__vc_ptr) {						\
+			/* Earlier guest writes stay before this one. */ \
+			virt_store_release(__vc_ptr, __vc_v);		\
+		}							\
+		rcu_read_unlock();					\
+	}								\
+	__vc_ret;							\
+})
 
 /**
  * vmmem_read_obj() - read an object from guest memory by its size
