@@ -11,6 +11,23 @@
 
 struct workqueue_struct *vmmem_wq;
 
+/**
+ * vmmem_synchronize() - wait for deferred releases to finish
+ *
+ * Dropping a snapshot or a held slice never sleeps, so memory that only it
+ * kept alive is released later, from a workqueue. This waits until every
+ * such release queued before the call has completed: afterwards unpinned
+ * pages are unaccounted and their memlock budget is free again.
+ *
+ * Context: Process context; sleeps.
+ */
+void vmmem_synchronize(void)
+{
+	rcu_barrier();
+	flush_workqueue(vmmem_wq);
+}
+EXPORT_SYMBOL_NS_GPL(vmmem_synchronize, VMMEM_NS);
+
 static int __init vmmem_init(void)
 {
 	/* Not WQ_MEM_RECLAIM: releasing regions only ever gives memory back. */

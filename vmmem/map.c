@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The guest-physical map: a pointer to the current layout (an immutable
- * maple tree of regions in RCU mode), reference counts on maps, layouts
+ * The guest-physical map: an RCU-protected pointer to the current layout (an
+ * immutable maple tree of regions), reference counts on maps, layouts
  * and regions, and what the map reports about itself.
  *
  * Lifetimes, from the outside in:
@@ -85,7 +85,13 @@ struct vmmem_layout *vmmem_layout_alloc(struct vmmem *vm)
 	layout = kzalloc(sizeof(*layout), GFP_KERNEL_ACCOUNT);
 	if (!layout)
 		return NULL;
-	mt_init_flags(&layout->tree, MT_FLAGS_LOCK_EXTERN | MT_FLAGS_USE_RCU);
+	/*
+	 * Not MT_FLAGS_USE_RCU: a published tree is never written again and
+	 * is destroyed only a grace period after it was unpublished, so the
+	 * copy-on-write node replacement of RCU mode buys nothing here.
+	 * Readers still walk it under rcu_read_lock() only.
+	 */
+	mt_init_flags(&layout->tree, MT_FLAGS_LOCK_EXTERN);
 	mt_set_external_lock(&layout->tree, &vm->lock);
 	refcount_set(&layout->ref, 1);
 	layout->vm = vm;
@@ -494,3 +500,22 @@ int vmmem_region_info(struct vmmem *vm, u64 gpa, struct vmmem_region_info *info)
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_region_info, VMMEM_NS);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+#include <kunit/visibility.h>
+
+/* For tests: references on the region at @gpa (0 if none), under RCU. */
+unsigned int vmmem_kunit_region_refs(struct vmmem *vm, u64 gpa)
+{
+	struct vmmem_region *region;
+	unsigned int refs = 0;
+
+	rcu_read_lock();
+	region = vmmem_lookup(vm, gpa);
+	if (region)
+		refs = refcount_read(&region->ref);
+	rcu_read_unlock();
+	return refs;
+}
+EXPORT_SYMBOL_IF_KUNIT(vmmem_kunit_region_refs);
+#endif

@@ -98,7 +98,8 @@ struct vmmem {
  * @view: what a snapshot of this layout hands out: a frozen struct vmmem
  *	whose @layout never changes
  * @vm: the live map the layout belongs to (a reference on @vm->refs)
- * @tree: gpa -> region, RCU mode, external lock @vm->lock
+ * @tree: gpa -> region, one range per region; external lock @vm->lock;
+ *	immutable once published
  * @ref: the live map's pointer and each snapshot
  * @nr_regions: number of regions in @tree
  * @generation: the map's generation when this layout was published
@@ -130,6 +131,10 @@ bool vmmem_range_in_use(struct vmmem *vm, u64 gpa, u64 size);
 struct vmmem_region *vmmem_region_alloc(u64 gpa, u64 size, unsigned int flags,
 					const struct vmmem_backing_ops *ops);
 void vmmem_region_abort(struct vmmem_region *region);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+unsigned int vmmem_kunit_region_refs(struct vmmem *vm, u64 gpa);
+#endif
 
 /* batch.c */
 int vmmem_add_region(struct vmmem *vm, struct vmmem_region *region);

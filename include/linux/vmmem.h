@@ -34,6 +34,7 @@ struct vmmem *vmmem_create(void);
 void vmmem_get(struct vmmem *vm);
 void vmmem_put(struct vmmem *vm);
 struct vmmem *vmmem_snapshot(struct vmmem *vm);
+void vmmem_synchronize(void);
 
 int vmmem_add_vmalloc(struct vmmem *vm, u64 gpa, u64 size, unsigned int flags);
 int vmmem_add_user(struct vmmem *vm, u64 gpa, unsigned long uaddr, u64 size,
