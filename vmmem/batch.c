@@ -88,27 +88,6 @@ static int vmmem_apply(struct vmmem_layout *layout, const struct vmmem_op *op)
 	return -EINVAL;
 }
 
-/*
- * Copy every region of @from into the empty tree @to, in address order.
- * (__mt_dup() would copy whole nodes, but stores into its copies trip the
- * maple tree's node preallocation on 6.12, so the copy is rebuilt.)
- */
-static int vmmem_tree_copy(struct maple_tree *from, struct maple_tree *to)
-{
-	MA_STATE(src, from, 0, 0);
-	MA_STATE(dst, to, 0, 0);
-	void *entry;
-	int ret;
-
-	mas_for_each(&src, entry, ULONG_MAX) {
-		mas_set_range(&dst, src.index, src.last);
-		ret = mas_store_gfp(&dst, entry, GFP_KERNEL_ACCOUNT);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
 /* A published layout holds a reference on every region it contains. */
 static void vmmem_layout_hold_regions(struct vmmem_layout *layout)
 {

@@ -7,6 +7,7 @@
 #define _VMMEM_COMPAT_H
 
 #include <linux/export.h>
+#include <linux/maple_tree.h>
 #include <linux/version.h>
 
 /*
@@ -25,5 +26,30 @@
 #else
 #include <asm/unaligned.h>
 #endif
+
+/*
+ * Copy every range of the tree @from into the empty tree @to; the caller
+ * holds both trees' lock. 6.8 added __mt_dup(), which copies whole nodes;
+ * before, the copy is rebuilt by in-order stores.
+ */
+static inline int vmmem_tree_copy(struct maple_tree *from, struct maple_tree *to)
+{
+#if KERNEL_VERSION(6, 8, 0) <= LINUX_VERSION_CODE
+	return __mt_dup(from, to, GFP_KERNEL_ACCOUNT);
+#else
+	MA_STATE(src, from, 0, 0);
+	MA_STATE(dst, to, 0, 0);
+	void *entry;
+	int ret;
+
+	mas_for_each(&src, entry, ULONG_MAX) {
+		mas_set_range(&dst, src.index, src.last);
+		ret = mas_store_gfp(&dst, entry, GFP_KERNEL_ACCOUNT);
+		if (ret)
+			return ret;
+	}
+	return 0;
+#endif
+}
 
 #endif /* _VMMEM_COMPAT_H */
