@@ -120,7 +120,7 @@ static void vmmem_hold_survives_remove(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, FX_B, 1, VMMEM_READ));
 	KUNIT_EXPECT_EQ(test, pinned_vm(), base);
 	/* Sleeping with a held slice is allowed. */
-	msleep(1);
+	usleep_range(1000, 2000);
 	KUNIT_EXPECT_TRUE(test, fx_matches(slice.ptr, FX_B + 16, FX_P));
 	memset(slice.ptr, 0, 8);
 	vmmem_release_slice(&slice);

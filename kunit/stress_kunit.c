@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmmem_stress: reader kthreads read, verify and write guest memory through
+ * snapshots, held slices and the live map while the test thread adds,
+ * removes, moves and batch-replaces regions. Every 8-byte word holds the id
+ * of its region and its offset in it, so reading freed, stale or misplaced
+ * memory is a mismatch.
+ */
+#include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "fixture.h"
+
+#define SLOTS		8
+#define SLOT_PAGES	4
+#define SPACE		(SLOTS * SLOT_PAGES * FX_P)
+#define ITERATIONS	10000
+#define READERS		3
+#define MAX_IDS		(ITERATIONS * (SLOTS + 1))
+
+struct region_id {
+	u64 gpa;
+	u64 size;
+};
+
+struct stress {
+	struct vmmem *vm;
+	struct region_id *ids;		/* written before a region is published */
+	atomic_t next_id;
+	atomic64_t reads, writes, holds, faults, mismatches;
+	bool stop;
+};
+
+struct slot {
+	u64 gpa;
+	u64 size;			/* 0: empty */
+};
+
+static u64 word_of(u32 id, u64 off)
+{
+	return (u64)id << 32 | off;
+}
+
+/* Does @v belong at @gpa? */
+static bool word_ok(struct stress *st, u64 gpa, u64 v)
+{
+	u32 id = v >> 32;
+	u64 off = (u32)v;
+	struct region_id rid;
+
+	if (id >= (u32)atomic_read(&st->next_id))
+		return false;
+	smp_rmb();	/* the id's entry was written before the region was published */
+	rid = st->ids[id];
+	return off < rid.size && rid.gpa + off == gpa;
+}
+
+static void check_word(struct stress *st, u64 gpa, u64 v)
+{
+	if (!word_ok(st, gpa, v))
+		atomic64_inc(&st->mismatches);
+}
+
+static void reader_round(struct stress *st, struct rnd_state *rnd)
+{
+	struct vmmem *snap = vmmem_snapshot(st->vm);
+	struct vmmem_region_info info;
+	struct vmmem_slice slice;
+	u64 gpa, v, buf[8];
+	unsigned long left, i;
+	int j, ret;
+
+	for (j = 0; j < 8; j++) {
+		/* Let the updater change the map while the snapshot is held. */
+		if (j == 4)
+			usleep_range(1, 5);
+		gpa = round_down(prandom_u32_state(rnd) % SPACE, 8);
+		ret = vmmem_load_u64(snap, gpa, &v);
+		atomic64_inc(&st->reads);
+		if (ret) {
+			/* A hole in the snapshot is a hole for every call. */
+			if (ret != -EFAULT || !vmmem_region_info(snap, gpa, &info))
+				atomic64_inc(&st->mismatches);
+			atomic64_inc(&st->faults);
+			continue;
+		}
+		/* The word, and the snapshot's idea of its region, agree. */
+		if (!word_ok(st, gpa, v) || vmmem_region_info(snap, gpa, &info) ||
+		    info.gpa != st->ids[v >> 32].gpa)
+			atomic64_inc(&st->mismatches);
+		/* Writing the word back cannot move it: the snapshot is fixed. */
+		if (vmmem_store_u64(snap, gpa, v))
+			atomic64_inc(&st->mismatches);
+		atomic64_inc(&st->writes);
+	}
+
+	/* A copy that may cross regions and holes: every copied word fits. */
+	gpa = round_down(prandom_u32_state(rnd) % SPACE, 8);
+	left = vmmem_copy_from_guest(snap, buf, gpa, sizeof(buf));
+	for (i = 0; i < (sizeof(buf) - left) / 8; i++)
+		check_word(st, gpa + 8 * i, buf[i]);
+	if (!left != vmmem_check_range(snap, gpa, sizeof(buf), VMMEM_READ))
+		atomic64_inc(&st->mismatches);
+	vmmem_put(snap);
+
+	/* Live map: a held word survives removal while the holder sleeps. */
+	gpa = round_down(prandom_u32_state(rnd) % SPACE, 8);
+	if (!vmmem_hold_slice(st->vm, gpa, 8, VMMEM_READ, &slice)) {
+		v = READ_ONCE(*(u64 *)slice.ptr);
+		if (prandom_u32_state(rnd) % 2)
+			usleep_range(1, 5);
+		if (READ_ONCE(*(u64 *)slice.ptr) != v)
+			atomic64_inc(&st->mismatches);
+		check_word(st, gpa, v);
+		vmmem_release_slice(&slice);
+		atomic64_inc(&st->holds);
+	}
+	if (!vmmem_load_u64(st->vm, gpa, &v))
+		check_word(st, gpa, v);
+}
+
+static int reader_thread(void *data)
+{
+	struct stress *st = data;
+	struct rnd_state rnd;
+
+	prandom_seed_state(&rnd, get_random_u64());
+	/* One CPU under UML: sleep briefly so updates interleave. */
+	while (!READ_ONCE(st->stop)) {
+		reader_round(st, &rnd);
+		usleep_range(1, 5);
+	}
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return 0;
+}
+
+/* Fresh pages holding the pattern of a new region id. */
+static struct page **new_region_pages(struct kunit *test, struct stress *st,
+				      u64 gpa, u64 size)
+{
+	unsigned long n = size >> PAGE_SHIFT, i, w;
+	struct page **pages = kcalloc(n, sizeof(*pages), GFP_KERNEL);
+	u32 id = atomic_read(&st->next_id);
+	u64 *words;
+
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	KUNIT_ASSERT_LT(test, id, MAX_IDS);
+	for (i = 0; i < n; i++) {
+		pages[i] = alloc_page(GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+		words = page_address(pages[i]);
+		for (w = 0; w < PAGE_SIZE / 8; w++)
+			words[w] = word_of(id, i * PAGE_SIZE + w * 8);
+	}
+	st->ids[id] = (struct region_id){ .gpa = gpa, .size = size };
+	smp_wmb();	/* the entry before the id, and both before the publish */
+	atomic_set(&st->next_id, id + 1);
+	return pages;
+}
+
+static void free_region_pages(struct page **pages, u64 size)
+{
+	unsigned long i;
+
+	for (i = 0; i < size >> PAGE_SHIFT; i++)
+		put_page(pages[i]);
+	kfree(pages);
+}
+
+static void random_place(struct rnd_state *rnd, unsigned int s, struct slot *slot)
+{
+	unsigned int off = prandom_u32_state(rnd) % SLOT_PAGES;
+
+	slot->gpa = (s * SLOT_PAGES + off) * FX_P;
+	slot->size = (1 + prandom_u32_state(rnd) % (SLOT_PAGES - off)) * FX_P;
+}
+
+static int batch_add_new(struct kunit *test, struct stress *st,
+			 struct vmmem_batch *batch, struct slot *slot)
+{
+	struct page **pages = new_region_pages(test, st, slot->gpa, slot->size);
+	int ret = vmmem_batch_add_pages(batch, slot->gpa, pages,
+					slot->size >> PAGE_SHIFT, 0);
+
+	free_region_pages(pages, slot->size);
+	return ret;
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(vfree_action, vfree, const void *);
+
+static void vmmem_stress_hotplug(struct kunit *test)
+{
+	struct stress *st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+	struct task_struct *readers[READERS];
+	struct slot slots[SLOTS] = {}, next;
+	unsigned int i, s, t, filled, updates = 0, batches = 0;
+	struct vmmem_batch *batch;
+	struct rnd_state rnd;
+	struct page **pages;
+	u32 seed = get_random_u32();
+
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	st->ids = vcalloc(MAX_IDS, sizeof(*st->ids));
+	KUNIT_ASSERT_NOT_NULL(test, st->ids);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, vfree_action, st->ids));
+	st->vm = fx_create(test);
+	kunit_info(test, "seed %u\n", seed);
+	prandom_seed_state(&rnd, seed);
+
+	/* Start with every slot filled, so readers find memory at once. */
+	for (s = 0; s < SLOTS; s++) {
+		random_place(&rnd, s, &slots[s]);
+		pages = new_region_pages(test, st, slots[s].gpa, slots[s].size);
+		KUNIT_ASSERT_EQ(test, 0, vmmem_add_pages(st->vm, slots[s].gpa, pages,
+							 slots[s].size >> PAGE_SHIFT, 0));
+		free_region_pages(pages, slots[s].size);
+	}
+	for (i = 0; i < READERS; i++) {
+		readers[i] = kthread_run(reader_thread, st, "vmmem-reader/%u", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(readers[i]));
+	}
+
+	for (i = 0; i < ITERATIONS; i++) {
+		s = prandom_u32_state(&rnd) % SLOTS;
+		t = prandom_u32_state(&rnd) % 100;
+		if (t < 35 && !slots[s].size) {
+			random_place(&rnd, s, &slots[s]);
+			pages = new_region_pages(test, st, slots[s].gpa, slots[s].size);
+			KUNIT_ASSERT_EQ(test, 0, vmmem_add_pages(st->vm, slots[s].gpa, pages,
+								 slots[s].size >> PAGE_SHIFT, 0));
+			free_region_pages(pages, slots[s].size);
+		} else if (t < 65 && slots[s].size) {
+			KUNIT_ASSERT_EQ(test, 0, vmmem_remove(st->vm, slots[s].gpa,
+							      slots[s].size));
+			slots[s].size = 0;
+		} else if (t < 85 && slots[s].size) {
+			/* Move within the slot, as one batch. */
+			random_place(&rnd, s, &next);
+			batch = vmmem_batch_create(st->vm);
+			KUNIT_ASSERT_NOT_ERR_OR_NULL(test, batch);
+			vmmem_batch_remove(batch, slots[s].gpa, slots[s].size);
+			batch_add_new(test, st, batch, &next);
+			KUNIT_ASSERT_EQ(test, 0, vmmem_batch_commit(batch));
+			slots[s] = next;
+			batches++;
+		} else if (t >= 85) {
+			/* Replace the whole layout with fresh regions. */
+			batch = vmmem_batch_create(st->vm);
+			KUNIT_ASSERT_NOT_ERR_OR_NULL(test, batch);
+			vmmem_batch_remove_all(batch);
+			for (filled = 0; filled < SLOTS; filled++) {
+				if (prandom_u32_state(&rnd) % 2) {
+					random_place(&rnd, filled, &slots[filled]);
+					batch_add_new(test, st, batch, &slots[filled]);
+				} else {
+					slots[filled].size = 0;
+				}
+			}
+			KUNIT_ASSERT_EQ(test, 0, vmmem_batch_commit(batch));
+			batches++;
+		} else {
+			continue;
+		}
+		updates++;
+		usleep_range(1, 5);
+	}
+
+	WRITE_ONCE(st->stop, true);
+	for (i = 0; i < READERS; i++)
+		kthread_stop(readers[i]);
+
+	kunit_info(test, "%u updates (%u batches), %u region ids, %lld reads, %lld writes, %lld holds, %lld holes, %lld mismatches\n",
+		   updates, batches, atomic_read(&st->next_id),
+		   atomic64_read(&st->reads), atomic64_read(&st->writes),
+		   atomic64_read(&st->holds), atomic64_read(&st->faults),
+		   atomic64_read(&st->mismatches));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&st->mismatches), 0);
+	KUNIT_EXPECT_GT(test, atomic64_read(&st->reads), 0);
+	KUNIT_EXPECT_GT(test, atomic64_read(&st->holds), 0);
+}
+
+static struct kunit_case vmmem_stress_cases[] = {
+	KUNIT_CASE_SLOW(vmmem_stress_hotplug),
+	{}
+};
+
+static struct kunit_suite vmmem_stress_suite = {
+	.name = "vmmem_stress",
+	.test_cases = vmmem_stress_cases,
+};
+
+kunit_test_suite(vmmem_stress_suite);
