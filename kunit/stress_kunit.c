@@ -7,7 +7,6 @@
  * memory is a mismatch.
  */
 #include <kunit/test.h>
-#include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/random.h>
@@ -78,7 +77,7 @@ static void reader_round(struct stress *st, struct rnd_state *rnd)
 	for (j = 0; j < 8; j++) {
 		/* Let the updater change the map while the snapshot is held. */
 		if (j == 4)
-			usleep_range(1, 5);
+			schedule();
 		gpa = round_down(prandom_u32_state(rnd) % SPACE, 8);
 		ret = vmmem_load_u64(snap, gpa, &v);
 		atomic64_inc(&st->reads);
@@ -113,7 +112,7 @@ static void reader_round(struct stress *st, struct rnd_state *rnd)
 	if (!vmmem_hold_slice(st->vm, gpa, 8, VMMEM_READ, &slice)) {
 		v = READ_ONCE(*(u64 *)slice.ptr);
 		if (prandom_u32_state(rnd) % 2)
-			usleep_range(1, 5);
+			schedule();
 		if (READ_ONCE(*(u64 *)slice.ptr) != v)
 			atomic64_inc(&st->mismatches);
 		check_word(st, gpa, v);
@@ -130,10 +129,13 @@ static int reader_thread(void *data)
 	struct rnd_state rnd;
 
 	prandom_seed_state(&rnd, get_random_u64());
-	/* One CPU under UML: sleep briefly so updates interleave. */
+	/*
+	 * One CPU and no preemption under UML: hand the CPU over at every
+	 * round (the scheduler picks whoever ran least) so updates interleave.
+	 */
 	while (!READ_ONCE(st->stop)) {
 		reader_round(st, &rnd);
-		usleep_range(1, 5);
+		schedule();
 	}
 	while (!kthread_should_stop())
 		schedule_timeout_interruptible(1);
@@ -268,7 +270,7 @@ static void vmmem_stress_hotplug(struct kunit *test)
 			continue;
 		}
 		updates++;
-		usleep_range(1, 5);
+		schedule();
 	}
 
 	WRITE_ONCE(st->stop, true);
