@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # `make check`: install what is missing, then run every test lane (or only
-# the lanes named as arguments: build, lint, kunit). A failing lane does not
-# stop the others, so one run shows everything. The last line is always
+# the lanes named as arguments: build, lint, kunit, kunit-debug). A failing
+# lane does not stop the others, so one run shows everything. The last line
+# is always
 #   kunit: N passed, M failed
 # summed over all lanes; the exit status is non-zero if M > 0. A lane that
 # dies without its "lane NAME: P passed, F failed" line, or that exits
@@ -16,7 +17,7 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 # Fast lanes first, so style and warning failures show within seconds.
 lanes=("$@")
-((${#lanes[@]})) || lanes=(build lint kunit)
+((${#lanes[@]})) || lanes=(build lint kunit kunit-debug)
 for lane in "${lanes[@]}"; do
 	[[ -f $here/lane-$lane.sh ]] || { echo "vmmem: no lane '$lane'" >&2; exit 2; }
 done

@@ -17,13 +17,26 @@
 # warnings, oopses and sanitizer/lockdep/RCU reports: those do not fail a
 # KUnit case by themselves. panic_on_warn=1 turns a WARN() into a crash of
 # the running case as well.
+#
+# With the argument "debug" (lane kunit-debug) the same suites run in a
+# second build directory, $VMMEM_CACHE/<version>/build-debug, with
+# kunit/debug.kunitconfig added: KASAN (vmalloc too), lockdep with RCU
+# checking, DEBUG_ATOMIC_SLEEP, DEBUG_MAPLE_TREE and UBSAN.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+variant=${1:-}
+case $variant in
+"")	lane=kunit; build_name=build; extra=() ;;
+debug)	lane=kunit-debug; build_name=build-debug
+	extra=(--kunitconfig="$VMMEM_ROOT/kunit/debug.kunitconfig") ;;
+*)	vmmem_die "unknown KUnit variant '$variant'" ;;
+esac
+
 dir=$(vmmem_pristine)
 tree=$dir/tree
-build=$dir/build
+build=$dir/$build_name
 
 vmmem_lock kunit
 
@@ -77,10 +90,12 @@ rm -f "$json" "$log"
 
 # Absolute paths throughout: kunit.py changes into the kernel tree.
 rc=0
+# The timeout covers the whole boot; sanitizers make the suites far slower.
 python3 "$tree/tools/testing/kunit/kunit.py" run \
-	--kunitconfig="$VMMEM_ROOT/kunit" \
+	--kunitconfig="$VMMEM_ROOT/kunit" "${extra[@]}" \
 	--build_dir="$build" \
 	--jobs="$(nproc)" \
+	--timeout=2400 \
 	--kernel_args=panic_on_warn=1 \
 	--json="$json" || rc=$?
 
@@ -88,7 +103,7 @@ if [[ ! -s $json ]]; then
 	# Config or build failure, or a kernel that never printed KTAP: the
 	# reason is in kunit.py's output above (it shows make's errors).
 	echo "vmmem: kunit.py produced no results (exit $rc)"
-	lane_result kunit 0 1
+	lane_result "$lane" 0 1
 	exit 1
 fi
 
@@ -117,7 +132,7 @@ print(counts["PASS"], counts["FAIL"], counts["SKIP"])
 EOF
 ); then
 	echo "vmmem: cannot read $json"
-	lane_result kunit 0 1
+	lane_result "$lane" 0 1
 	exit 1
 fi
 
@@ -134,7 +149,7 @@ fi
 # Reports that do not fail a KUnit case on their own. Any hit is one more
 # failure, with the lines shown.
 # kmemleak's start-up banners are the only expected hits.
-pattern='WARNING:|BUG:|Oops|Kernel panic|KASAN|UBSAN|possible circular locking|suspicious RCU usage|kmemleak'
+pattern='WARNING:|BUG:|Oops|Kernel panic|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN|kmemleak'
 benign='kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread started)'
 if [[ ! -s $log ]]; then
 	echo "vmmem: kernel log $log is missing"
@@ -148,4 +163,4 @@ else
 	fi
 fi
 
-lane_result kunit "$passed" "$failed"
+lane_result "$lane" "$passed" "$failed"
