@@ -16,17 +16,22 @@
  */
 static_assert(PAGE_SIZE % sizeof(u64) == 0);
 
-/* Kernel address for a single access, or ERR_PTR. Caller holds RCU. */
+/*
+ * Kernel address for a single access, or ERR_PTR, and the region (for
+ * dirty logging). Caller holds RCU.
+ */
 static __always_inline void *vmmem_single_ptr(struct vmmem *vm, u64 gpa,
-					      size_t size, unsigned int access)
+					      size_t size, unsigned int access,
+					      struct vmmem_region **regionp)
 {
-	const struct vmmem_region *region;
+	struct vmmem_region *region;
 
 	if (!IS_ALIGNED(gpa, size))
 		return ERR_PTR(-EINVAL);
 	region = vmmem_lookup(vm, gpa);
 	if (!region || !vmmem_region_permits(region, access))
 		return ERR_PTR(-EFAULT);
+	*regionp = region;
 	return vmmem_region_ptr(region, gpa);
 }
 
@@ -40,10 +45,12 @@ static __always_inline void *vmmem_single_ptr(struct vmmem *vm, u64 gpa,
 #define vmmem_single_load(vm, gpa, valp, load)				\
 ({									\
 	typeof(valp) __val = (valp), __ptr;				\
+	struct vmmem_region *__region;					\
 	int __ret;							\
 									\
 	rcu_read_lock();						\
-	__ptr = vmmem_single_ptr(vm, gpa, sizeof(*__val), VMMEM_READ);	\
+	__ptr = vmmem_single_ptr(vm, gpa, sizeof(*__val), VMMEM_READ,	\
+				 &__region);				\
 	__ret = PTR_ERR_OR_ZERO(__ptr);					\
 	if (!__ret)							\
 		*__val = load(__ptr);					\
@@ -53,14 +60,19 @@ static __always_inline void *vmmem_single_ptr(struct vmmem *vm, u64 gpa,
 
 #define vmmem_single_store(vm, gpa, val, store)				\
 ({									\
+	u64 __gpa = (gpa);						\
 	typeof(val) *__ptr;						\
+	struct vmmem_region *__region;					\
 	int __ret;							\
 									\
 	rcu_read_lock();						\
-	__ptr = vmmem_single_ptr(vm, gpa, sizeof(val), VMMEM_WRITE);	\
+	__ptr = vmmem_single_ptr(vm, __gpa, sizeof(val), VMMEM_WRITE,	\
+				 &__region);				\
 	__ret = PTR_ERR_OR_ZERO(__ptr);					\
-	if (!__ret)							\
+	if (!__ret) {							\
 		store(__ptr, val);					\
+		vmmem_dirty_note(__region, __gpa, sizeof(val));		\
+	}								\
 	rcu_read_unlock();						\
 	__ret;								\
 })

@@ -75,8 +75,17 @@ static int vmmem_apply_remove(struct vmmem_layout *layout, u64 gpa, u64 size)
 
 static int vmmem_apply(struct vmmem_layout *layout, const struct vmmem_op *op)
 {
+	int ret;
+
 	switch (op->type) {
 	case VMMEM_OP_ADD:
+		/* Added while logging is on: logged from the first write. */
+		if (layout->vm->dirty_logging) {
+			ret = vmmem_region_dirty_alloc(op->region);
+			if (ret)
+				return ret;
+			op->region->log = true;
+		}
 		return vmmem_apply_add(layout, op->region);
 	case VMMEM_OP_REMOVE:
 		return vmmem_apply_remove(layout, op->gpa, op->size);

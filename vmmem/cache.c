@@ -7,6 +7,9 @@
  */
 #include "vmmem.h"
 
+/* What an unresolved cache's log flag points at. */
+static const bool vmmem_cache_never_logs;
+
 /* Caller holds rcu_read_lock(). */
 static void *vmmem_cache_resolve(struct vmmem_cache *cache)
 {
@@ -20,6 +23,8 @@ static void *vmmem_cache_resolve(struct vmmem_cache *cache)
 		return NULL;
 	}
 	cache->hva = slice.ptr;
+	cache->region = vmmem_lookup(cache->vm, cache->gpa);
+	cache->log = &cache->region->log;
 	cache->valid_gen = generation;
 	return cache->hva;
 }
@@ -54,6 +59,8 @@ int vmmem_cache_init(struct vmmem_cache *cache, struct vmmem *vm, u64 gpa,
 	cache->len = len;
 	cache->access = access;
 	cache->hva = NULL;
+	cache->region = NULL;
+	cache->log = &vmmem_cache_never_logs;
 	cache->valid_gen = VMMEM_CACHE_INVALID;
 	if (!len || !vmmem_access_valid(access))
 		return -EINVAL;
@@ -85,3 +92,19 @@ void *__vmmem_cache_refresh(struct vmmem_cache *cache)
 	return vmmem_cache_resolve(cache);
 }
 EXPORT_SYMBOL_NS_GPL(__vmmem_cache_refresh, VMMEM_NS);
+
+/**
+ * __vmmem_cache_mark_dirty() - dirty logging for a store through a cache
+ * @cache: the cache, used under rcu_read_lock() with a matching generation
+ * @gpa: first byte written
+ * @len: bytes written
+ *
+ * The slow path of vmmem_cache_store_release() while logging is on.
+ *
+ * Context: rcu_read_lock() held by the caller.
+ */
+void __vmmem_cache_mark_dirty(struct vmmem_cache *cache, u64 gpa, u64 len)
+{
+	__vmmem_mark_dirty(cache->region, gpa, len);
+}
+EXPORT_SYMBOL_NS_GPL(__vmmem_cache_mark_dirty, VMMEM_NS);

@@ -114,7 +114,8 @@ EXPORT_SYMBOL_NS_GPL(vmmem_copy_from_guest, VMMEM_NS);
  * The copy crosses adjacent regions and stops at the first byte that is
  * unmapped or read-only; the bytes before it are written and stay written.
  * A copy of 2, 4 or 8 bytes at a naturally aligned address inside one
- * region is one untorn store.
+ * region is one untorn store. While dirty logging is on, the pages written
+ * are marked, region by region, after their data.
  *
  * Context: Any context; does not sleep.
  * Return: the number of bytes not copied, 0 on full success.
@@ -123,12 +124,14 @@ unsigned long vmmem_copy_to_guest(struct vmmem *vm, u64 gpa, const void *src,
 				  unsigned long len)
 {
 	struct vmmem_slice_iter iter;
+	struct vmmem_region *region;
 	struct vmmem_slice slice;
 
 	vmmem_slice_iter_init(&iter, vm, gpa, len, VMMEM_WRITE);
 	rcu_read_lock();
-	while (__vmmem_slice_iter_next(&iter, &slice) > 0) {
+	while (__vmmem_slice_iter_next_region(&iter, &slice, &region) > 0) {
 		vmmem_copy_in(slice.ptr, src, slice.len);
+		vmmem_dirty_note(region, slice.gpa, slice.len);
 		src += slice.len;
 	}
 	rcu_read_unlock();

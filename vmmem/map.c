@@ -39,13 +39,20 @@ static void vmmem_unref(struct vmmem *vm)
 	}
 }
 
+/* The last reference is gone: give the memory back. May sleep. */
+static void vmmem_region_free(struct vmmem_region *region)
+{
+	region->ops->release(region);
+	kvfree(region->dirty);
+	kfree(region);
+}
+
 static void vmmem_region_release_work(struct work_struct *work)
 {
 	struct vmmem_region *region =
 		container_of(work, struct vmmem_region, release_work);
 
-	region->ops->release(region);
-	kfree(region);
+	vmmem_region_free(region);
 }
 
 void vmmem_region_get(struct vmmem_region *region)
@@ -66,10 +73,8 @@ void vmmem_region_put(struct vmmem_region *region)
 void vmmem_region_put_sync(struct vmmem_region *region)
 {
 	might_sleep();
-	if (refcount_dec_and_test(&region->ref)) {
-		region->ops->release(region);
-		kfree(region);
-	}
+	if (refcount_dec_and_test(&region->ref))
+		vmmem_region_free(region);
 }
 
 /**
@@ -386,6 +391,7 @@ struct vmmem_region *vmmem_region_alloc(u64 gpa, u64 size, unsigned int flags,
 		return NULL;
 	region->gpa = gpa;
 	region->size = size;
+	region->npages = size >> PAGE_SHIFT;
 	region->flags = flags;
 	region->ops = ops;
 	refcount_set(&region->ref, 1);

@@ -42,10 +42,13 @@ struct vmmem_backing_ops {
  * @flags: VMMEM_REGION_* flags given at add time
  * @ops: backing-specific operations
  * @pages: the backing pages, for user and page-array regions
- * @npages: number of entries in @pages (size / PAGE_SIZE)
+ * @npages: number of pages (size / PAGE_SIZE), and of entries in @pages
  * @nr_large: how many of @pages belong to large folios (THP, hugetlb)
  * @mm: user regions: the mm the pages were pinned from and are accounted to
  * @uaddr: user regions: the VMM's address of @gpa in @mm
+ * @dirty: one bit per page, allocated when dirty logging starts (or at add
+ *	while it is on) and freed with the region
+ * @log: dirty logging is on: writes mark @dirty
  * @ref: one per layout that contains the region, one per held slice
  * @release_work: releases the region when a holder drops the last
  *	reference in a context that cannot sleep
@@ -64,6 +67,8 @@ struct vmmem_region {
 	unsigned long nr_large;
 	struct mm_struct *mm;
 	unsigned long uaddr;
+	unsigned long *dirty;
+	bool log;
 	refcount_t ref;
 	struct work_struct release_work;
 };
@@ -81,6 +86,7 @@ struct vmmem_layout;
  * @refs: keeps the structure: one while @users is non-zero, one per layout
  * @generation: the generation of @layout; changes before any region of
  *	the previous layout can be released
+ * @dirty_logging: regions added now start with logging on
  * @destroy_work: frees the structure once the last reference is gone
  */
 struct vmmem {
@@ -90,6 +96,7 @@ struct vmmem {
 	refcount_t users;
 	refcount_t refs;
 	u64 generation;
+	bool dirty_logging;
 	struct work_struct destroy_work;
 };
 
@@ -135,6 +142,18 @@ void vmmem_region_abort(struct vmmem_region *region);
 #if IS_ENABLED(CONFIG_KUNIT)
 unsigned int vmmem_kunit_region_refs(struct vmmem *vm, u64 gpa);
 #endif
+
+/* dirty.c */
+int vmmem_region_dirty_alloc(struct vmmem_region *region);
+void __vmmem_mark_dirty(struct vmmem_region *region, u64 gpa, u64 len);
+
+/* Mark a write that went through vmmem; one predictable branch when off. */
+static __always_inline void vmmem_dirty_note(struct vmmem_region *region,
+					     u64 gpa, u64 len)
+{
+	if (unlikely(READ_ONCE(region->log)))
+		__vmmem_mark_dirty(region, gpa, len);
+}
 
 /* batch.c */
 int vmmem_add_region(struct vmmem *vm, struct vmmem_region *region);
@@ -221,9 +240,10 @@ static inline void vmmem_fill_slice(struct vmmem_slice *slice,
 }
 
 /**
- * __vmmem_slice_iter_next() - next piece of a slice walk
+ * __vmmem_slice_iter_next_region() - next piece of a slice walk, and its region
  * @iter: the walk
  * @slice: filled with the piece
+ * @regionp: set to the piece's region
  *
  * The body of vmmem_slice_iter_next(), inlined into the copy loops.
  *
@@ -232,8 +252,10 @@ static inline void vmmem_fill_slice(struct vmmem_slice *slice,
  * at a hole, a byte past 2^64 - 1 or a region that does not permit the
  * access, -EINVAL for invalid access bits.
  */
-static __always_inline int __vmmem_slice_iter_next(struct vmmem_slice_iter *iter,
-						   struct vmmem_slice *slice)
+static __always_inline int
+__vmmem_slice_iter_next_region(struct vmmem_slice_iter *iter,
+			       struct vmmem_slice *slice,
+			       struct vmmem_region **regionp)
 {
 	struct vmmem_region *region;
 	u64 avail, n;
@@ -259,7 +281,16 @@ static __always_inline int __vmmem_slice_iter_next(struct vmmem_slice_iter *iter
 	if (n == avail && vmmem_region_last(region) == U64_MAX)
 		iter->past_end = true;
 	iter->gpa += n;
+	*regionp = region;
 	return 1;
+}
+
+static __always_inline int __vmmem_slice_iter_next(struct vmmem_slice_iter *iter,
+						   struct vmmem_slice *slice)
+{
+	struct vmmem_region *region;
+
+	return __vmmem_slice_iter_next_region(iter, slice, &region);
 }
 
 #endif /* _VMMEM_INTERNAL_H */

@@ -36,6 +36,13 @@ void vmmem_put(struct vmmem *vm);
 struct vmmem *vmmem_snapshot(struct vmmem *vm);
 void vmmem_synchronize(void);
 
+int vmmem_dirty_log_start(struct vmmem *vm);
+int vmmem_dirty_log_stop(struct vmmem *vm);
+long vmmem_dirty_harvest(struct vmmem *vm, u64 gpa, u64 len,
+			 unsigned long *bitmap);
+long vmmem_dirty_clear(struct vmmem *vm, u64 gpa, u64 len);
+void vmmem_mark_dirty(struct vmmem *vm, u64 gpa, u64 len);
+
 int vmmem_add_vmalloc(struct vmmem *vm, u64 gpa, u64 size, unsigned int flags);
 int vmmem_add_user(struct vmmem *vm, u64 gpa, unsigned long uaddr, u64 size,
 		   unsigned int flags);
@@ -196,6 +203,8 @@ int vmmem_store_release_u64(struct vmmem *vm, u64 gpa, u64 val);
  * @len: length of the window in bytes
  * @access: %VMMEM_READ and/or %VMMEM_WRITE permitted through the cache
  * @hva: kernel address of @gpa while @valid_gen matches
+ * @region: the region of @hva, while @valid_gen matches
+ * @log: that region's dirty-logging flag
  *
  * Set up with vmmem_cache_init(); the fields are the cache's own. Like
  * KVM's gfn_to_hva_cache: an access costs one compare while the map is
@@ -209,11 +218,14 @@ struct vmmem_cache {
 	u64 len;
 	unsigned int access;
 	void *hva;
+	struct vmmem_region *region;
+	const bool *log;
 };
 
 int vmmem_cache_init(struct vmmem_cache *cache, struct vmmem *vm, u64 gpa,
 		     u64 len, unsigned int access);
 void *__vmmem_cache_refresh(struct vmmem_cache *cache);
+void __vmmem_cache_mark_dirty(struct vmmem_cache *cache, u64 gpa, u64 len);
 
 /**
  * vmmem_cache_ptr() - kernel address of a guest range in a cached window
@@ -306,6 +318,9 @@ static inline void *vmmem_cache_ptr(struct vmmem_cache *cache, u64 gpa,
 		if (__vc_ptr) {						\
 			/* Earlier guest writes stay before this one. */ \
 			virt_store_release(__vc_ptr, __vc_v);		\
+			if (unlikely(READ_ONCE(*__vc_cache->log)))	\
+				__vmmem_cache_mark_dirty(__vc_cache,	\
+					__vc_gpa, sizeof(__vc_v));	\
 		}							\
 		rcu_read_unlock();					\
 	}								\

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmmem_dirty: dirty page logging on every write path, harvesting and
+ * clearing, and a migration stress test, on the fixture layout (see
+ * fixture.h) for every backing.
+ */
+#include <kunit/test.h>
+#include <linux/bitmap.h>
+#include <linux/jiffies.h>
+#include <linux/kthread.h>
+#include <linux/random.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "fixture.h"
+
+/* The pages FX_A .. FX_E: A0 A1 B0 B1 C, two of the hole, E. */
+#define SPAN_PAGES	8
+#define PG(n)		BIT(n)
+
+enum write_path {
+	W_COPY_TO, W_WRITE, W_WRITE_OBJ, W_WRITE_LE32, W_WRITE_BE64, W_STORE_U8, W_STORE_U16,
+	W_STORE_U32, W_STORE_U64, W_RELEASE_U16, W_RELEASE_U32, W_RELEASE_U64,
+	W_CACHE_RELEASE, W_MARK,
+};
+
+struct dirty_case {
+	const char *desc;
+	enum write_path path;
+	u64 gpa;
+	u64 len;
+	unsigned long dirty;	/* PG() bits of the span */
+};
+
+static const struct dirty_case dirty_cases[] = {
+	{ "copy in one page", W_COPY_TO, FX_A + 100, 8, PG(0) },
+	{ "copy across a page", W_COPY_TO, FX_A + FX_P - 4, 8, PG(0) | PG(1) },
+	{ "copy across two regions", W_COPY_TO, FX_B - 4, 8, PG(1) | PG(2) },
+	{ "copy over three pages", W_COPY_TO, FX_A + FX_P - 4, FX_P + 8,
+	  PG(0) | PG(1) | PG(2) },
+	{ "zero-length copy", W_COPY_TO, FX_A, 0, 0 },
+	{ "copy stopped by read-only", W_COPY_TO, FX_C - 4, 8, PG(3) },
+	{ "copy into a hole", W_COPY_TO, FX_HOLE, 8, 0 },
+	{ "copy stopped by a hole", W_COPY_TO, FX_E + FX_P - 4, 8, PG(7) },
+	{ "vmmem_write of a region", W_WRITE, FX_B, FX_B_SIZE, PG(2) | PG(3) },
+	{ "vmmem_write into read-only", W_WRITE, FX_C, 8, 0 },
+	{ "object write", W_WRITE_OBJ, FX_A + FX_P - 8, 16, PG(0) | PG(1) },
+	{ "le32 across regions", W_WRITE_LE32, FX_B - 2, 4, PG(1) | PG(2) },
+	{ "be64", W_WRITE_BE64, FX_E + 8, 8, PG(7) },
+	{ "store u8", W_STORE_U8, FX_E + FX_P - 1, 1, PG(7) },
+	{ "store u16", W_STORE_U16, FX_A + 2, 2, PG(0) },
+	{ "store u32", W_STORE_U32, FX_A + FX_P, 4, PG(1) },
+	{ "store u64", W_STORE_U64, FX_B + FX_P - 8, 8, PG(2) },
+	{ "store u64 into read-only", W_STORE_U64, FX_C, 8, 0 },
+	{ "store-release u16", W_RELEASE_U16, FX_B, 2, PG(2) },
+	{ "store-release u32", W_RELEASE_U32, FX_E, 4, PG(7) },
+	{ "store-release u64", W_RELEASE_U64, FX_A + 16, 8, PG(0) },
+	{ "store-release through a cache", W_CACHE_RELEASE, FX_B + FX_P + 8, 8, PG(3) },
+	{ "vmmem_mark_dirty across a hole", W_MARK, FX_C, 4 * FX_P, PG(4) | PG(7) },
+	{ "vmmem_mark_dirty of nothing", W_MARK, FX_HOLE, 2 * FX_P, 0 },
+};
+
+KUNIT_ARRAY_PARAM_DESC(dirty, dirty_cases, desc);
+
+static void do_write(struct kunit *test, struct vmmem *vm,
+		     const struct dirty_case *c)
+{
+	u8 *buf = kunit_kmalloc(test, 2 * PAGE_SIZE + 16, GFP_KERNEL);
+	struct vmmem_cache cache;
+	struct { u64 a, b; } obj = { 1, 2 };
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	memset(buf, 0x5c, 2 * PAGE_SIZE + 16);
+	switch (c->path) {
+	case W_COPY_TO:
+		vmmem_copy_to_guest(vm, c->gpa, buf, c->len);
+		break;
+	case W_WRITE:
+		vmmem_write(vm, c->gpa, buf, c->len);
+		break;
+	case W_WRITE_OBJ:
+		KUNIT_EXPECT_EQ(test, 0, vmmem_write_obj(vm, c->gpa, &obj));
+		break;
+	case W_WRITE_LE32:
+		KUNIT_EXPECT_EQ(test, 0, vmmem_write_le32(vm, c->gpa, 7));
+		break;
+	case W_WRITE_BE64:
+		KUNIT_EXPECT_EQ(test, 0, vmmem_write_be64(vm, c->gpa, 7));
+		break;
+	case W_STORE_U8:
+		KUNIT_EXPECT_EQ(test, 0, vmmem_store_u8(vm, c->gpa, 7));
+		break;
+	case W_STORE_U16:
+		KUNIT_EXPECT_EQ(test, 0, vmmem_store_u16(vm, c->gpa, 7));
+		break;
+	case W_STORE_U32:
+		KUNIT_EXPECT_EQ(test, 0, vmmem_store_u32(vm, c->gpa, 7));
+		break;
+	case W_STORE_U64:
+		vmmem_store_u64(vm, c->gpa, 7);
+		break;
+	case W_RELEASE_U16:
+		KUNIT_EXPECT_EQ(test, 0, vmmem_store_release_u16(vm, c->gpa, 7));
+		break;
+	case W_RELEASE_U32:
+		KUNIT_EXPECT_EQ(test, 0, vmmem_store_release_u32(vm, c->gpa, 7));
+		break;
+	case W_RELEASE_U64:
+		KUNIT_EXPECT_EQ(test, 0, vmmem_store_release_u64(vm, c->gpa, 7));
+		break;
+	case W_CACHE_RELEASE:
+		KUNIT_ASSERT_EQ(test, 0, vmmem_cache_init(&cache, vm, FX_B, FX_B_SIZE,
+							  VMMEM_WRITE));
+		KUNIT_EXPECT_EQ(test, 0, vmmem_cache_store_release(&cache, c->gpa, (u64)7));
+		break;
+	case W_MARK:
+		vmmem_mark_dirty(vm, c->gpa, c->len);
+		break;
+	}
+}
+
+/* Harvests the span FX_A .. FX_E as PG() bits. */
+static unsigned long harvest_span(struct kunit *test, struct vmmem *vm)
+{
+	unsigned long bits = 0;
+	long n = vmmem_dirty_harvest(vm, FX_A, SPAN_PAGES * FX_P, &bits);
+
+	KUNIT_EXPECT_EQ(test, n, hweight_long(bits));
+	return bits;
+}
+
+static void vmmem_dirty_write_paths(struct kunit *test)
+{
+	const struct dirty_case *c = test->param_value;
+	struct vmmem *vm = fx_create_layout(test);
+
+	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(vm));
+	KUNIT_EXPECT_EQ(test, harvest_span(test, vm), 0);
+	do_write(test, vm, c);
+	KUNIT_EXPECT_EQ(test, harvest_span(test, vm), c->dirty);
+	/* Harvesting cleared them. */
+	KUNIT_EXPECT_EQ(test, harvest_span(test, vm), 0);
+}
+
+/* With logging off, writes leave no trace; start clears old bits. */
+static void vmmem_dirty_off_and_restart(struct kunit *test)
+{
+	struct vmmem *vm = fx_create_layout(test);
+
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u64(vm, FX_A, 1));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(vm));
+	KUNIT_EXPECT_EQ(test, harvest_span(test, vm), 0);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u64(vm, FX_A, 1));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_log_stop(vm));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u64(vm, FX_B, 1));
+	/* Bits set before the stop stay; none after it. */
+	KUNIT_EXPECT_EQ(test, harvest_span(test, vm), PG(0));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u64(vm, FX_E, 1));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(vm));
+	KUNIT_EXPECT_EQ(test, harvest_span(test, vm), 0);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u64(vm, FX_E, 1));
+	KUNIT_EXPECT_EQ(test, harvest_span(test, vm), PG(7));
+}
+
+/* Regions added while logging is on are logged from their first write. */
+static void vmmem_dirty_new_regions(struct kunit *test)
+{
+	struct vmmem *vm = fx_create_layout(test);
+	unsigned long bits = 0;
+
+	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(vm));
+	fx_add(test, vm, FX_HOLE, 2 * FX_P, 0);
+	KUNIT_EXPECT_EQ(test, harvest_span(test, vm), 0);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u32(vm, FX_HOLE + FX_P, 1));
+	KUNIT_EXPECT_EQ(test, harvest_span(test, vm), PG(6));
+	/* The top region, at the end of the address space. */
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u8(vm, U64_MAX, 1));
+	KUNIT_EXPECT_EQ(test, 1, vmmem_dirty_harvest(vm, FX_TOP, FX_TOP_SIZE, &bits));
+	KUNIT_EXPECT_EQ(test, bits, PG(1));
+}
+
+/* Sub-ranges: harvest and clear what is asked, leave the rest. */
+static void vmmem_dirty_sub_ranges(struct kunit *test)
+{
+	struct vmmem *vm = fx_create_layout(test);
+	unsigned long bits = 0;
+	struct vmmem *snap;
+
+	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(vm));
+	vmmem_mark_dirty(vm, FX_A, 4 * FX_P + 1);
+	vmmem_mark_dirty(vm, FX_E, 1);
+	/* A1 and B0: bits relative to the start of the range asked for. */
+	KUNIT_EXPECT_EQ(test, 2, vmmem_dirty_harvest(vm, FX_A + FX_P, 2 * FX_P, &bits));
+	KUNIT_EXPECT_EQ(test, bits, PG(0) | PG(1));
+	/* Clear B1 unread. */
+	KUNIT_EXPECT_EQ(test, 1, vmmem_dirty_clear(vm, FX_B + FX_P, FX_P));
+	KUNIT_EXPECT_EQ(test, harvest_span(test, vm), PG(0) | PG(4) | PG(7));
+
+	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_dirty_harvest(vm, FX_A + 8, FX_P, &bits));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_dirty_harvest(vm, FX_A, 0, &bits));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_dirty_clear(vm, FX_A, FX_P + 1));
+	KUNIT_EXPECT_EQ(test, -EOVERFLOW, vmmem_dirty_harvest(vm, FX_TOP, 2 * FX_TOP_SIZE,
+							      &bits));
+
+	snap = vmmem_snapshot(vm);
+	KUNIT_EXPECT_EQ(test, -EPERM, vmmem_dirty_log_start(snap));
+	KUNIT_EXPECT_EQ(test, -EPERM, vmmem_dirty_log_stop(snap));
+	vmmem_put(snap);
+}
+
+/*
+ * Migration: writers keep writing sequence numbers into random words while
+ * the harvester copies every dirty page into a shadow; after the writers
+ * stop and one last harvest and copy, the shadow equals guest memory.
+ */
+#define MIG_WRITES	100000
+#define MIG_WRITERS	2
+
+struct migration {
+	struct vmmem *vm;
+	u64 gpa, size;		/* A and B: one writable span */
+	atomic64_t seq, writes;
+	bool stop;
+};
+
+static int writer_thread(void *data)
+{
+	struct migration *mig = data;
+	struct rnd_state rnd;
+	u64 off, seq;
+
+	prandom_seed_state(&rnd, get_random_u64());
+	while (!READ_ONCE(mig->stop)) {
+		off = round_down(prandom_u32_state(&rnd) % mig->size, 8);
+		seq = atomic64_inc_return(&mig->seq);
+		if (prandom_u32_state(&rnd) % 2)
+			vmmem_store_u64(mig->vm, mig->gpa + off, seq);
+		else
+			vmmem_write(mig->vm, mig->gpa + off, &seq, sizeof(seq));
+		/* One CPU under UML: let the harvester in often. */
+		if (atomic64_inc_return(&mig->writes) % 16 == 0)
+			schedule();
+	}
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return 0;
+}
+
+static unsigned long copy_dirty(struct kunit *test, struct migration *mig,
+				u8 *shadow)
+{
+	unsigned long bits[BITS_TO_LONGS(FX_A_SIZE / PAGE_SIZE + FX_B_SIZE / PAGE_SIZE)];
+	unsigned long page, n = 0;
+
+	bitmap_zero(bits, mig->size >> PAGE_SHIFT);
+	KUNIT_ASSERT_GE(test, vmmem_dirty_harvest(mig->vm, mig->gpa, mig->size, bits), 0);
+	for_each_set_bit(page, bits, mig->size >> PAGE_SHIFT) {
+		KUNIT_ASSERT_EQ(test, 0, vmmem_read(mig->vm, mig->gpa + page * PAGE_SIZE,
+						    shadow + page * PAGE_SIZE, PAGE_SIZE));
+		n++;
+	}
+	return n;
+}
+
+static void vmmem_dirty_migration(struct kunit *test)
+{
+	struct migration *mig = kunit_kzalloc(test, sizeof(*mig), GFP_KERNEL);
+	struct task_struct *writers[MIG_WRITERS];
+	unsigned long copied = 0, harvests = 0, deadline, i;
+	u8 *shadow, *final;
+
+	KUNIT_ASSERT_NOT_NULL(test, mig);
+	mig->vm = fx_create_layout(test);
+	mig->gpa = FX_A;
+	mig->size = FX_A_SIZE + FX_B_SIZE;
+	shadow = kunit_kmalloc(test, mig->size, GFP_KERNEL);
+	final = kunit_kmalloc(test, mig->size, GFP_KERNEL);
+	KUNIT_ASSERT_TRUE(test, shadow && final);
+
+	/* Start logging, then take the first full copy. */
+	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(mig->vm));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_read(mig->vm, mig->gpa, shadow, mig->size));
+	for (i = 0; i < MIG_WRITERS; i++) {
+		writers[i] = kthread_run(writer_thread, mig, "vmmem-writer/%lu", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(writers[i]));
+	}
+	/*
+	 * One CPU: writers and harvester alternate at scheduler ticks, so run
+	 * for a while (a second of ticks), not for a number of rounds.
+	 */
+	deadline = jiffies + HZ;
+	while (time_before(jiffies, deadline) ||
+	       atomic64_read(&mig->writes) < MIG_WRITES) {
+		copied += copy_dirty(test, mig, shadow);
+		harvests++;
+		schedule();
+	}
+	WRITE_ONCE(mig->stop, true);
+	for (i = 0; i < MIG_WRITERS; i++)
+		kthread_stop(writers[i]);
+	copied += copy_dirty(test, mig, shadow);
+	harvests++;
+
+	KUNIT_ASSERT_EQ(test, 0, vmmem_read(mig->vm, mig->gpa, final, mig->size));
+	kunit_info(test, "%lld writes, %lu harvests, %lu pages copied\n",
+		   atomic64_read(&mig->writes), harvests, copied);
+	KUNIT_EXPECT_GT(test, atomic64_read(&mig->writes), 0);
+	KUNIT_EXPECT_EQ(test, 0, memcmp(shadow, final, mig->size));
+}
+
+FX_DEFINE_SUITES(vmmem_dirty,
+		 KUNIT_CASE_PARAM(vmmem_dirty_write_paths, dirty_gen_params),
+		 KUNIT_CASE(vmmem_dirty_off_and_restart),
+		 KUNIT_CASE(vmmem_dirty_new_regions),
+		 KUNIT_CASE(vmmem_dirty_sub_ranges),
+		 KUNIT_CASE_SLOW(vmmem_dirty_migration));
