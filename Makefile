@@ -5,12 +5,13 @@
 #   make                  build vmmem.ko for KERNELRELEASE (default: uname -r)
 #   make KDIR=<dir>       build against the kernel build tree in <dir>
 #   make check            every test lane (installs what it needs as root)
+#   make bench            benchmark ratios, measured in UML
 #   make clean            remove build products from the source tree
 
 KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 
-.PHONY: all modules clean check
+.PHONY: all modules clean check bench
 
 all: modules
 
@@ -31,3 +32,6 @@ clean:
 
 check:
 	@scripts/check.sh
+
+bench:
+	@scripts/bench.sh

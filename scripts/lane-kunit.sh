@@ -21,7 +21,9 @@
 # With the argument "debug" (lane kunit-debug) the same suites run in a
 # second build directory, $VMMEM_CACHE/<version>/build-debug, with
 # kunit/debug.kunitconfig added: KASAN (vmalloc too), lockdep with RCU
-# checking, DEBUG_ATOMIC_SLEEP, DEBUG_MAPLE_TREE and UBSAN.
+# checking, DEBUG_ATOMIC_SLEEP, DEBUG_MAPLE_TREE and UBSAN. With "bench"
+# (make bench) only the vmmem_bench suite runs, in the normal build
+# directory with kunit/bench.kunitconfig added.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -31,6 +33,9 @@ case $variant in
 "")	lane=kunit; build_name=build; extra=() ;;
 debug)	lane=kunit-debug; build_name=build-debug
 	extra=(--kunitconfig="$VMMEM_ROOT/kunit/debug.kunitconfig") ;;
+# make bench: the non-debug build directory, benchmarks built in, run alone.
+bench)	lane=bench; build_name=build
+	extra=(--kunitconfig="$VMMEM_ROOT/kunit/bench.kunitconfig" vmmem_bench) ;;
 *)	vmmem_die "unknown KUnit variant '$variant'" ;;
 esac
 

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmmem_bench: side-by-side measurements, printed as ratios, never
+ * asserted. Built only with CONFIG_VMMEM_BENCH (make bench), on a non-debug
+ * kernel. Each figure is measured REPEATS times with the two sides
+ * interleaved, and reported as min/median/max of the per-repeat ratios.
+ */
+#include <kunit/test.h>
+#include <linux/ktime.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/string.h>
+#include <linux/vmalloc.h>
+
+#include "fixture.h"
+
+#define REPEATS		15
+#define BENCH_GPA	(1ULL << 30)
+#define BENCH_SIZE	(4UL << 20)
+
+struct bench {
+	struct vmmem *vm;
+	void *guest;		/* a second vmalloc area: memcpy()'s floor */
+	u8 *buf;
+	size_t len;
+	unsigned long iters;
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Prints "name: min/median/max" of ratios given in thousandths. */
+static void report(struct kunit *test, const char *name, u64 *ratios)
+{
+	sort(ratios, REPEATS, sizeof(*ratios), cmp_u64, NULL);
+	kunit_info(test, "%-36s %llu.%03llu / %llu.%03llu / %llu.%03llu\n", name,
+		   ratios[0] / 1000, ratios[0] % 1000,
+		   ratios[REPEATS / 2] / 1000, ratios[REPEATS / 2] % 1000,
+		   ratios[REPEATS - 1] / 1000, ratios[REPEATS - 1] % 1000);
+	pr_info("bench: %s %llu.%03llu ratio\n", name,
+		ratios[REPEATS / 2] / 1000, ratios[REPEATS / 2] % 1000);
+}
+
+typedef void (*bench_fn)(struct bench *b);
+
+static u64 run_ns(bench_fn fn, struct bench *b)
+{
+	u64 start = ktime_get_ns();
+
+	fn(b);
+	return max(ktime_get_ns() - start, 1ULL);
+}
+
+static void copy_to_vmmem(struct bench *b)
+{
+	unsigned long i;
+	u64 off;
+
+	for (i = 0; i < b->iters; i++) {
+		off = (i * b->len) % BENCH_SIZE;
+		vmmem_copy_to_guest(b->vm, BENCH_GPA + off, b->buf, b->len);
+	}
+}
+
+static void copy_to_memcpy(struct bench *b)
+{
+	unsigned long i;
+	u64 off;
+
+	for (i = 0; i < b->iters; i++) {
+		off = (i * b->len) % BENCH_SIZE;
+		memcpy(b->guest + off, b->buf, b->len);
+		barrier();
+	}
+}
+
+static void copy_from_vmmem(struct bench *b)
+{
+	unsigned long i;
+	u64 off;
+
+	for (i = 0; i < b->iters; i++) {
+		off = (i * b->len) % BENCH_SIZE;
+		vmmem_copy_from_guest(b->vm, b->buf, BENCH_GPA + off, b->len);
+	}
+}
+
+static void copy_from_memcpy(struct bench *b)
+{
+	unsigned long i;
+	u64 off;
+
+	for (i = 0; i < b->iters; i++) {
+		off = (i * b->len) % BENCH_SIZE;
+		memcpy(b->buf, b->guest + off, b->len);
+		barrier();
+	}
+}
+
+/*
+ * Writes after clearing every dirty bit, so that with logging on each
+ * write marks its page (the costly case); compare() toggles logging.
+ */
+static void write_after_clear(struct bench *b)
+{
+	vmmem_dirty_clear(b->vm, BENCH_GPA, BENCH_SIZE);
+	copy_to_vmmem(b);
+}
+
+/* Ratio of throughputs a / b, in thousandths, interleaved REPEATS times. */
+static void compare(struct kunit *test, struct bench *b, const char *name,
+		    bench_fn a, bench_fn base, bool log_a)
+{
+	u64 ratios[REPEATS], ta, tb;
+	unsigned int r;
+
+	for (r = 0; r < REPEATS; r++) {
+		if (log_a)
+			vmmem_dirty_log_start(b->vm);
+		ta = run_ns(a, b);
+		if (log_a)
+			vmmem_dirty_log_stop(b->vm);
+		tb = run_ns(base, b);
+		ratios[r] = div64_u64(tb * 1000, ta);
+	}
+	report(test, name, ratios);
+}
+
+static void vmmem_bench_copies(struct kunit *test)
+{
+	static const size_t sizes[] = { 8, 64, 512, 4096, 65536, 1 << 20 };
+	struct bench b = { .vm = fx_create(test) };
+	char name[48];
+	unsigned int i;
+
+	b.guest = vzalloc(BENCH_SIZE);
+	b.buf = kvmalloc(1 << 20, GFP_KERNEL);
+	KUNIT_ASSERT_TRUE(test, b.guest && b.buf);
+	memset(b.buf, 0x3c, 1 << 20);
+	fx_add(test, b.vm, BENCH_GPA, BENCH_SIZE, 0);
+
+	kunit_info(test, "throughput ratio vmmem / memcpy (1.000 = the floor), min / median / max\n");
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		b.len = sizes[i];
+		b.iters = max(64UL, (64UL << 20) / b.len / 4);
+		snprintf(name, sizeof(name), "copy_to_guest_%zu", b.len);
+		compare(test, &b, name, copy_to_vmmem, copy_to_memcpy, false);
+		snprintf(name, sizeof(name), "copy_from_guest_%zu", b.len);
+		compare(test, &b, name, copy_from_vmmem, copy_from_memcpy, false);
+	}
+
+	kunit_info(test, "write throughput with dirty logging on / off\n");
+	for (i = 3; i <= 4; i++) {
+		b.len = sizes[i];
+		b.iters = BENCH_SIZE / b.len;
+		snprintf(name, sizeof(name), "dirty_log_on_vs_off_%zu", b.len);
+		compare(test, &b, name, write_after_clear, write_after_clear, true);
+	}
+	vfree(b.guest);
+	kvfree(b.buf);
+}
+
+static struct kunit_case vmmem_bench_cases[] = {
+	KUNIT_CASE_SLOW(vmmem_bench_copies),
+	{}
+};
+
+static struct kunit_suite vmmem_bench_suite = {
+	.name = "vmmem_bench",
+	.test_cases = vmmem_bench_cases,
+};
+
+kunit_test_suite(vmmem_bench_suite);
