@@ -7,6 +7,7 @@
  */
 #include <kunit/test.h>
 #include <linux/ktime.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
@@ -15,8 +16,8 @@
 #include "fixture.h"
 
 #define REPEATS		15
-#define BENCH_GPA	(1ULL << 30)
-#define BENCH_SIZE	(4UL << 20)
+#define BENCH_GPA	BIT_ULL(30)
+#define BENCH_SIZE	SZ_4M
 
 struct bench {
 	struct vmmem *vm;
