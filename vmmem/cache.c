@@ -75,7 +75,7 @@ int vmmem_cache_init(struct vmmem_cache *cache, struct vmmem *vm, u64 gpa,
 EXPORT_SYMBOL_NS_GPL(vmmem_cache_init, VMMEM_NS);
 
 /**
- * __vmmem_cache_refresh() - resolve a cache's window again
+ * vmmem_cache_refresh() - resolve a cache's window again
  * @cache: the cache
  *
  * The slow path of vmmem_cache_ptr(), taken when the map's generation no
@@ -85,16 +85,16 @@ EXPORT_SYMBOL_NS_GPL(vmmem_cache_init, VMMEM_NS);
  * Return: the kernel address of the window's first byte, or NULL if the
  * window is no longer mapped and permitted in one region.
  */
-void *__vmmem_cache_refresh(struct vmmem_cache *cache)
+void *vmmem_cache_refresh(struct vmmem_cache *cache)
 {
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
 			 "vmmem cache used outside rcu_read_lock()");
 	return vmmem_cache_resolve(cache);
 }
-EXPORT_SYMBOL_NS_GPL(__vmmem_cache_refresh, VMMEM_NS);
+EXPORT_SYMBOL_NS_GPL(vmmem_cache_refresh, VMMEM_NS);
 
 /**
- * __vmmem_cache_mark_dirty() - dirty logging for a store through a cache
+ * vmmem_cache_mark_dirty() - dirty logging for a store through a cache
  * @cache: the cache, used under rcu_read_lock() with a matching generation
  * @gpa: first byte written
  * @len: bytes written
@@ -103,8 +103,8 @@ EXPORT_SYMBOL_NS_GPL(__vmmem_cache_refresh, VMMEM_NS);
  *
  * Context: rcu_read_lock() held by the caller.
  */
-void __vmmem_cache_mark_dirty(struct vmmem_cache *cache, u64 gpa, u64 len)
+void vmmem_cache_mark_dirty(struct vmmem_cache *cache, u64 gpa, u64 len)
 {
 	__vmmem_mark_dirty(cache->region, gpa, len);
 }
-EXPORT_SYMBOL_NS_GPL(__vmmem_cache_mark_dirty, VMMEM_NS);
+EXPORT_SYMBOL_NS_GPL(vmmem_cache_mark_dirty, VMMEM_NS);

@@ -224,8 +224,8 @@ struct vmmem_cache {
 
 int vmmem_cache_init(struct vmmem_cache *cache, struct vmmem *vm, u64 gpa,
 		     u64 len, unsigned int access);
-void *__vmmem_cache_refresh(struct vmmem_cache *cache);
-void __vmmem_cache_mark_dirty(struct vmmem_cache *cache, u64 gpa, u64 len);
+void *vmmem_cache_refresh(struct vmmem_cache *cache);
+void vmmem_cache_mark_dirty(struct vmmem_cache *cache, u64 gpa, u64 len);
 
 /**
  * vmmem_cache_ptr() - kernel address of a guest range in a cached window
@@ -247,7 +247,7 @@ static inline void *vmmem_cache_ptr(struct vmmem_cache *cache, u64 gpa,
 	void *hva = cache->hva;
 
 	if (unlikely(READ_ONCE(*cache->generation) != cache->valid_gen)) {
-		hva = __vmmem_cache_refresh(cache);
+		hva = vmmem_cache_refresh(cache);
 		if (!hva)
 			return NULL;
 	}
@@ -319,7 +319,7 @@ static inline void *vmmem_cache_ptr(struct vmmem_cache *cache, u64 gpa,
 			/* Earlier guest writes stay before this one. */ \
 			virt_store_release(__vc_ptr, __vc_v);		\
 			if (unlikely(READ_ONCE(*__vc_cache->log)))	\
-				__vmmem_cache_mark_dirty(__vc_cache,	\
+				vmmem_cache_mark_dirty(__vc_cache,	\
 					__vc_gpa, sizeof(__vc_v));	\
 		}							\
 		rcu_read_unlock();					\
