@@ -93,7 +93,7 @@ unsigned long vmmem_copy_from_guest(struct vmmem *vm, void *dst, u64 gpa,
 	struct vmmem_slice_iter iter;
 	struct vmmem_slice slice;
 
-	vmmem_slice_iter_init(&iter, vm, gpa, len, VMMEM_READ);
+	__vmmem_slice_iter_init(&iter, vm, gpa, len, VMMEM_READ);
 	rcu_read_lock();
 	while (__vmmem_slice_iter_next(&iter, &slice) > 0) {
 		vmmem_copy_out(dst, slice.ptr, slice.len);
@@ -127,7 +127,7 @@ unsigned long vmmem_copy_to_guest(struct vmmem *vm, u64 gpa, const void *src,
 	struct vmmem_region *region;
 	struct vmmem_slice slice;
 
-	vmmem_slice_iter_init(&iter, vm, gpa, len, VMMEM_WRITE);
+	__vmmem_slice_iter_init(&iter, vm, gpa, len, VMMEM_WRITE);
 	rcu_read_lock();
 	while (__vmmem_slice_iter_next_region(&iter, &slice, &region) > 0) {
 		vmmem_copy_in(slice.ptr, src, slice.len);

@@ -283,7 +283,7 @@ void vmmem_mark_dirty(struct vmmem *vm, u64 gpa, u64 len)
 	struct vmmem_region *region;
 	struct vmmem_slice slice;
 
-	vmmem_slice_iter_init(&iter, vm, gpa, len, VMMEM_READ);
+	__vmmem_slice_iter_init(&iter, vm, gpa, len, VMMEM_READ);
 	rcu_read_lock();
 	while (iter.remaining) {
 		if (__vmmem_slice_iter_next_region(&iter, &slice, &region) <= 0) {

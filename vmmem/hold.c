@@ -103,7 +103,7 @@ int vmmem_hold_range(struct vmmem *vm, u64 gpa, u64 len, unsigned int access,
 	unsigned int n = 0;
 	int ret;
 
-	vmmem_slice_iter_init(&iter, vm, gpa, len, access);
+	__vmmem_slice_iter_init(&iter, vm, gpa, len, access);
 	rcu_read_lock();
 	while ((ret = __vmmem_slice_iter_next(&iter, &piece)) > 0) {
 		if (n < *nr) {

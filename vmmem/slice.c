@@ -58,11 +58,7 @@ EXPORT_SYMBOL_NS_GPL(vmmem_get_slice, VMMEM_NS);
 void vmmem_slice_iter_init(struct vmmem_slice_iter *iter, struct vmmem *vm,
 			   u64 gpa, u64 len, unsigned int access)
 {
-	iter->vm = vm;
-	iter->gpa = gpa;
-	iter->remaining = len;
-	iter->access = access;
-	iter->past_end = false;
+	__vmmem_slice_iter_init(iter, vm, gpa, len, access);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_slice_iter_init, VMMEM_NS);
 
@@ -116,7 +112,7 @@ int vmmem_walk_slices(struct vmmem *vm, u64 gpa, u64 len,
 	struct vmmem_slice slice;
 	int ret;
 
-	vmmem_slice_iter_init(&iter, vm, gpa, len, access);
+	__vmmem_slice_iter_init(&iter, vm, gpa, len, access);
 	rcu_read_lock();
 	while ((ret = __vmmem_slice_iter_next(&iter, &slice)) > 0) {
 		ret = fn(&slice, priv);
@@ -151,7 +147,7 @@ bool vmmem_check_range(struct vmmem *vm, u64 gpa, u64 len, unsigned int access)
 
 	if (!vmmem_access_valid(access))
 		return false;
-	vmmem_slice_iter_init(&iter, vm, gpa, len, access);
+	__vmmem_slice_iter_init(&iter, vm, gpa, len, access);
 	rcu_read_lock();
 	while ((ret = __vmmem_slice_iter_next(&iter, &slice)) > 0)
 		;

@@ -110,6 +110,8 @@ struct vmmem {
  * @ref: the live map's pointer and each snapshot
  * @nr_regions: number of regions in @tree
  * @generation: the map's generation when this layout was published
+ * @hint: the region of the last lookup that walked the tree; readers of
+ *	any CPU may replace it, so it is only ever a guess
  * @free_work: frees the layout after a grace period, in process context
  */
 struct vmmem_layout {
@@ -119,6 +121,7 @@ struct vmmem_layout {
 	refcount_t ref;
 	unsigned int nr_regions;
 	u64 generation;
+	struct vmmem_region *hint;
 	struct rcu_work free_work;
 };
 
@@ -190,7 +193,20 @@ static inline struct vmmem_layout *vmmem_current_layout(struct vmmem *vm)
  */
 static inline struct vmmem_region *vmmem_lookup(struct vmmem *vm, u64 gpa)
 {
-	return mtree_load(&vmmem_current_layout(vm)->tree, gpa);
+	struct vmmem_layout *layout = vmmem_current_layout(vm);
+	struct vmmem_region *region = READ_ONCE(layout->hint);
+
+	/*
+	 * Accesses cluster in a few regions (rings, buffers): try the last
+	 * region found first, as KVM does with its last-used memslot. It is
+	 * in this layout, which holds it, so it is valid for this reader.
+	 */
+	if (likely(region && gpa - region->gpa < region->size))
+		return region;
+	region = mtree_load(&layout->tree, gpa);
+	if (region)
+		WRITE_ONCE(layout->hint, region);
+	return region;
 }
 
 /**
@@ -237,6 +253,18 @@ static inline void vmmem_fill_slice(struct vmmem_slice *slice,
 	slice->len = len;
 	slice->writable = !(region->flags & VMMEM_REGION_RDONLY);
 	slice->region = NULL;
+}
+
+/* The body of vmmem_slice_iter_init(), inlined into the copy loops. */
+static __always_inline void __vmmem_slice_iter_init(struct vmmem_slice_iter *iter,
+						    struct vmmem *vm, u64 gpa,
+						    u64 len, unsigned int access)
+{
+	iter->vm = vm;
+	iter->gpa = gpa;
+	iter->remaining = len;
+	iter->access = access;
+	iter->past_end = false;
 }
 
 /**
