@@ -152,6 +152,9 @@ static void vmmem_dirty_off_and_restart(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(vm));
 	KUNIT_EXPECT_EQ(test, harvest_span(test, vm), 0);
 	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u64(vm, FX_A, 1));
+	/* A second start keeps the bits not harvested yet. */
+	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_log_start(vm));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_log_stop(vm));
 	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_log_stop(vm));
 	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u64(vm, FX_B, 1));
 	/* Bits set before the stop stay; none after it. */

@@ -72,6 +72,9 @@ static int vmmem_dirty_set_logging(struct vmmem *vm, bool on)
 	if (vm->frozen)
 		return -EPERM;
 	mutex_lock(&vm->lock);
+	/* Starting twice must not wipe bits nobody harvested yet. */
+	if (on == vm->dirty_logging)
+		goto unlock;
 	layout = vmmem_current_layout(vm);
 	{
 		MA_STATE(mas, &layout->tree, 0, 0);
@@ -116,7 +119,8 @@ int vmmem_region_dirty_alloc(struct vmmem_region *region)
  * @vm: the map
  *
  * Every region gets a cleared bitmap with one bit per page; regions added
- * later while logging is on are logged from their first write. From here
+ * later while logging is on are logged from their first write. Starting
+ * while logging is already on changes nothing (no bit is cleared). From here
  * on every write that goes through vmmem marks the pages it touched:
  * copies to guest memory, vmmem_write() and the object and endian writes,
  * single stores and store-releases (also through a &struct vmmem_cache),
