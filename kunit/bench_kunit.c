@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
+#include <linux/uio.h>
 #include <linux/vmalloc.h>
 
 #include "fixture.h"
@@ -102,6 +103,32 @@ static void copy_from_memcpy(struct bench *b)
 	}
 }
 
+static void iter_from_vmmem(struct bench *b)
+{
+	struct kvec kv = { .iov_base = b->buf, .iov_len = b->len };
+	struct iov_iter iter;
+	unsigned long i;
+
+	for (i = 0; i < b->iters; i++) {
+		iov_iter_kvec(&iter, ITER_DEST, &kv, 1, b->len);
+		vmmem_copy_to_iter(b->vm, BENCH_GPA + (i * b->len) % BENCH_SIZE,
+				   b->len, &iter);
+	}
+}
+
+/* The floor: copy_to_iter() from a plain kernel buffer. */
+static void iter_from_buffer(struct bench *b)
+{
+	struct kvec kv = { .iov_base = b->buf, .iov_len = b->len };
+	struct iov_iter iter;
+	unsigned long i;
+
+	for (i = 0; i < b->iters; i++) {
+		iov_iter_kvec(&iter, ITER_DEST, &kv, 1, b->len);
+		copy_to_iter(b->guest + (i * b->len) % BENCH_SIZE, b->len, &iter);
+	}
+}
+
 /*
  * Writes after clearing every dirty bit, so that with logging on each
  * write marks its page (the costly case); compare() toggles logging.
@@ -152,6 +179,14 @@ static void vmmem_bench_copies(struct kunit *test)
 		compare(test, &b, name, copy_to_vmmem, copy_to_memcpy, false);
 		snprintf(name, sizeof(name), "copy_from_guest_%zu", b.len);
 		compare(test, &b, name, copy_from_vmmem, copy_from_memcpy, false);
+	}
+
+	kunit_info(test, "vmmem_copy_to_iter / copy_to_iter from a kernel buffer\n");
+	for (i = 3; i <= 4; i++) {
+		b.len = sizes[i];
+		b.iters = max(64UL, (64UL << 20) / b.len / 4);
+		snprintf(name, sizeof(name), "copy_to_iter_%zu", b.len);
+		compare(test, &b, name, iter_from_vmmem, iter_from_buffer, false);
 	}
 
 	kunit_info(test, "write throughput with dirty logging on / off\n");

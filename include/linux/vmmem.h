@@ -16,7 +16,10 @@
 #include <asm/barrier.h>
 #include <asm/byteorder.h>
 
+struct bio_vec;
+struct iov_iter;
 struct page;
+struct sg_table;
 struct vmmem;
 struct vmmem_batch;
 struct vmmem_region;
@@ -326,6 +329,45 @@ static inline void *vmmem_cache_ptr(struct vmmem_cache *cache, u64 gpa,
 	}								\
 	__vc_ret;							\
 })
+
+size_t vmmem_copy_to_iter(struct vmmem *vm, u64 gpa, size_t len,
+			  struct iov_iter *iter);
+size_t vmmem_copy_from_iter(struct vmmem *vm, u64 gpa, size_t len,
+			    struct iov_iter *iter);
+int vmmem_copy_to_iter_full(struct vmmem *vm, u64 gpa, size_t len,
+			    struct iov_iter *iter);
+int vmmem_copy_from_iter_full(struct vmmem *vm, u64 gpa, size_t len,
+			      struct iov_iter *iter);
+unsigned long vmmem_copy_to_user(struct vmmem *vm, void __user *dst, u64 gpa,
+				 unsigned long len);
+unsigned long vmmem_copy_from_user(struct vmmem *vm, u64 gpa,
+				   const void __user *src, unsigned long len);
+
+/**
+ * struct vmmem_bvecs - a guest range translated to bio_vecs
+ * @bv: the caller's array of @max bio_vecs
+ * @held: the caller's array of @max slices, one held per region crossed
+ * @max: entries in @bv and in @held
+ * @nr: bio_vecs filled (or needed, after -ENOBUFS)
+ * @nr_held: slices held in @held
+ * @write: translated for %VMMEM_WRITE: dirty-logged on release
+ *
+ * Filled by vmmem_translate(), released by vmmem_untranslate().
+ */
+struct vmmem_bvecs {
+	struct bio_vec *bv;
+	struct vmmem_slice *held;
+	unsigned int max;
+	unsigned int nr;
+	unsigned int nr_held;
+	bool write;
+};
+
+int vmmem_translate(struct vmmem *vm, u64 gpa, u64 len, unsigned int access,
+		    struct vmmem_bvecs *bv);
+void vmmem_untranslate(struct vmmem_bvecs *bv);
+int vmmem_bvecs_to_sgtable(const struct vmmem_bvecs *bv, struct sg_table *sgt,
+			   gfp_t gfp);
 
 /**
  * vmmem_read_obj() - read an object from guest memory by its size

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Zero-copy translation of a guest range into bio_vecs (and scatterlists),
+ * holding the regions behind it, so block and network backends can build a
+ * bio or an ITER_BVEC and sleep while the I/O runs.
+ */
+#include <linux/bvec.h>
+#include <linux/mm.h>
+#include <linux/scatterlist.h>
+#include <linux/vmalloc.h>
+
+#include "vmmem.h"
+
+/* The page behind byte @off of a region. */
+static struct page *vmmem_region_page(const struct vmmem_region *region,
+				      u64 off)
+{
+	if (region->pages)
+		return region->pages[off >> PAGE_SHIFT];
+	return vmalloc_to_page(region->hva + (off & PAGE_MASK));
+}
+
+/* Where the last bio_vec ends, to merge physically contiguous pages. */
+struct vmmem_bvec_tail {
+	unsigned long next_pfn;	/* the pfn right after it, if it ends a page */
+	unsigned int len;
+	bool open;		/* it ends at a page end and may grow */
+};
+
+/*
+ * Append [page + offset, + len) to the bio_vecs, merging it into the last
+ * one when it continues it physically. Counts beyond @max without storing.
+ */
+static void vmmem_bvec_add(struct vmmem_bvecs *bv, struct vmmem_bvec_tail *tail,
+			   struct page *page, unsigned int offset,
+			   unsigned int len)
+{
+	if (tail->open && offset == 0 && page_to_pfn(page) == tail->next_pfn &&
+	    tail->len <= UINT_MAX - len) {
+		tail->len += len;
+		if (bv->nr <= bv->max)
+			bv->bv[bv->nr - 1].bv_len += len;
+	} else {
+		if (bv->nr < bv->max)
+			bvec_set_page(&bv->bv[bv->nr], page, len, offset);
+		bv->nr++;
+		tail->len = len;
+	}
+	tail->open = (offset + len) % PAGE_SIZE == 0;
+	tail->next_pfn = page_to_pfn(page) + (offset + len) / PAGE_SIZE;
+}
+
+/**
+ * vmmem_translate() - guest range to bio_vecs, holding its regions
+ * @vm: the map or snapshot
+ * @gpa: first guest-physical address of the range
+ * @len: length in bytes
+ * @access: %VMMEM_READ (the device reads guest memory, e.g. a write bio)
+ *	and/or %VMMEM_WRITE (the device fills it, e.g. a read bio)
+ * @bv: the caller's arrays: @bv->bv and @bv->held, @bv->max entries each;
+ *	filled on success
+ *
+ * Physically contiguous pages are merged into one bio_vec. The regions
+ * stay held, memory and pages valid, until vmmem_untranslate(), even if
+ * they are removed meanwhile. A translation with %VMMEM_WRITE is
+ * dirty-logged when it is released.
+ *
+ * Context: Any context; does not sleep.
+ * Return: 0 with @bv->nr bio_vecs; -ENOBUFS if more than @bv->max are
+ * needed (@bv->nr then says how many) and nothing is held; -EFAULT at a
+ * hole, a region that does not permit @access or past 2^64 - 1, nothing
+ * held; -EINVAL for invalid @access.
+ */
+int vmmem_translate(struct vmmem *vm, u64 gpa, u64 len, unsigned int access,
+		    struct vmmem_bvecs *bv)
+{
+	struct vmmem_bvec_tail tail = {};
+	struct vmmem_slice_iter iter;
+	struct vmmem_region *region;
+	struct vmmem_slice piece;
+	u64 off, end, chunk;
+	int ret;
+
+	bv->nr = 0;
+	bv->nr_held = 0;
+	bv->write = access & VMMEM_WRITE;
+	__vmmem_slice_iter_init(&iter, vm, gpa, len, access);
+	rcu_read_lock();
+	while ((ret = __vmmem_slice_iter_next_region(&iter, &piece, &region)) > 0) {
+		/* A region adds at least one bio_vec: holds fit in @max too. */
+		if (bv->nr_held < bv->max) {
+			vmmem_region_get(region);
+			piece.region = region;
+			bv->held[bv->nr_held] = piece;
+		}
+		bv->nr_held++;
+		off = piece.gpa - region->gpa;
+		for (end = off + piece.len; off < end; off += chunk) {
+			chunk = min_t(u64, end - off, PAGE_SIZE - (off & ~PAGE_MASK));
+			vmmem_bvec_add(bv, &tail, vmmem_region_page(region, off),
+				       off & ~PAGE_MASK, chunk);
+		}
+	}
+	rcu_read_unlock();
+
+	if (!ret && bv->nr > bv->max)
+		ret = -ENOBUFS;
+	if (ret) {
+		vmmem_release_range(bv->held, min(bv->nr_held, bv->max));
+		bv->nr_held = 0;
+		bv->write = false;
+		if (ret != -ENOBUFS)
+			bv->nr = 0;
+		return ret;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(vmmem_translate, VMMEM_NS);
+
+/**
+ * vmmem_untranslate() - release a translation
+ * @bv: from vmmem_translate(); emptied
+ *
+ * For a translation with %VMMEM_WRITE, every page it covered is marked
+ * dirty first (if logging is on), since the device may have written any of
+ * it. Call it after the I/O has completed.
+ *
+ * Context: Any context; does not sleep.
+ */
+void vmmem_untranslate(struct vmmem_bvecs *bv)
+{
+	unsigned int i;
+
+	for (i = 0; bv->write && i < bv->nr_held; i++)
+		vmmem_dirty_note(bv->held[i].region, bv->held[i].gpa,
+				 bv->held[i].len);
+	vmmem_release_range(bv->held, bv->nr_held);
+	bv->nr = 0;
+	bv->nr_held = 0;
+	bv->write = false;
+}
+EXPORT_SYMBOL_NS_GPL(vmmem_untranslate, VMMEM_NS);
+
+/**
+ * vmmem_bvecs_to_sgtable() - a scatterlist for DMA-mapping a translation
+ * @bv: a successful translation, still held
+ * @sgt: the table to allocate and fill, one entry per bio_vec
+ * @gfp: allocation flags
+ *
+ * The table refers to the translation's pages: free it with
+ * sg_free_table() before vmmem_untranslate().
+ *
+ * Context: As @gfp allows.
+ * Return: 0, -ENOMEM, or -EINVAL for an empty translation.
+ */
+int vmmem_bvecs_to_sgtable(const struct vmmem_bvecs *bv, struct sg_table *sgt,
+			   gfp_t gfp)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+	int ret;
+
+	if (!bv->nr)
+		return -EINVAL;
+	ret = sg_alloc_table(sgt, bv->nr, gfp);
+	if (ret)
+		return ret;
+	for_each_sgtable_sg(sgt, sg, i)
+		sg_set_page(sg, bv->bv[i].bv_page, bv->bv[i].bv_len,
+			    bv->bv[i].bv_offset);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(vmmem_bvecs_to_sgtable, VMMEM_NS);
