@@ -8,7 +8,9 @@
 #include <kunit/test.h>
 #include <linux/bsearch.h>
 #include <linux/interval_tree.h>
+#include <linux/completion.h>
 #include <linux/kthread.h>
+#include <linux/sizes.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/random.h>
@@ -262,8 +264,240 @@ static void vmmem_bench_lookup(struct kunit *test)
 	put_page(page);
 }
 
+/* Single accesses: vmmem, the translation cache, and the plain pointer. */
+struct access_bench {
+	struct vmmem *vm;
+	struct vmmem_cache cache;
+	void *hva;
+	u64 sink;
+};
+
+#define ACCESSES	1000000U
+#define ACC_GPA		(64 * FX_P)
+
+static void acc_vmmem(struct access_bench *b)
+{
+	unsigned int i;
+	u32 v;
+
+	for (i = 0; i < ACCESSES; i++) {
+		vmmem_load_acquire_u32(b->vm, ACC_GPA + (i & 63) * 4, &v);
+		vmmem_store_release_u32(b->vm, ACC_GPA + 256 + (i & 63) * 4, v + 1);
+	}
+}
+
+static void acc_cache(struct access_bench *b)
+{
+	unsigned int i;
+	u32 v;
+
+	for (i = 0; i < ACCESSES; i++) {
+		vmmem_cache_load_acquire(&b->cache, ACC_GPA + (i & 63) * 4, &v);
+		vmmem_cache_store_release(&b->cache, ACC_GPA + 256 + (i & 63) * 4, v + 1);
+	}
+}
+
+static void acc_floor(struct access_bench *b)
+{
+	u32 *p = b->hva;
+	unsigned int i;
+	u32 v;
+
+	/* The same ordering as the vmmem calls, on the kernel mapping. */
+	for (i = 0; i < ACCESSES; i++) {
+		/* Acquire: later accesses stay after it, as in a ring. */
+		v = smp_load_acquire(&p[i & 63]);
+		/* Release: pairs with the acquire above, as in a ring. */
+		smp_store_release(&p[64 + (i & 63)], v + 1);
+	}
+}
+
+/*
+ * The same barriers as vmmem's: UML's asm-generic virt_*() are full
+ * mfences, while smp_*() on this uniprocessor kernel are compiler barriers.
+ */
+static void acc_floor_virt(struct access_bench *b)
+{
+	u32 *p = b->hva;
+	unsigned int i;
+	u32 v;
+
+	for (i = 0; i < ACCESSES; i++) {
+		/* Acquire: later accesses stay after it, as in a ring. */
+		v = virt_load_acquire(&p[i & 63]);
+		/* Release: pairs with the acquire above, as in a ring. */
+		virt_store_release(&p[64 + (i & 63)], v + 1);
+	}
+}
+
+static u64 acc_time(void (*fn)(struct access_bench *b), struct access_bench *b)
+{
+	u64 start = ktime_get_ns();
+
+	fn(b);
+	return max(ktime_get_ns() - start, 1ULL);
+}
+
+static void vmmem_bench_access(struct kunit *test)
+{
+	struct access_bench b = { .vm = fx_create(test) };
+	u64 t_vm[REPEATS], t_cache[REPEATS], t_floor[REPEATS], t_virt[REPEATS];
+	struct vmmem_slice slice;
+	char s1[24], s2[24], s3[24], s4[24];
+	unsigned int r;
+
+	fx_add(test, b.vm, ACC_GPA, FX_P, 0);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_cache_init(&b.cache, b.vm, ACC_GPA, 512,
+						  VMMEM_READ | VMMEM_WRITE));
+	rcu_read_lock();
+	KUNIT_ASSERT_EQ(test, 0, vmmem_get_slice(b.vm, ACC_GPA, 512, VMMEM_READ, &slice));
+	rcu_read_unlock();
+	/* vmalloc memory: stays put while the map holds it. */
+	b.hva = slice.ptr;
+	for (r = 0; r < REPEATS; r++) {
+		t_floor[r] = acc_time(acc_floor, &b);
+		t_virt[r] = acc_time(acc_floor_virt, &b);
+		t_vm[r] = acc_time(acc_vmmem, &b);
+		t_cache[r] = acc_time(acc_cache, &b);
+	}
+	kunit_info(test, "u32 load-acquire + store-release pair, ns: smp_*() %s, virt_*() %s, vmmem %s, cache %s\n",
+		   milli(s1, median(t_floor) * 1000 / ACCESSES),
+		   milli(s2, median(t_virt) * 1000 / ACCESSES),
+		   milli(s3, median(t_vm) * 1000 / ACCESSES),
+		   milli(s4, median(t_cache) * 1000 / ACCESSES));
+	kunit_info(test, "throughput ratio against virt_*(): vmmem %s, cache %s\n",
+		   ratio(s1, median(t_virt), median(t_vm)),
+		   ratio(s2, median(t_virt), median(t_cache)));
+	pr_info("bench: access_acq_rel_u32_vs_floor %s ratio\n", s1);
+	pr_info("bench: access_cache_acq_rel_u32_vs_floor %s ratio\n", s2);
+}
+
+/* Add and remove latency at each N; metadata per region. */
+static void vmmem_bench_hotplug(struct kunit *test)
+{
+	static const unsigned int counts[] = { 1, 8, 64, 512, 4096, 32764 };
+	struct page *page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	u64 t_add[REPEATS], t_rm[REPEATS], start, gpa;
+	struct lookup_bench b = {};
+	unsigned long slab_before, slab_after;
+	char s1[24], s2[24];
+	unsigned int c, r;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	for (c = 0; c < ARRAY_SIZE(counts); c++) {
+		slab_before = global_node_page_state_pages(NR_SLAB_UNRECLAIMABLE_B);
+		build(test, &b, counts[c], page);
+		slab_after = global_node_page_state_pages(NR_SLAB_UNRECLAIMABLE_B);
+		gpa = 2ULL * counts[c] * PAGE_SIZE;
+		for (r = 0; r < REPEATS; r++) {
+			start = ktime_get_ns();
+			KUNIT_ASSERT_EQ(test, 0, vmmem_add_pages(b.vm, gpa, &page, 1, 0));
+			t_add[r] = ktime_get_ns() - start;
+			start = ktime_get_ns();
+			KUNIT_ASSERT_EQ(test, 0, vmmem_remove(b.vm, gpa, PAGE_SIZE));
+			t_rm[r] = ktime_get_ns() - start;
+		}
+		kunit_info(test, "N=%-5u add %s us, remove %s us (median of %d), slab %lu bytes per region\n",
+			   counts[c], milli(s1, median(t_add)),
+			   milli(s2, median(t_rm)), REPEATS,
+			   slab_after > slab_before ?
+			   (slab_after - slab_before) * PAGE_SIZE / counts[c] : 0);
+		pr_info("bench: hotplug_add_%u %s us\n", counts[c], s1);
+		pr_info("bench: hotplug_remove_%u %s us\n", counts[c], s2);
+		teardown(&b);
+	}
+	/* Per GiB of guest memory, user and page-array regions keep the page
+	 * array; dirty logging adds one bit per page.
+	 */
+	kunit_info(test, "per GiB: page array %lu bytes, dirty bitmap %lu bytes\n",
+		   (SZ_1G / PAGE_SIZE) * sizeof(struct page *), SZ_1G / PAGE_SIZE / 8);
+	pr_info("bench: metadata_page_array_per_gib %lu bytes\n",
+		(SZ_1G / PAGE_SIZE) * sizeof(struct page *));
+	pr_info("bench: metadata_dirty_bitmap_per_gib %lu bytes\n", SZ_1G / PAGE_SIZE / 8);
+	put_page(page);
+}
+
+struct reader {
+	struct lookup_bench *b;
+	u64 ops, cpu_ns;
+	bool stop;
+	struct completion done;
+};
+
+static int reader_fn(void *data)
+{
+	struct reader *rd = data;
+	u64 cpu = current->se.sum_exec_runtime;
+	unsigned long i = 0;
+	u8 v;
+
+	while (!READ_ONCE(rd->stop)) {
+		vmmem_load_u8(rd->b->vm, rd->b->addr[i++ % NADDR], &v);
+		if (!(i & 1023))
+			cond_resched();
+	}
+	rd->ops = i;
+	rd->cpu_ns = current->se.sum_exec_runtime - cpu;
+	complete(&rd->done);
+	return 0;
+}
+
+/* Reads per CPU-nanosecond with and without a concurrent hotplugger. */
+static u64 reader_rate(struct kunit *test, struct lookup_bench *b, bool hotplug,
+		       struct page *page)
+{
+	struct reader rd = { .b = b };
+	struct task_struct *t;
+	unsigned long end = jiffies + HZ / 5;
+	u64 gpa = 2ULL * b->n * PAGE_SIZE;
+
+	init_completion(&rd.done);
+	t = kthread_run(reader_fn, &rd, "vmmem-bench-reader");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	while (time_before(jiffies, end)) {
+		if (hotplug) {
+			vmmem_add_pages(b->vm, gpa, &page, 1, 0);
+			vmmem_remove(b->vm, gpa, PAGE_SIZE);
+		}
+		schedule();
+	}
+	WRITE_ONCE(rd.stop, true);
+	wait_for_completion(&rd.done);
+	return div64_u64(rd.ops * 1000000, max(rd.cpu_ns, 1ULL));
+}
+
+static void vmmem_bench_readers_under_hotplug(struct kunit *test)
+{
+	struct page *page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	u64 quiet[REPEATS], busy[REPEATS];
+	struct lookup_bench b = {};
+	struct rnd_state rnd;
+	char s1[24];
+	unsigned int r;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	b.addr = kunit_kmalloc_array(test, NADDR, sizeof(*b.addr), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, b.addr);
+	prandom_seed_state(&rnd, 7);
+	build(test, &b, 512, page);
+	fill_addrs(&b, true, &rnd);
+	for (r = 0; r < REPEATS; r++) {
+		quiet[r] = reader_rate(test, &b, false, page);
+		busy[r] = reader_rate(test, &b, true, page);
+	}
+	/* One CPU under UML: throughput per reader CPU time, not wall time. */
+	kunit_info(test, "reader throughput per CPU time, hotplug / quiet: %s\n",
+		   milli(s1, div64_u64(median(busy) * 1000, max(median(quiet), 1ULL))));
+	pr_info("bench: readers_under_hotplug %s ratio\n", s1);
+	teardown(&b);
+	put_page(page);
+}
+
 static struct kunit_case vmmem_bench_map_cases[] = {
 	KUNIT_CASE_SLOW(vmmem_bench_lookup),
+	KUNIT_CASE_SLOW(vmmem_bench_access),
+	KUNIT_CASE_SLOW(vmmem_bench_hotplug),
+	KUNIT_CASE_SLOW(vmmem_bench_readers_under_hotplug),
 	{}
 };
 
