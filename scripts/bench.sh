@@ -18,5 +18,5 @@ if ((rc != 0)) || [[ ! -s $log ]]; then
 	vmmem_die "the benchmark run failed"
 fi
 echo "vmmem benchmarks (UML, one run; min / median / max over repeats)"
-sed -n 's/^ *# vmmem_bench_[a-z_]*: //p' "$log"
+sed -n 's/^ *# vmmem_bench_[a-z_]*: //p' "$log" | grep -v '^pass:'
 grep -h '^bench: ' "$log"

@@ -35,7 +35,7 @@ debug)	lane=kunit-debug; build_name=build-debug
 	extra=(--kunitconfig="$VMMEM_ROOT/kunit/debug.kunitconfig") ;;
 # make bench: the non-debug build directory, benchmarks built in, run alone.
 bench)	lane=bench; build_name=build
-	extra=(--kunitconfig="$VMMEM_ROOT/kunit/bench.kunitconfig" vmmem_bench) ;;
+	extra=(--kunitconfig="$VMMEM_ROOT/kunit/bench.kunitconfig" "vmmem_bench*") ;;
 *)	vmmem_die "unknown KUnit variant '$variant'" ;;
 esac
 
