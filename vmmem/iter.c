@@ -88,6 +88,18 @@ static size_t vmmem_iter_copy(struct vmmem *vm, u64 gpa, size_t len,
 	return done;
 }
 
+/* All of it, or -EFAULT with the iterator back where it was. */
+static int vmmem_iter_copy_full(struct vmmem *vm, u64 gpa, size_t len,
+				struct iov_iter *iter, bool to_guest)
+{
+	size_t done = vmmem_iter_copy(vm, gpa, len, iter, to_guest);
+
+	if (done == len)
+		return 0;
+	iov_iter_revert(iter, done);
+	return -EFAULT;
+}
+
 /**
  * vmmem_copy_to_iter() - copy guest memory into an iov_iter
  * @vm: the map or snapshot
@@ -143,12 +155,7 @@ EXPORT_SYMBOL_NS_GPL(vmmem_copy_from_iter, VMMEM_NS);
 int vmmem_copy_to_iter_full(struct vmmem *vm, u64 gpa, size_t len,
 			    struct iov_iter *iter)
 {
-	size_t done = vmmem_iter_copy(vm, gpa, len, iter, false);
-
-	if (done == len)
-		return 0;
-	iov_iter_revert(iter, done);
-	return -EFAULT;
+	return vmmem_iter_copy_full(vm, gpa, len, iter, false);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_copy_to_iter_full, VMMEM_NS);
 
@@ -167,12 +174,7 @@ EXPORT_SYMBOL_NS_GPL(vmmem_copy_to_iter_full, VMMEM_NS);
 int vmmem_copy_from_iter_full(struct vmmem *vm, u64 gpa, size_t len,
 			      struct iov_iter *iter)
 {
-	size_t done = vmmem_iter_copy(vm, gpa, len, iter, true);
-
-	if (done == len)
-		return 0;
-	iov_iter_revert(iter, done);
-	return -EFAULT;
+	return vmmem_iter_copy_full(vm, gpa, len, iter, true);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_copy_from_iter_full, VMMEM_NS);
 
