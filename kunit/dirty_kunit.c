@@ -181,6 +181,11 @@ static void vmmem_dirty_new_regions(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u8(vm, U64_MAX, 1));
 	KUNIT_EXPECT_EQ(test, 1, vmmem_dirty_harvest(vm, FX_TOP, FX_TOP_SIZE, &bits));
 	KUNIT_EXPECT_EQ(test, bits, PG(1));
+	/* Marking to the end of the address space skips holes, stops at 2^64. */
+	vmmem_mark_dirty(vm, FX_C, U64_MAX);
+	KUNIT_EXPECT_EQ(test, harvest_span(test, vm), PG(4) | PG(5) | PG(6) | PG(7));
+	bits = 0;
+	KUNIT_EXPECT_EQ(test, 2, vmmem_dirty_harvest(vm, FX_TOP, FX_TOP_SIZE, &bits));
 }
 
 /* Sub-ranges: harvest and clear what is asked, leave the rest. */

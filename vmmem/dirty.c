@@ -294,10 +294,12 @@ void vmmem_mark_dirty(struct vmmem *vm, u64 gpa, u64 len)
 			/* Skip a hole: on to the next region, if any. */
 			MA_STATE(mas, &vmmem_current_layout(vm)->tree, iter.gpa,
 				 iter.gpa);
+			u64 last = iter.remaining - 1 > U64_MAX - iter.gpa ? U64_MAX :
+				   iter.gpa + (iter.remaining - 1);
 
 			if (iter.past_end)
 				break;
-			region = mas_find(&mas, iter.gpa + (iter.remaining - 1));
+			region = mas_find(&mas, last);
 			if (!region || region->gpa < iter.gpa)
 				break;
 			iter.remaining -= region->gpa - iter.gpa;
