@@ -10,23 +10,26 @@
 /* What an unresolved cache's log flag points at. */
 static const bool vmmem_cache_never_logs;
 
-/* Caller holds rcu_read_lock(). */
-static void *vmmem_cache_resolve(struct vmmem_cache *cache)
+/* Resolve the window; 0 or the errno of vmmem_get_slice(). Under RCU. */
+static int vmmem_cache_resolve(struct vmmem_cache *cache)
 {
 	/* Pairs with the release in vmmem_layout_publish(). */
 	u64 generation = smp_load_acquire(cache->generation);
+	struct vmmem_region *region;
 	struct vmmem_slice slice;
+	int ret;
 
-	if (vmmem_get_slice(cache->vm, cache->gpa, cache->len, cache->access,
-			    &slice)) {
+	ret = __vmmem_get_slice(cache->vm, cache->gpa, cache->len,
+				cache->access, &slice, &region);
+	if (ret) {
 		cache->valid_gen = VMMEM_CACHE_INVALID;
-		return NULL;
+		return ret;
 	}
 	cache->hva = slice.ptr;
-	cache->region = vmmem_lookup(cache->vm, cache->gpa);
-	cache->log = &cache->region->log;
+	cache->region = region;
+	cache->log = &region->log;
 	cache->valid_gen = generation;
-	return cache->hva;
+	return 0;
 }
 
 /**
@@ -49,7 +52,6 @@ static void *vmmem_cache_resolve(struct vmmem_cache *cache)
 int vmmem_cache_init(struct vmmem_cache *cache, struct vmmem *vm, u64 gpa,
 		     u64 len, unsigned int access)
 {
-	struct vmmem_slice slice;
 	int ret;
 
 	cache->vm = vm;
@@ -66,9 +68,7 @@ int vmmem_cache_init(struct vmmem_cache *cache, struct vmmem *vm, u64 gpa,
 		return -EINVAL;
 
 	rcu_read_lock();
-	ret = vmmem_get_slice(vm, gpa, len, access, &slice);
-	if (!ret)
-		vmmem_cache_resolve(cache);
+	ret = vmmem_cache_resolve(cache);
 	rcu_read_unlock();
 	return ret;
 }
@@ -89,7 +89,7 @@ void *vmmem_cache_refresh(struct vmmem_cache *cache)
 {
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
 			 "vmmem cache used outside rcu_read_lock()");
-	return vmmem_cache_resolve(cache);
+	return vmmem_cache_resolve(cache) ? NULL : cache->hva;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_cache_refresh, VMMEM_NS);
 

@@ -29,14 +29,15 @@
 int vmmem_hold_slice(struct vmmem *vm, u64 gpa, size_t len,
 		     unsigned int access, struct vmmem_slice *slice)
 {
+	struct vmmem_region *region;
 	int ret;
 
 	rcu_read_lock();
-	ret = vmmem_get_slice(vm, gpa, len, access, slice);
+	ret = __vmmem_get_slice(vm, gpa, len, access, slice, &region);
 	if (!ret) {
 		/* Found in a published layout, so the layout holds it. */
-		slice->region = vmmem_lookup(vm, gpa);
-		vmmem_region_get(slice->region);
+		vmmem_region_get(region);
+		slice->region = region;
 	}
 	rcu_read_unlock();
 	return ret;
@@ -99,17 +100,18 @@ int vmmem_hold_range(struct vmmem *vm, u64 gpa, u64 len, unsigned int access,
 		     struct vmmem_slice *slices, unsigned int *nr)
 {
 	struct vmmem_slice_iter iter;
+	struct vmmem_region *region;
 	struct vmmem_slice piece;
 	unsigned int n = 0;
 	int ret;
 
 	__vmmem_slice_iter_init(&iter, vm, gpa, len, access);
 	rcu_read_lock();
-	while ((ret = __vmmem_slice_iter_next(&iter, &piece)) > 0) {
+	while ((ret = __vmmem_slice_iter_next_region(&iter, &piece, &region)) > 0) {
 		if (n < *nr) {
+			vmmem_region_get(region);
+			piece.region = region;
 			slices[n] = piece;
-			slices[n].region = vmmem_lookup(vm, piece.gpa);
-			vmmem_region_get(slices[n].region);
 		}
 		n++;
 	}

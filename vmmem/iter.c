@@ -31,6 +31,21 @@ static int vmmem_hold_next(struct vmmem *vm, u64 gpa, u64 len,
 	return ret;
 }
 
+/* Copy one piece; writes into guest memory are dirty-logged. */
+static size_t vmmem_iter_piece(const struct vmmem_slice *slice,
+			       struct vmmem_region *region,
+			       struct iov_iter *iter, bool to_guest)
+{
+	size_t n;
+
+	if (!to_guest)
+		return copy_to_iter(slice->ptr, slice->len, iter);
+	n = copy_from_iter(slice->ptr, slice->len, iter);
+	if (n)
+		vmmem_dirty_note(region, slice->gpa, n);
+	return n;
+}
+
 /* Kernel iterators cannot fault: copy under RCU, without holding. */
 static size_t vmmem_iter_copy_rcu(struct vmmem *vm, u64 gpa, size_t len,
 				  struct iov_iter *iter, bool to_guest)
@@ -44,13 +59,7 @@ static size_t vmmem_iter_copy_rcu(struct vmmem *vm, u64 gpa, size_t len,
 				to_guest ? VMMEM_WRITE : VMMEM_READ);
 	rcu_read_lock();
 	while (__vmmem_slice_iter_next_region(&walk, &slice, &region) > 0) {
-		if (to_guest) {
-			n = copy_from_iter(slice.ptr, slice.len, iter);
-			if (n)
-				vmmem_dirty_note(region, slice.gpa, n);
-		} else {
-			n = copy_to_iter(slice.ptr, slice.len, iter);
-		}
+		n = vmmem_iter_piece(&slice, region, iter, to_guest);
 		done += n;
 		if (n < slice.len)
 			break;
@@ -73,13 +82,7 @@ static size_t vmmem_iter_copy(struct vmmem *vm, u64 gpa, size_t len,
 	while (done < len &&
 	       vmmem_hold_next(vm, gpa + done, len - done,
 			       to_guest ? VMMEM_WRITE : VMMEM_READ, &slice) > 0) {
-		if (to_guest) {
-			n = copy_from_iter(slice.ptr, slice.len, iter);
-			if (n)
-				vmmem_dirty_note(slice.region, slice.gpa, n);
-		} else {
-			n = copy_to_iter(slice.ptr, slice.len, iter);
-		}
+		n = vmmem_iter_piece(&slice, slice.region, iter, to_guest);
 		vmmem_release_slice(&slice);
 		done += n;
 		if (n < slice.len || slice.gpa + (slice.len - 1) == U64_MAX)

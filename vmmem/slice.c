@@ -32,16 +32,7 @@ int vmmem_get_slice(struct vmmem *vm, u64 gpa, size_t len,
 
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
 			 "vmmem slice taken outside rcu_read_lock()");
-	if (!vmmem_access_valid(access))
-		return -EINVAL;
-	region = vmmem_lookup(vm, gpa);
-	if (!region || !vmmem_region_permits(region, access))
-		return -EFAULT;
-	if (len > vmmem_region_last(region) - gpa + 1)
-		return -EINVAL;
-
-	vmmem_fill_slice(slice, region, gpa, len);
-	return 0;
+	return __vmmem_get_slice(vm, gpa, len, access, slice, &region);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_get_slice, VMMEM_NS);
 

@@ -313,6 +313,38 @@ __vmmem_slice_iter_next_region(struct vmmem_slice_iter *iter,
 	return 1;
 }
 
+/**
+ * __vmmem_get_slice() - the body of vmmem_get_slice(), and the region
+ * @vm: the map
+ * @gpa: first guest-physical address of the range
+ * @len: length of the range, inside one region
+ * @access: %VMMEM_READ and/or %VMMEM_WRITE
+ * @slice: filled on success
+ * @regionp: set to the slice's region on success
+ *
+ * Context: rcu_read_lock() held by the caller.
+ * Return: as vmmem_get_slice().
+ */
+static inline int __vmmem_get_slice(struct vmmem *vm, u64 gpa, size_t len,
+				    unsigned int access,
+				    struct vmmem_slice *slice,
+				    struct vmmem_region **regionp)
+{
+	struct vmmem_region *region;
+
+	if (!vmmem_access_valid(access))
+		return -EINVAL;
+	region = vmmem_lookup(vm, gpa);
+	if (!region || !vmmem_region_permits(region, access))
+		return -EFAULT;
+	if (len > vmmem_region_last(region) - gpa + 1)
+		return -EINVAL;
+
+	vmmem_fill_slice(slice, region, gpa, len);
+	*regionp = region;
+	return 0;
+}
+
 static __always_inline int __vmmem_slice_iter_next(struct vmmem_slice_iter *iter,
 						   struct vmmem_slice *slice)
 {
