@@ -97,7 +97,7 @@ vmmem_c_files()
 {
 	local d dirs=()
 
-	for d in vmmem kunit include samples; do
+	for d in vmmem kunit include samples tests; do
 		[[ -d $VMMEM_ROOT/$d ]] && dirs+=("$d")
 	done
 	((${#dirs[@]})) || return 0

@@ -5,6 +5,7 @@
  * copied under RCU; user iterators piece by piece through held slices,
  * outside RCU, because copying to or from user memory may fault and sleep.
  */
+#include <linux/uaccess.h>
 #include <linux/uio.h>
 
 #include "vmmem.h"
@@ -196,8 +197,10 @@ unsigned long vmmem_copy_to_user(struct vmmem *vm, void __user *dst, u64 gpa,
 {
 	struct iov_iter iter;
 
-	if (import_ubuf(ITER_DEST, dst, len, &iter))
+	/* Not import_ubuf(): it would cap @len at MAX_RW_COUNT, and 6.1 lacks it. */
+	if (!access_ok(dst, len))
 		return len;
+	iov_iter_ubuf(&iter, ITER_DEST, dst, len);
 	return len - vmmem_iter_copy(vm, gpa, len, &iter, false);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_copy_to_user, VMMEM_NS);
@@ -219,8 +222,9 @@ unsigned long vmmem_copy_from_user(struct vmmem *vm, u64 gpa,
 {
 	struct iov_iter iter;
 
-	if (import_ubuf(ITER_SOURCE, (void __user *)src, len, &iter))
+	if (!access_ok(src, len))
 		return len;
+	iov_iter_ubuf(&iter, ITER_SOURCE, (void __user *)src, len);
 	return len - vmmem_iter_copy(vm, gpa, len, &iter, true);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_copy_from_user, VMMEM_NS);

@@ -61,10 +61,11 @@ struct vmmem_region *vmmem_prepare_pages(u64 gpa, struct page **pages,
 	if (!region)
 		return ERR_PTR(-ENOMEM);
 	region->npages = npages;
-	region->pages = kvmemdup(pages, npages * sizeof(*pages),
-				 GFP_KERNEL_ACCOUNT);
+	region->pages = kvmalloc_array(npages, sizeof(*pages),
+				       GFP_KERNEL_ACCOUNT);
 	if (!region->pages)
 		goto free_region;
+	memcpy(region->pages, pages, npages * sizeof(*pages));
 	region->hva = vmap(region->pages, npages, VM_MAP, PAGE_KERNEL);
 	if (!region->hva)
 		goto free_pages;

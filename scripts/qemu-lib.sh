@@ -1,0 +1,171 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
+#
+# Shared by the QEMU lane (lane-qemu.sh) and `make demo` (demo.sh): build
+# vmmem, the sample backend, the namespace test module and the test VMM for
+# one of Debian's kernels, pack them into a busybox initramfs and boot the
+# kernel under QEMU (-accel tcg, never KVM). Source after lib.sh.
+#
+# Cache layout, per kernel release KVER:
+#   $VMMEM_CACHE/qemu/vmlinuz-KVER   Debian's kernel image, from its package
+#   $VMMEM_CACHE/qemu/KVER/src       copy of the repository, built in place
+#   $VMMEM_CACHE/qemu/KVER/*.log     build logs
+#   $VMMEM_CACHE/qemu/KVER/initramfs.cpio.gz, console.log
+
+# Debian packages the QEMU lane and the demo need on top of deps.sh's.
+# linux-headers-amd64 is Debian 12's 6.1 kernel line.
+QEMU_PACKAGES=(linux-headers-amd64 linux-headers-6.12-amd64 qemu-system-x86
+	busybox-static gcc libc6-dev)
+
+# qemu_kver LINE: the newest installed Debian amd64 headers of kernel line
+# LINE (6.1 or 6.12), as a kernel release such as 6.1.0-56-amd64.
+qemu_kver()
+{
+	local dir
+
+	dir=$(find /usr/src -maxdepth 1 -name "linux-headers-$1.*-amd64" -print |
+		sort -V | tail -n 1)
+	[[ -n $dir && -f $dir/Makefile ]] ||
+		vmmem_die "no /usr/src/linux-headers-$1.*-amd64 (run scripts/deps.sh as root)"
+	echo "${dir##*/linux-headers-}"
+}
+
+# qemu_kernel KVER: print the path of KVER's kernel image, taken from
+# Debian's linux-image-KVER package (downloaded, never installed).
+qemu_kernel()
+{
+	local kver=$1 img=$VMMEM_CACHE/qemu/vmlinuz-$1 tmp deb
+
+	if [[ ! -s $img ]]; then
+		tmp=$(mktemp -d "$VMMEM_CACHE/qemu/dl.XXXXXX")
+		# apt drops privileges to _apt for downloads.
+		chmod 755 "$tmp"
+		chown _apt "$tmp" 2>/dev/null || true
+		if ! (cd "$tmp" && apt-get download -q "linux-image-$kver" >/dev/null 2>&1); then
+			apt-get update -q >/dev/null
+			(cd "$tmp" && apt-get download -q "linux-image-$kver" >/dev/null) ||
+				vmmem_die "cannot download linux-image-$kver"
+		fi
+		deb=$(echo "$tmp"/linux-image-*.deb)
+		dpkg-deb --fsys-tarfile "$deb" | tar -C "$tmp" -x "./boot/vmlinuz-$kver"
+		mv "$tmp/boot/vmlinuz-$kver" "$img"
+		rm -rf "$tmp"
+	fi
+	echo "$img"
+}
+
+# qemu_copy_sources DIR: a copy of the repository without git metadata or
+# build products; the repository itself stays clean.
+qemu_copy_sources()
+{
+	rm -rf "$1"
+	mkdir -p "$1"
+	tar -C "$VMMEM_ROOT" -cf - \
+		--exclude=./.git --exclude='*.o' --exclude='*.ko' --exclude='*.mod' \
+		--exclude='*.mod.c' --exclude='.*.cmd' --exclude='*.o.d' \
+		--exclude=Module.symvers --exclude=modules.order . | tar -C "$1" -xf -
+}
+
+# qemu_build KVER: build vmmem.ko, vmmem_echo.ko, the namespace test module
+# and the static test VMM for KVER under $VMMEM_CACHE/qemu/KVER. Prints one
+# "ok - ..." or "not ok - ..." line per step and returns non-zero if any
+# artefact the boot needs is missing.
+qemu_build()
+{
+	local kver=$1 kdir=/lib/modules/$1/build
+	local dir=$VMMEM_CACHE/qemu/$1 src ns ok=0
+
+	src=$dir/src
+	ns=$src/tests/qemu/nsmissing
+	qemu_copy_sources "$src"
+	[[ -f $kdir/Makefile ]] || kdir=/usr/src/linux-headers-$kver
+
+	if make -C "$src" KDIR="$kdir" W=1 >"$dir/vmmem.log" 2>&1 &&
+	   ! grep -qE 'warning:|^WARNING: modpost' "$dir/vmmem.log"; then
+		echo "ok - build vmmem.ko for $kver (W=1, no warnings)"
+	else
+		grep -E 'warning:|error:|WARNING|ERROR' "$dir/vmmem.log" | head -n 20
+		echo "not ok - build vmmem.ko for $kver: see $dir/vmmem.log"
+		ok=1
+	fi
+
+	if make -C "$src/samples" KDIR="$kdir" VMMEM_SYMVERS="$src/Module.symvers" \
+		W=1 >"$dir/sample.log" 2>&1 &&
+	   ! grep -qE 'warning:|^WARNING: modpost' "$dir/sample.log"; then
+		echo "ok - build samples/vmmem_echo.ko against vmmem's Module.symvers (W=1, no warnings)"
+	else
+		grep -E 'warning:|error:|WARNING|ERROR' "$dir/sample.log" | head -n 20
+		echo "not ok - build samples/vmmem_echo.ko: see $dir/sample.log"
+		ok=1
+	fi
+
+	# modpost must refuse a consumer that does not import the namespace...
+	if make -C "$kdir" M="$ns" KBUILD_EXTRA_SYMBOLS="$src/Module.symvers" \
+		modules >"$dir/nsmissing.log" 2>&1; then
+		echo "not ok - namespace: modpost built a module that does not import VMMEM"
+		ok=1
+	elif grep -q 'ERROR: modpost: module vmmem_nsmissing uses symbol vmmem_[a-z_]* from namespace VMMEM, but does not import it' \
+		"$dir/nsmissing.log"; then
+		echo "ok - namespace: modpost refuses a module that does not import VMMEM"
+	else
+		tail -n 5 "$dir/nsmissing.log"
+		echo "not ok - namespace: the build failed, but not for the namespace"
+		ok=1
+	fi
+	# ... and KBUILD_NSDEPS=1 (modpost only records the missing import)
+	# builds it anyway, so the boot can show the loader refusing it too.
+	make -C "$kdir" M="$ns" KBUILD_EXTRA_SYMBOLS="$src/Module.symvers" \
+		KBUILD_NSDEPS=1 modules >>"$dir/nsmissing.log" 2>&1 || true
+
+	if gcc -static -O2 -Wall -Wextra -Werror -o "$dir/echo_vmm" \
+		"$src/samples/echo_vmm.c" >"$dir/vmm.log" 2>&1; then
+		echo "ok - build samples/echo_vmm (static, -Wall -Wextra -Werror)"
+	else
+		head -n 20 "$dir/vmm.log"
+		echo "not ok - build samples/echo_vmm: see $dir/vmm.log"
+		ok=1
+	fi
+
+	local f
+	for f in "$src/vmmem.ko" "$src/samples/vmmem_echo.ko" \
+		 "$ns/vmmem_nsmissing.ko" "$dir/echo_vmm"; do
+		[[ -f $f ]] || { echo "vmmem: $f was not built"; return 1; }
+	done
+	return "$ok"
+}
+
+# qemu_initramfs KVER: pack busybox, the modules, the test VMM and
+# tests/qemu/init into $VMMEM_CACHE/qemu/KVER/initramfs.cpio.gz.
+qemu_initramfs()
+{
+	local dir=$VMMEM_CACHE/qemu/$1 root
+
+	root=$dir/root
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/vmmem}
+	cp /bin/busybox "$root/bin/busybox"
+	cp "$dir/echo_vmm" "$root/bin/echo_vmm"
+	cp "$VMMEM_ROOT/tests/qemu/init" "$root/init"
+	chmod 755 "$root/init"
+	cp "$dir/src/vmmem.ko" "$dir/src/samples/vmmem_echo.ko" \
+	   "$dir/src/tests/qemu/nsmissing/vmmem_nsmissing.ko" "$root/lib/vmmem/"
+	(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) |
+		gzip -1 >"$dir/initramfs.cpio.gz"
+}
+
+# qemu_boot KVER TIMEOUT: boot KVER's image with the initramfs, console on
+# the serial port, and write the console (without carriage returns) to
+# $VMMEM_CACHE/qemu/KVER/console.log. Returns timeout's status: 124 if the
+# guest did not power off within TIMEOUT seconds.
+qemu_boot()
+{
+	local kver=$1 dir=$VMMEM_CACHE/qemu/$1 img rc=0
+
+	img=$(qemu_kernel "$kver")
+	timeout --kill-after=10 "$2" qemu-system-x86_64 -accel tcg -cpu max \
+		-smp 2 -m 1024 -nographic -no-reboot -monitor none \
+		-kernel "$img" -initrd "$dir/initramfs.cpio.gz" \
+		-append "console=ttyS0 quiet panic=-1" </dev/null 2>&1 |
+		tr -d '\r' >"$dir/console.log" || rc=${PIPESTATUS[0]}
+	return "$rc"
+}
