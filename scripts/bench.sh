@@ -10,6 +10,8 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 "$VMMEM_ROOT/scripts/deps.sh"
+# A fresh cache: bench.out is written before the lane creates the directory.
+mkdir -p "$VMMEM_CACHE"
 rc=0
 "$VMMEM_ROOT/scripts/lane-kunit.sh" bench >"$VMMEM_CACHE/bench.out" 2>&1 || rc=$?
 log=$(vmmem_pristine)/build/test.log
