@@ -389,6 +389,10 @@ static long echo_kick(struct echo_dev *ed)
 	if (vq->broken)
 		return -EIO;
 
+	/*
+	 * vmmem's acquire load is in CPU order and the ring little-endian:
+	 * load the raw bytes and convert them.
+	 */
 	ret = vmmem_load_acquire_u16(ed->vm, vq->avail + ECHO_RING_IDX, &raw);
 	if (ret)
 		goto broken;

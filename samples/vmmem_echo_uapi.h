@@ -120,19 +120,23 @@ struct vmmem_echo_stats {
  * the kick (chains before it are completed and published) and breaks the
  * queue; later kicks fail with -EIO until the queue is set again.
  *
- * What the device rejects, checked in this order for each chain:
- *   EINVAL      avail->idx more than the queue size ahead of the device,
- *               or a descriptor flag other than NEXT, WRITE or INDIRECT
+ * First, per kick: avail->idx more than the queue size ahead of the
+ * device is EINVAL. Then, per chain, its descriptors are walked (each is
+ * copied once, and checked in this order):
  *   ERANGE      a head or next index at or beyond the queue size
  *   ELOOP       a chain longer than the queue size (a loop)
+ *   EINVAL      a flag other than NEXT, WRITE and INDIRECT
  *   EOPNOTSUPP  an indirect descriptor (the device does not offer them)
  *   EPROTO      a device-readable descriptor after a device-writable one
- *   EMSGSIZE    readable or writable bytes of a chain over 4 GiB - 1
+ *   EMSGSIZE    readable or writable bytes of the chain over 4 GiB - 1
+ * and then its buffers, in order:
  *   EOVERFLOW   a buffer whose last byte would pass 2^64 - 1
- *   EFAULT      a buffer or ring not entirely in registered memory
+ *   EFAULT      a buffer not entirely in registered memory
  *   EROFS       a device-writable buffer in a read-only region
- * Without a queue a kick fails with ENXIO; after a signal with EINTR (the
- * chain under way is left for the next kick).
+ * A ring that is no longer registered is EFAULT too. Without a queue a
+ * kick fails with ENXIO. A signal stops a kick between two chains, or
+ * between two pages of a copy (that chain is left for the next kick): it
+ * returns the chains completed so far, or EINTR if there are none.
  */
 #define VMMEM_ECHO_KICK		_IO(VMMEM_ECHO_IOC_MAGIC, 0x04)
 #define VMMEM_ECHO_GET_STATS	_IOR(VMMEM_ECHO_IOC_MAGIC, 0x05, struct vmmem_echo_stats)
