@@ -10,6 +10,8 @@
 #                         stage the same files under <dir>, without depmod
 #   make dkms-install     copy the sources to /usr/src/vmmem-<version> and
 #                         dkms add/build/install them for KERNELRELEASE
+#   make uninstall, make dkms-uninstall
+#                         undo either
 #   make demo             boot Debian's 6.12 kernel in QEMU, load vmmem and
 #                         the sample backend, run the test VMM, report
 #   make check            every test lane (installs what it needs as root)
@@ -27,7 +29,8 @@ VMMEM_DEVDIR = /usr/lib/vmmem/$(KERNELRELEASE)
 INSTALL_MOD_DIR ?= extra
 DKMS_SRC = /usr/src/vmmem-$(VERSION)
 
-.PHONY: all modules clean check bench install dkms-install demo
+.PHONY: all modules clean check bench install uninstall dkms-install \
+	dkms-uninstall demo
 
 all: modules
 
@@ -60,9 +63,20 @@ dkms-install:
 	install -d "$(DKMS_SRC)/scripts"
 	cp -R Kbuild Kconfig dkms.conf include vmmem "$(DKMS_SRC)/"
 	install -m 755 scripts/dkms-keep-symvers.sh "$(DKMS_SRC)/scripts/"
+	@# A copy from make install would make DKMS refuse its own (same version).
+	rm -f /lib/modules/"$(KERNELRELEASE)"/$(INSTALL_MOD_DIR)/vmmem.ko*
 	dkms add -m vmmem -v "$(VERSION)"
 	dkms build -m vmmem -v "$(VERSION)" -k "$(KERNELRELEASE)"
 	dkms install -m vmmem -v "$(VERSION)" -k "$(KERNELRELEASE)"
+
+uninstall:
+	rm -f /lib/modules/"$(KERNELRELEASE)"/$(INSTALL_MOD_DIR)/vmmem.ko*
+	rm -rf "$(VMMEM_DEVDIR)"
+	depmod -a "$(KERNELRELEASE)"
+
+dkms-uninstall:
+	-dkms remove -m vmmem -v "$(VERSION)" --all
+	rm -rf "$(DKMS_SRC)"
 
 demo:
 	@scripts/demo.sh
