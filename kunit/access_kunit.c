@@ -192,7 +192,63 @@ static void vmmem_release_acquire_pair(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, memcmp(payload, back, sizeof(back)));
 }
 
+/*
+ * The little-endian acquire/release helpers: the bytes in guest memory are
+ * in little-endian order on any CPU, and the u16/u32/u64 rules hold.
+ */
+static void vmmem_le_acquire_release(struct kunit *test)
+{
+	static const u8 le_bytes[8] = { 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11 };
+	struct vmmem *vm = fx_create_layout(test);
+	u16 v16 = SENTINEL;
+	u32 v32 = SENTINEL;
+	u64 v64 = SENTINEL, want;
+	unsigned int i;
+	u8 raw[8];
+
+	KUNIT_ASSERT_EQ(test, 0, vmmem_store_release_le16(vm, FX_B + 2, 0x7788));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_store_release_le32(vm, FX_B + 4, 0x55667788));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_store_release_le64(vm, FX_B + 8, 0x1122334455667788ULL));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_read(vm, FX_B + 2, raw, 2));
+	KUNIT_EXPECT_EQ(test, 0, memcmp(raw, le_bytes, 2));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_read(vm, FX_B + 4, raw, 4));
+	KUNIT_EXPECT_EQ(test, 0, memcmp(raw, le_bytes, 4));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_read(vm, FX_B + 8, raw, 8));
+	KUNIT_EXPECT_EQ(test, 0, memcmp(raw, le_bytes, 8));
+
+	/* Loads of bytes laid down in little-endian order. */
+	KUNIT_ASSERT_EQ(test, 0, vmmem_write(vm, FX_A + 16, le_bytes, 8));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_load_acquire_le16(vm, FX_A + 16, &v16));
+	KUNIT_EXPECT_EQ(test, v16, 0x7788);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_load_acquire_le32(vm, FX_A + 16, &v32));
+	KUNIT_EXPECT_EQ(test, v32, 0x55667788);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_load_acquire_le64(vm, FX_A + 16, &v64));
+	KUNIT_EXPECT_EQ(test, v64, 0x1122334455667788ULL);
+	/* And from a read-only region, against the fixture's pattern. */
+	for (i = 0, want = 0; i < 8; i++)
+		want |= (u64)fx_pattern(FX_C + 8 + i) << (8 * i);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_load_acquire_le64(vm, FX_C + 8, &v64));
+	KUNIT_EXPECT_EQ(test, v64, want);
+
+	/* Errors leave *val and guest memory alone. */
+	v16 = SENTINEL;
+	v32 = SENTINEL;
+	v64 = SENTINEL;
+	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_load_acquire_le16(vm, FX_A + 1, &v16));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_load_acquire_le32(vm, FX_A + 2, &v32));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_load_acquire_le64(vm, FX_HOLE, &v64));
+	KUNIT_EXPECT_EQ(test, v16, SENTINEL);
+	KUNIT_EXPECT_EQ(test, v32, SENTINEL);
+	KUNIT_EXPECT_EQ(test, v64, SENTINEL);
+	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_store_release_le64(vm, FX_A + 4, 1));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_store_release_le32(vm, FX_HOLE, 1));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_store_release_le16(vm, FX_C + 2, 1));
+	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, FX_A, 16));
+	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, FX_C, 16));
+}
+
 /* The same cases run for every backing; the suite init picks it. */
 FX_DEFINE_SUITES(vmmem_access,
 		 KUNIT_CASE_PARAM(vmmem_single_access_rules, access_gen_params),
-		 KUNIT_CASE(vmmem_release_acquire_pair));
+		 KUNIT_CASE(vmmem_release_acquire_pair),
+		 KUNIT_CASE(vmmem_le_acquire_release));

@@ -380,7 +380,7 @@ static int echo_do_chain(struct echo_dev *ed)
 static long echo_kick(struct echo_dev *ed)
 {
 	struct echo_queue *vq = &ed->vq;
-	u16 raw, avail_idx;
+	u16 avail_idx;
 	long done = 0;
 	int ret, err;
 
@@ -389,14 +389,11 @@ static long echo_kick(struct echo_dev *ed)
 	if (vq->broken)
 		return -EIO;
 
-	/*
-	 * vmmem's acquire load is in CPU order and the ring little-endian:
-	 * load the raw bytes and convert them.
-	 */
-	ret = vmmem_load_acquire_u16(ed->vm, vq->avail + ECHO_RING_IDX, &raw);
+	/* Pairs with the driver's release store of avail->idx. */
+	ret = vmmem_load_acquire_le16(ed->vm, vq->avail + ECHO_RING_IDX,
+				      &avail_idx);
 	if (ret)
 		goto broken;
-	avail_idx = le16_to_cpu((__force __le16)raw);
 	if ((u16)(avail_idx - vq->last_avail) > vq->size) {
 		ret = -EINVAL;
 		goto broken;
@@ -414,8 +411,8 @@ static long echo_kick(struct echo_dev *ed)
 	}
 
 	if (done) {
-		err = vmmem_store_release_u16(ed->vm, vq->used + ECHO_RING_IDX,
-					      (__force u16)cpu_to_le16(vq->used_idx));
+		err = vmmem_store_release_le16(ed->vm, vq->used + ECHO_RING_IDX,
+					       vq->used_idx);
 		if (err && (!ret || ret == -EINTR))
 			ret = err;
 	}

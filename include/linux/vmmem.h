@@ -619,4 +619,110 @@ static inline int vmmem_write_be64(struct vmmem *vm, u64 gpa, u64 val)
 	return vmmem_write(vm, gpa, &raw, sizeof(raw));
 }
 
+/*
+ * Little-endian acquire and release: virtio rings are little-endian, and
+ * their indices need ordering. The same rules as vmmem_load_acquire_u16()
+ * and vmmem_store_release_u16(): one untorn access, naturally aligned,
+ * inside one region; on failure *@val is left unchanged.
+ */
+
+/**
+ * vmmem_load_acquire_le16() - load-acquire a little-endian 16-bit guest value
+ * @vm: the guest memory map
+ * @gpa: guest-physical address of the value, 2-byte aligned
+ * @val: where the value is stored, in CPU byte order
+ *
+ * Context: Any context.
+ * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped.
+ */
+static inline int vmmem_load_acquire_le16(struct vmmem *vm, u64 gpa, u16 *val)
+{
+	u16 raw;
+	int ret = vmmem_load_acquire_u16(vm, gpa, &raw);
+
+	if (!ret)
+		*val = le16_to_cpu((__force __le16)raw);
+	return ret;
+}
+
+/**
+ * vmmem_load_acquire_le32() - load-acquire a little-endian 32-bit guest value
+ * @vm: the guest memory map
+ * @gpa: guest-physical address of the value, 4-byte aligned
+ * @val: where the value is stored, in CPU byte order
+ *
+ * Context: Any context.
+ * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped.
+ */
+static inline int vmmem_load_acquire_le32(struct vmmem *vm, u64 gpa, u32 *val)
+{
+	u32 raw;
+	int ret = vmmem_load_acquire_u32(vm, gpa, &raw);
+
+	if (!ret)
+		*val = le32_to_cpu((__force __le32)raw);
+	return ret;
+}
+
+/**
+ * vmmem_load_acquire_le64() - load-acquire a little-endian 64-bit guest value
+ * @vm: the guest memory map
+ * @gpa: guest-physical address of the value, 8-byte aligned
+ * @val: where the value is stored, in CPU byte order
+ *
+ * Context: Any context.
+ * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped.
+ */
+static inline int vmmem_load_acquire_le64(struct vmmem *vm, u64 gpa, u64 *val)
+{
+	u64 raw;
+	int ret = vmmem_load_acquire_u64(vm, gpa, &raw);
+
+	if (!ret)
+		*val = le64_to_cpu((__force __le64)raw);
+	return ret;
+}
+
+/**
+ * vmmem_store_release_le16() - store-release a 16-bit value as little-endian
+ * @vm: the guest memory map
+ * @gpa: guest-physical address of the value, 2-byte aligned
+ * @val: the value, in CPU byte order
+ *
+ * Context: Any context.
+ * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped or read-only.
+ */
+static inline int vmmem_store_release_le16(struct vmmem *vm, u64 gpa, u16 val)
+{
+	return vmmem_store_release_u16(vm, gpa, (__force u16)cpu_to_le16(val));
+}
+
+/**
+ * vmmem_store_release_le32() - store-release a 32-bit value as little-endian
+ * @vm: the guest memory map
+ * @gpa: guest-physical address of the value, 4-byte aligned
+ * @val: the value, in CPU byte order
+ *
+ * Context: Any context.
+ * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped or read-only.
+ */
+static inline int vmmem_store_release_le32(struct vmmem *vm, u64 gpa, u32 val)
+{
+	return vmmem_store_release_u32(vm, gpa, (__force u32)cpu_to_le32(val));
+}
+
+/**
+ * vmmem_store_release_le64() - store-release a 64-bit value as little-endian
+ * @vm: the guest memory map
+ * @gpa: guest-physical address of the value, 8-byte aligned
+ * @val: the value, in CPU byte order
+ *
+ * Context: Any context.
+ * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped or read-only.
+ */
+static inline int vmmem_store_release_le64(struct vmmem *vm, u64 gpa, u64 val)
+{
+	return vmmem_store_release_u64(vm, gpa, (__force u64)cpu_to_le64(val));
+}
+
 #endif /* _LINUX_VMMEM_H */
