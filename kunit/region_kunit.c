@@ -267,6 +267,168 @@ static void vmmem_many_regions(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), 0);
 }
 
+/*
+ * Lookups at every region boundary, for layouts of many sizes: the first
+ * and last byte of each region, the bytes just outside it (a hole, or an
+ * adjacent region), address 0 and 2^64 - 1. Regions are visited out of
+ * order so that most lookups miss the last-hit hint and search the layout.
+ * Then a third of the regions go in one batch and the checks run again.
+ */
+struct lookup_case {
+	unsigned int n;
+	bool ends;	/* the first region at 0, the last ending at 2^64 - 1 */
+};
+
+static const struct lookup_case lookup_cases[] = {
+	{ 1, false }, { 1, true }, { 2, false }, { 2, true }, { 3, false },
+	{ 3, true }, { 4, false }, { 5, true }, { 6, false }, { 7, true },
+	{ 8, false }, { 8, true }, { 9, false }, { 15, true }, { 16, false },
+	{ 17, true }, { 31, false }, { 32, true }, { 33, false }, { 64, true },
+	{ 65, false }, { 255, true }, { 256, false }, { 257, true },
+	{ 1000, false }, { 1000, true },
+};
+
+static void lookup_case_desc(const struct lookup_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%u regions%s", c->n,
+		 c->ends ? ", at 0 and at 2^64 - 1" : "");
+}
+
+KUNIT_ARRAY_PARAM(lookup, lookup_cases, lookup_case_desc);
+
+struct lookup_ref {
+	unsigned int n;
+	u64 *gpa;
+	u64 *size;
+	bool *present;
+};
+
+/* The region of the reference layout that holds @gpa, or -1. */
+static int ref_find(const struct lookup_ref *ref, u64 gpa)
+{
+	unsigned int i;
+
+	for (i = 0; i < ref->n; i++)
+		if (ref->present[i] && gpa - ref->gpa[i] < ref->size[i])
+			return i;
+	return -1;
+}
+
+static void expect_lookup(struct kunit *test, struct vmmem *vm,
+			  const struct lookup_ref *ref, u64 gpa)
+{
+	struct vmmem_region_info info = {};
+	int want = ref_find(ref, gpa);
+	u8 byte;
+
+	if (want < 0) {
+		KUNIT_EXPECT_EQ_MSG(test, -ENOENT, vmmem_region_info(vm, gpa, &info),
+				    "at %#llx", gpa);
+		KUNIT_EXPECT_EQ_MSG(test, -EFAULT, vmmem_load_u8(vm, gpa, &byte),
+				    "at %#llx", gpa);
+		return;
+	}
+	KUNIT_EXPECT_EQ_MSG(test, 0, vmmem_region_info(vm, gpa, &info), "at %#llx", gpa);
+	KUNIT_EXPECT_EQ_MSG(test, info.gpa, ref->gpa[want], "at %#llx", gpa);
+	KUNIT_EXPECT_EQ_MSG(test, info.size, ref->size[want], "at %#llx", gpa);
+	KUNIT_EXPECT_EQ_MSG(test, 0, vmmem_load_u8(vm, gpa, &byte), "at %#llx", gpa);
+}
+
+static void check_lookups(struct kunit *test, struct vmmem *vm,
+			  const struct lookup_ref *ref)
+{
+	unsigned int i, k, nr = 0;
+	u64 last = 0, gpa, end;
+
+	/* 7919 is prime and above every n here: each region once, scattered. */
+	for (k = 0; k < ref->n; k++) {
+		i = k * 7919 % ref->n;
+		gpa = ref->gpa[i];
+		end = gpa + ref->size[i];	/* 0 for the region at the top */
+		expect_lookup(test, vm, ref, gpa);
+		expect_lookup(test, vm, ref, end - 1);
+		expect_lookup(test, vm, ref, gpa - 1);
+		expect_lookup(test, vm, ref, end);
+		expect_lookup(test, vm, ref, gpa + ref->size[i] / 2);
+		if (!ref->present[i])
+			continue;
+		nr++;
+		last = max(last, end - 1);
+		/* The early overlap check of an add sees every region. */
+		KUNIT_EXPECT_EQ(test, -EEXIST, vmmem_add_vmalloc(vm, end - FX_P, FX_P, 0));
+	}
+	expect_lookup(test, vm, ref, 0);
+	expect_lookup(test, vm, ref, U64_MAX);
+	expect_lookup(test, vm, ref, U64_MAX / 2);
+	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), nr);
+	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), last);
+}
+
+/* Marking everything, holes skipped, dirties each page of each region. */
+static void check_mark_all(struct kunit *test, struct vmmem *vm,
+			   const struct lookup_ref *ref)
+{
+	unsigned long bits[1];
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(vm));
+	vmmem_mark_dirty(vm, 0, U64_MAX);
+	for (i = 0; i < ref->n; i++) {
+		if (!ref->present[i])
+			continue;
+		bits[0] = 0;
+		KUNIT_EXPECT_EQ(test, ref->size[i] >> PAGE_SHIFT,
+				vmmem_dirty_harvest(vm, ref->gpa[i], ref->size[i], bits));
+	}
+	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_log_stop(vm));
+}
+
+static void vmmem_lookup_boundaries(struct kunit *test)
+{
+	const struct lookup_case *c = test->param_value;
+	struct vmmem *vm = fx_create(test);
+	struct lookup_ref ref = { .n = c->n };
+	struct vmmem_batch *batch;
+	unsigned int i;
+	u64 page = c->ends ? 0 : 1;
+
+	ref.gpa = kunit_kcalloc(test, c->n, sizeof(*ref.gpa), GFP_KERNEL);
+	ref.size = kunit_kcalloc(test, c->n, sizeof(*ref.size), GFP_KERNEL);
+	ref.present = kunit_kcalloc(test, c->n, sizeof(*ref.present), GFP_KERNEL);
+	KUNIT_ASSERT_TRUE(test, ref.gpa && ref.size && ref.present);
+
+	/* One or two pages each; holes of one or two pages, some adjacent. */
+	for (i = 0; i < c->n; i++) {
+		if (i)
+			page += i % 4 == 2 ? 0 : 1 + (i % 5 == 0);
+		ref.gpa[i] = page * FX_P;
+		ref.size[i] = (1 + (i % 3 == 1)) * FX_P;
+		ref.present[i] = true;
+		page += ref.size[i] / FX_P;
+	}
+	if (c->ends && c->n > 1)
+		ref.gpa[c->n - 1] = 0 - ref.size[c->n - 1];
+
+	batch = vmmem_batch_create(vm);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, batch);
+	for (i = 0; i < c->n; i++)
+		vmmem_batch_add_vmalloc(batch, ref.gpa[i], ref.size[i], 0);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_batch_commit(batch));
+	check_lookups(test, vm, &ref);
+	check_mark_all(test, vm, &ref);
+
+	/* After hotplug: every third region gone in one step. */
+	batch = vmmem_batch_create(vm);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, batch);
+	for (i = 0; i < c->n; i += 3) {
+		vmmem_batch_remove(batch, ref.gpa[i], ref.size[i]);
+		ref.present[i] = false;
+	}
+	KUNIT_ASSERT_EQ(test, 0, vmmem_batch_commit(batch));
+	check_lookups(test, vm, &ref);
+	check_mark_all(test, vm, &ref);
+}
+
 /* A huge request fails cleanly, without a warning in the log. */
 static void vmmem_add_too_large(struct kunit *test)
 {
@@ -284,6 +446,7 @@ static struct kunit_case vmmem_region_cases[] = {
 	KUNIT_CASE(vmmem_last_addr_follows_map),
 	KUNIT_CASE(vmmem_refcount),
 	KUNIT_CASE(vmmem_many_regions),
+	KUNIT_CASE_PARAM(vmmem_lookup_boundaries, lookup_gen_params),
 	KUNIT_CASE(vmmem_add_too_large),
 	{}
 };

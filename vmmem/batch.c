@@ -2,9 +2,9 @@
 /*
  * Updates of the map. Every update, a single add or remove as much as a
  * batch, copies the current layout's tree, applies its operations to the
- * copy and publishes the copy in one pointer store: readers never see a
- * half-applied update, and an update that fails part-way publishes
- * nothing. Regions to add are fully built (allocated, pinned, mapped)
+ * copy, builds the copy's lookup array and publishes it in one pointer
+ * store: readers never see a half-applied update, and an update that fails
+ * part-way publishes nothing. Regions to add are fully built (allocated, pinned, mapped)
  * before the map's lock is taken.
  */
 #include <linux/err.h>
@@ -42,6 +42,14 @@ struct vmmem_batch {
 	struct list_head ops;
 	int error;
 };
+
+/* True if a region of @mt has a byte in [gpa, last]. */
+static bool vmmem_tree_range_used(struct maple_tree *mt, u64 gpa, u64 last)
+{
+	MA_STATE(mas, mt, gpa, gpa);
+
+	return mas_find(&mas, last);
+}
 
 static int vmmem_apply_add(struct vmmem_layout *layout,
 			   struct vmmem_region *region)
@@ -97,16 +105,6 @@ static int vmmem_apply(struct vmmem_layout *layout, const struct vmmem_op *op)
 	return -EINVAL;
 }
 
-/* A published layout holds a reference on every region it contains. */
-static void vmmem_layout_hold_regions(struct vmmem_layout *layout)
-{
-	MA_STATE(mas, &layout->tree, 0, 0);
-	struct vmmem_region *region;
-
-	mas_for_each(&mas, region, ULONG_MAX)
-		vmmem_region_get(region);
-}
-
 /*
  * Build the next layout from the current one and @ops, and publish it.
  * On failure nothing is published. The ops keep their region references
@@ -131,13 +129,14 @@ static int vmmem_update(struct vmmem *vm, struct list_head *ops)
 			break;
 		ret = vmmem_apply(new, op);
 	}
+	if (!ret)
+		ret = vmmem_layout_index(new);
 	if (ret) {
 		vmmem_layout_discard(new);
 		mutex_unlock(&vm->lock);
 		return ret;
 	}
 
-	vmmem_layout_hold_regions(new);
 	vmmem_layout_publish(vm, new);
 	mutex_unlock(&vm->lock);
 	return 0;

@@ -67,6 +67,7 @@ static int vmmem_dirty_set_logging(struct vmmem *vm, bool on)
 {
 	struct vmmem_layout *layout;
 	struct vmmem_region *region;
+	unsigned int i;
 	int ret = 0;
 
 	if (vm->frozen)
@@ -76,21 +77,17 @@ static int vmmem_dirty_set_logging(struct vmmem *vm, bool on)
 	if (on == vm->dirty_logging)
 		goto unlock;
 	layout = vmmem_current_layout(vm);
-	{
-		MA_STATE(mas, &layout->tree, 0, 0);
-
-		/* Allocate every bitmap first, so a failure changes nothing. */
-		mas_for_each(&mas, region, ULONG_MAX) {
-			ret = on ? vmmem_region_dirty_alloc(region) : 0;
-			if (ret)
-				goto unlock;
-		}
-		mas_set(&mas, 0);
-		mas_for_each(&mas, region, ULONG_MAX) {
-			if (on)
-				bitmap_zero(region->dirty, region->npages);
-			WRITE_ONCE(region->log, on);
-		}
+	/* Allocate every bitmap first, so a failure changes nothing. */
+	for (i = 0; on && i < layout->nr_regions; i++) {
+		ret = vmmem_region_dirty_alloc(layout->regions[i]);
+		if (ret)
+			goto unlock;
+	}
+	for (i = 0; i < layout->nr_regions; i++) {
+		region = layout->regions[i];
+		if (on)
+			bitmap_zero(region->dirty, region->npages);
+		WRITE_ONCE(region->log, on);
 	}
 	WRITE_ONCE(vm->dirty_logging, on);
 unlock:
@@ -180,9 +177,7 @@ static unsigned long vmmem_dirty_collect(struct vmmem *vm, u64 gpa, u64 len,
 
 	rcu_read_lock();
 	while (cur <= last) {
-		MA_STATE(mas, &vmmem_current_layout(vm)->tree, cur, cur);
-
-		region = mas_find(&mas, last);
+		region = vmmem_layout_find(vmmem_current_layout(vm), cur, last);
 		if (!region)
 			break;
 		cur = max(cur, region->gpa);
@@ -292,14 +287,13 @@ void vmmem_mark_dirty(struct vmmem *vm, u64 gpa, u64 len)
 	while (iter.remaining) {
 		if (__vmmem_slice_iter_next_region(&iter, &slice, &region) <= 0) {
 			/* Skip a hole: on to the next region, if any. */
-			MA_STATE(mas, &vmmem_current_layout(vm)->tree, iter.gpa,
-				 iter.gpa);
 			u64 last = iter.remaining - 1 > U64_MAX - iter.gpa ? U64_MAX :
 				   iter.gpa + (iter.remaining - 1);
 
 			if (iter.past_end)
 				break;
-			region = mas_find(&mas, last);
+			region = vmmem_layout_find(vmmem_current_layout(vm),
+						   iter.gpa, last);
 			if (!region || region->gpa < iter.gpa)
 				break;
 			iter.remaining -= region->gpa - iter.gpa;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The guest-physical map: an RCU-protected pointer to the current layout (an
- * immutable maple tree of regions), reference counts on maps, layouts
- * and regions, and what the map reports about itself.
+ * immutable set of regions, as a maple tree for updates and a sorted array
+ * for lookups), reference counts on maps, layouts and regions, and what the
+ * map reports about itself.
  *
  * Lifetimes, from the outside in:
  *  - vm->users counts users of a live map; the last vmmem_put() publishes
@@ -116,19 +117,19 @@ struct vmmem_layout *vmmem_layout_alloc(struct vmmem *vm)
  */
 static void vmmem_layout_free_locked(struct vmmem_layout *layout)
 {
-	MA_STATE(mas, &layout->tree, 0, 0);
-	struct vmmem_region *region;
+	unsigned int i;
 
-	mas_for_each(&mas, region, ULONG_MAX)
-		vmmem_region_put_sync(region);
+	for (i = 0; i < layout->nr_regions; i++)
+		vmmem_region_put_sync(layout->regions[i]);
 	__mt_destroy(&layout->tree);
+	kvfree(layout->starts);
 	mutex_destroy(&layout->view.lock);
 	kfree(layout);
 }
 
 /**
  * vmmem_layout_discard() - free a layout that was never published
- * @layout: built by an update that failed; its tree holds no references
+ * @layout: built by an update that failed; it holds no references
  *
  * Context: The caller holds @layout->vm->lock.
  */
@@ -137,9 +138,47 @@ void vmmem_layout_discard(struct vmmem_layout *layout)
 	struct vmmem *vm = layout->vm;
 
 	__mt_destroy(&layout->tree);
+	kvfree(layout->starts);
 	mutex_destroy(&layout->view.lock);
 	kfree(layout);
 	vmmem_unref(vm);
+}
+
+/**
+ * vmmem_layout_index() - build the lookup array of a layout about to be published
+ * @layout: fully edited; the caller holds @layout->vm->lock
+ *
+ * Fills @layout->starts and @layout->regions from the tree, in address
+ * order, and takes the reference the layout holds on each region. An O(n)
+ * step, as is the tree copy that every update starts with.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, or -ENOMEM with nothing taken.
+ */
+int vmmem_layout_index(struct vmmem_layout *layout)
+{
+	MA_STATE(mas, &layout->tree, 0, 0);
+	unsigned int n = layout->nr_regions, i = 0;
+	struct vmmem_region *region;
+
+	if (!n)
+		return 0;
+	/* One allocation: n starts, then n region pointers. */
+	layout->starts = kvmalloc_array(n, sizeof(*layout->starts) +
+					sizeof(*layout->regions),
+					GFP_KERNEL_ACCOUNT);
+	if (!layout->starts)
+		return -ENOMEM;
+	layout->regions = (struct vmmem_region **)(layout->starts + n);
+	mas_for_each(&mas, region, ULONG_MAX) {
+		if (WARN_ON_ONCE(i == n))
+			break;
+		layout->starts[i] = region->gpa;
+		layout->regions[i++] = region;
+		vmmem_region_get(region);
+	}
+	WARN_ON_ONCE(i != n);
+	return 0;
 }
 
 static void vmmem_layout_free_work(struct work_struct *work)
@@ -311,19 +350,30 @@ struct vmmem *vmmem_snapshot(struct vmmem *vm)
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_snapshot, VMMEM_NS);
 
-/* True if a region of @mt has a byte in [gpa, last]. RCU or the lock held. */
-bool vmmem_tree_range_used(struct maple_tree *mt, u64 gpa, u64 last)
+/**
+ * vmmem_layout_find() - the first region of a layout in a range
+ * @layout: a published layout
+ * @gpa: first guest-physical address of the range
+ * @last: last address of the range, inclusive
+ *
+ * Context: rcu_read_lock() held, or the layout's map lock.
+ * Return: the lowest region with a byte in [@gpa, @last], or NULL.
+ */
+struct vmmem_region *vmmem_layout_find(struct vmmem_layout *layout, u64 gpa,
+				       u64 last)
 {
-	MA_STATE(mas, mt, gpa, gpa);
+	struct vmmem_region *region;
+	unsigned int i;
 
-	return mas_find(&mas, last);
-}
-
-static struct vmmem_region *vmmem_tree_last(struct maple_tree *mt)
-{
-	MA_STATE(mas, mt, ULONG_MAX, ULONG_MAX);
-
-	return mas_find_rev(&mas, 0);
+	if (!layout->nr_regions)
+		return NULL;
+	i = vmmem_layout_search(layout, gpa);
+	/* Entirely below @gpa: the next region is the first above it. */
+	if (vmmem_region_last(layout->regions[i]) < gpa &&
+	    ++i == layout->nr_regions)
+		return NULL;
+	region = layout->regions[i];
+	return region->gpa <= last ? region : NULL;
 }
 
 /**
@@ -366,8 +416,7 @@ bool vmmem_range_in_use(struct vmmem *vm, u64 gpa, u64 size)
 	bool used;
 
 	rcu_read_lock();
-	used = vmmem_tree_range_used(&vmmem_current_layout(vm)->tree, gpa,
-				     gpa + (size - 1));
+	used = vmmem_layout_find(vmmem_current_layout(vm), gpa, gpa + (size - 1));
 	rcu_read_unlock();
 	return used;
 }
@@ -438,13 +487,13 @@ EXPORT_SYMBOL_NS_GPL(vmmem_num_regions, VMMEM_NS);
  */
 u64 vmmem_last_addr(struct vmmem *vm)
 {
-	struct vmmem_region *region;
+	struct vmmem_layout *layout;
 	u64 last = 0;
 
 	rcu_read_lock();
-	region = vmmem_tree_last(&vmmem_current_layout(vm)->tree);
-	if (region)
-		last = vmmem_region_last(region);
+	layout = vmmem_current_layout(vm);
+	if (layout->nr_regions)
+		last = vmmem_region_last(layout->regions[layout->nr_regions - 1]);
 	rcu_read_unlock();
 	return last;
 }
