@@ -72,6 +72,55 @@ static __always_inline void vmmem_copy_in(void *dst, const void *src,
 	memcpy(dst, src, len);
 }
 
+/*
+ * The general copies: piece by piece across adjacent regions, to the first
+ * unmapped or read-only byte. Out of line, so the one-region fast paths
+ * below stay small. Caller holds RCU.
+ */
+static noinline unsigned long vmmem_copy_from_pieces(struct vmmem *vm,
+						     void *dst, u64 gpa,
+						     unsigned long len)
+{
+	struct vmmem_slice_iter iter;
+	struct vmmem_slice slice;
+
+	__vmmem_slice_iter_init(&iter, vm, gpa, len, VMMEM_READ);
+	while (__vmmem_slice_iter_next(&iter, &slice) > 0) {
+		vmmem_copy_out(dst, slice.ptr, slice.len);
+		dst += slice.len;
+	}
+	return iter.remaining;
+}
+
+static noinline unsigned long vmmem_copy_to_pieces(struct vmmem *vm, u64 gpa,
+						   const void *src,
+						   unsigned long len)
+{
+	struct vmmem_slice_iter iter;
+	struct vmmem_region *region;
+	struct vmmem_slice slice;
+
+	__vmmem_slice_iter_init(&iter, vm, gpa, len, VMMEM_WRITE);
+	while (__vmmem_slice_iter_next_region(&iter, &slice, &region) > 0) {
+		vmmem_copy_in(slice.ptr, src, slice.len);
+		vmmem_dirty_note(region, slice.gpa, slice.len);
+		src += slice.len;
+	}
+	return iter.remaining;
+}
+
+/*
+ * True if [@gpa, @gpa + @len) is non-empty and inside @region, which holds
+ * @gpa: one compare, as @len - 1 wraps for 0. Such a copy ends at or below
+ * the region's last byte, so it never wraps past 2^64 - 1. Zero-length
+ * copies take the general path, which copies and marks nothing.
+ */
+static __always_inline bool vmmem_copy_fits(const struct vmmem_region *region,
+					    u64 gpa, unsigned long len)
+{
+	return len - 1 < region->size - (gpa - region->gpa);
+}
+
 /**
  * vmmem_copy_from_guest() - copy bytes out of guest memory
  * @vm: the map
@@ -90,17 +139,18 @@ static __always_inline void vmmem_copy_in(void *dst, const void *src,
 unsigned long vmmem_copy_from_guest(struct vmmem *vm, void *dst, u64 gpa,
 				    unsigned long len)
 {
-	struct vmmem_slice_iter iter;
-	struct vmmem_slice slice;
+	struct vmmem_region *region;
+	unsigned long left = 0;
 
-	__vmmem_slice_iter_init(&iter, vm, gpa, len, VMMEM_READ);
 	rcu_read_lock();
-	while (__vmmem_slice_iter_next(&iter, &slice) > 0) {
-		vmmem_copy_out(dst, slice.ptr, slice.len);
-		dst += slice.len;
-	}
+	region = vmmem_lookup(vm, gpa);
+	/* Most copies fit in one region: one lookup, one copy. */
+	if (likely(region && vmmem_copy_fits(region, gpa, len)))
+		vmmem_copy_out(dst, vmmem_region_ptr(region, gpa), len);
+	else
+		left = vmmem_copy_from_pieces(vm, dst, gpa, len);
 	rcu_read_unlock();
-	return iter.remaining;
+	return left;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_copy_from_guest, VMMEM_NS);
 
@@ -123,19 +173,20 @@ EXPORT_SYMBOL_NS_GPL(vmmem_copy_from_guest, VMMEM_NS);
 unsigned long vmmem_copy_to_guest(struct vmmem *vm, u64 gpa, const void *src,
 				  unsigned long len)
 {
-	struct vmmem_slice_iter iter;
 	struct vmmem_region *region;
-	struct vmmem_slice slice;
+	unsigned long left = 0;
 
-	__vmmem_slice_iter_init(&iter, vm, gpa, len, VMMEM_WRITE);
 	rcu_read_lock();
-	while (__vmmem_slice_iter_next_region(&iter, &slice, &region) > 0) {
-		vmmem_copy_in(slice.ptr, src, slice.len);
-		vmmem_dirty_note(region, slice.gpa, slice.len);
-		src += slice.len;
+	region = vmmem_lookup(vm, gpa);
+	if (likely(region && vmmem_region_permits(region, VMMEM_WRITE) &&
+		   vmmem_copy_fits(region, gpa, len))) {
+		vmmem_copy_in(vmmem_region_ptr(region, gpa), src, len);
+		vmmem_dirty_note(region, gpa, len);
+	} else {
+		left = vmmem_copy_to_pieces(vm, gpa, src, len);
 	}
 	rcu_read_unlock();
-	return iter.remaining;
+	return left;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_copy_to_guest, VMMEM_NS);
 
