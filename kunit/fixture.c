@@ -169,5 +169,5 @@ bool fx_guest_matches(struct kunit *test, struct vmmem *vm, u64 gpa,
 
 MODULE_DESCRIPTION("KUnit tests for vmmem");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(VMMEM);
+MODULE_IMPORT_NS(VMMEM_NS);
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -36,21 +36,13 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/version.h>
 #include <linux/vmmem.h>
 #include <uapi/linux/virtio_ring.h>
 
 #include "vmmem_echo_uapi.h"
 
-/*
- * The namespace argument of MODULE_IMPORT_NS() became a string literal in
- * 6.13; before, it is a bare word.
- */
-#if KERNEL_VERSION(6, 13, 0) <= LINUX_VERSION_CODE
-MODULE_IMPORT_NS("VMMEM");
-#else
-MODULE_IMPORT_NS(VMMEM);
-#endif
+/* VMMEM_NS is the namespace in the form this kernel takes. */
+MODULE_IMPORT_NS(VMMEM_NS);
 
 /* Bytes moved between two guest buffers per step (see echo_copy_chain()). */
 #define ECHO_BOUNCE_SIZE	PAGE_SIZE

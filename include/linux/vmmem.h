@@ -13,6 +13,7 @@
 #include <linux/nospec.h>
 #include <linux/rcupdate.h>
 #include <linux/types.h>
+#include <linux/version.h>
 #include <asm/barrier.h>
 #include <asm/byteorder.h>
 
@@ -23,6 +24,17 @@ struct sg_table;
 struct vmmem;
 struct vmmem_batch;
 struct vmmem_region;
+
+/*
+ * The symbol namespace of every vmmem export, in the form this kernel's
+ * MODULE_IMPORT_NS() and EXPORT_SYMBOL_NS_GPL() take: a string literal from
+ * 6.13, a bare word before. Consumers write MODULE_IMPORT_NS(VMMEM_NS).
+ */
+#if KERNEL_VERSION(6, 13, 0) <= LINUX_VERSION_CODE
+#define VMMEM_NS	"VMMEM"
+#else
+#define VMMEM_NS	VMMEM
+#endif
 
 /* Region flags for vmmem_add_*(). */
 #define VMMEM_REGION_RDONLY	0x1u	/* devices may read, never write */
