@@ -62,6 +62,6 @@ splats=$(sed -n '/^vmmem-qemu: dmesg begin$/,/^vmmem-qemu: dmesg end$/p' "$log" 
 	grep -cE 'WARNING:|BUG:|Oops|Call Trace' || true)
 taint=$(sed -n 's/^vmmem-qemu: tainted \([0-9]*\)$/\1/p' "$log")
 say kernel "$splats WARN/BUG/oops lines in dmesg; taint $taint (12288 = out-of-tree O + unsigned E only)"
-say done "guest powered off; full console log: $log"
+say "done" "guest powered off; full console log: $log"
 # Like every check: a failure anywhere fails the command.
 ! grep -q '^not ok - ' <<<"$guest" && ((splats == 0))

@@ -31,7 +31,7 @@ set -euo pipefail
 variant=${1:-}
 case $variant in
 "")	lane=kunit; build_name=build; extra=() ;;
-debug)	lane=kunit-debug; build_name=build-debug
+debug)	lane=kunit-debug; build_name="build-debug"
 	extra=(--kunitconfig="$VMMEM_ROOT/kunit/debug.kunitconfig") ;;
 # make bench: the non-debug build directory, benchmarks built in, run alone.
 bench)	lane=bench; build_name=build

@@ -9,6 +9,8 @@
 #                      WARNING or CHECK fails the file
 #   kernel-doc -none -Wall
 #                      any diagnostic fails the file
+#   scripts            every shell script (scripts/*.sh, .ci/run and the
+#                      QEMU guest's tests/qemu/init) through shellcheck -x
 # One check per file per tool.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -54,5 +56,18 @@ for f in "${files[@]}"; do
 	fi
 done
 echo "vmmem: checked ${#files[@]} files with checkpatch.pl and kernel-doc"
+
+"$VMMEM_ROOT/scripts/deps.sh" shellcheck
+mapfile -t scripts < <(cd "$VMMEM_ROOT" && ls scripts/*.sh .ci/run tests/qemu/init)
+for f in "${scripts[@]}"; do
+	if out=$(shellcheck -x "$f" 2>&1); then
+		passed=$((passed + 1))
+	else
+		echo "$out"
+		echo "vmmem: FAIL shellcheck $f"
+		failed=$((failed + 1))
+	fi
+done
+echo "vmmem: checked ${#scripts[@]} shell scripts with shellcheck"
 
 lane_result lint "$passed" "$failed"

@@ -14,6 +14,7 @@
 
 # Debian packages the QEMU lane and the demo need on top of deps.sh's.
 # linux-headers-amd64 is Debian 12's 6.1 kernel line.
+# shellcheck disable=SC2034 # used by the scripts that source this file
 QEMU_PACKAGES=(linux-headers-amd64 linux-headers-6.12-amd64 qemu-system-x86
 	busybox-static gcc libc6-dev)
 
