@@ -34,6 +34,10 @@ static const struct copy_case from_cases[] = {
 	{ "starts in a hole", FX_HOLE, 16, 16 },
 	{ "starts in a hole, ends in a region", FX_E - 8, 16, 16 },
 	{ "starts below the first region", FX_A - 1, 2, 2 },
+	{ "40 bytes across adjacent regions", FX_B - 20, 40, 0 },
+	{ "40 bytes into a hole", FX_C + FX_C_SIZE - 24, 40, 16 },
+	{ "64 bytes ending at 2^64 - 1", 0 - 64ULL, 64, 0 },
+	{ "64 bytes into 2^64", 0 - 40ULL, 64, 24 },
 	{ "last byte of the address space", U64_MAX, 1, 0 },
 	{ "ends exactly at 2^64 - 1", 0 - 16ULL, 16, 0 },
 	{ "runs into 2^64", 0 - 16ULL, 32, 16 },
@@ -78,6 +82,10 @@ static const struct copy_case to_cases[] = {
 	{ "starts in a read-only region", FX_C, 8, 8 },
 	{ "runs into a hole", FX_E + FX_E_SIZE - 4, 8, 4 },
 	{ "starts in a hole", FX_HOLE + 8, 8, 8 },
+	{ "40 bytes across adjacent regions", FX_B - 20, 40, 0 },
+	{ "40 bytes into a read-only region", FX_C - 24, 40, 16 },
+	{ "33 bytes into a hole", FX_E + FX_E_SIZE - 17, 33, 16 },
+	{ "64 bytes ending at 2^64 - 1", 0 - 64ULL, 64, 0 },
 	{ "last byte of the address space", U64_MAX, 1, 0 },
 	{ "runs into 2^64", 0 - 8ULL, 16, 8 },
 };
@@ -115,20 +123,22 @@ static void vmmem_copy_to_rules(struct kunit *test)
 }
 
 /*
- * Every small size at every offset in a word, across the aligned single
- * access path and the memcpy() path, in both directions.
+ * Small sizes at every offset in a word, in both directions: the aligned
+ * single accesses (1, 2, 4, 8), the word copies of 9 to 64 bytes at each
+ * of their size classes' edges, and memcpy() past them.
  */
 static void vmmem_copy_small_sizes(struct kunit *test)
 {
-	static const size_t sizes[] = { 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17 };
+	static const size_t sizes[] = { 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24,
+					31, 32, 33, 40, 63, 64, 65, 100 };
 	struct vmmem *vm = fx_create_layout(test);
-	u8 src[32], dst[32];
+	u8 src[128], dst[128];
 	unsigned int s, off, i;
 	u64 gpa;
 
 	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
 		for (off = 0; off < 8; off++) {
-			gpa = FX_A + 64 * (s + 1) + off;
+			gpa = FX_A + 128 * (s + 1) + off;
 			for (i = 0; i < sizes[s]; i++)
 				src[i] = s * 16 + off + i;
 			memset(dst, POISON, sizeof(dst));

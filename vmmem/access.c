@@ -5,8 +5,6 @@
  * vCPU reads and writes at the same time. They are never split: a
  * misaligned access fails instead of being copied in pieces.
  */
-#include <linux/err.h>
-
 #include "vmmem.h"
 
 /*
@@ -17,22 +15,25 @@
 static_assert(PAGE_SIZE % sizeof(u64) == 0);
 
 /*
- * Kernel address for a single access, or ERR_PTR, and the region (for
- * dirty logging). Caller holds RCU.
+ * Kernel address for a single access, and the region (for dirty logging).
+ * Not an ERR_PTR: the compiler cannot tell a kernel address from an error
+ * and would test every result. Caller holds RCU.
  */
-static __always_inline void *vmmem_single_ptr(struct vmmem *vm, u64 gpa,
-					      size_t size, unsigned int access,
-					      struct vmmem_region **regionp)
+static __always_inline int vmmem_single_ptr(struct vmmem *vm, u64 gpa,
+					     size_t size, unsigned int access,
+					     void **ptrp,
+					     struct vmmem_region **regionp)
 {
 	struct vmmem_region *region;
 
 	if (!IS_ALIGNED(gpa, size))
-		return ERR_PTR(-EINVAL);
+		return -EINVAL;
 	region = vmmem_lookup(vm, gpa);
 	if (!region || !vmmem_region_permits(region, access))
-		return ERR_PTR(-EFAULT);
+		return -EFAULT;
 	*regionp = region;
-	return vmmem_region_ptr(region, gpa);
+	*ptrp = vmmem_region_ptr(region, gpa);
+	return 0;
 }
 
 /*
@@ -44,16 +45,16 @@ static __always_inline void *vmmem_single_ptr(struct vmmem *vm, u64 gpa,
 
 #define vmmem_single_load(vm, gpa, valp, load)				\
 ({									\
-	typeof(valp) __val = (valp), __ptr;				\
+	typeof(valp) __val = (valp);					\
 	struct vmmem_region *__region;					\
+	void *__ptr;							\
 	int __ret;							\
 									\
 	rcu_read_lock();						\
-	__ptr = vmmem_single_ptr(vm, gpa, sizeof(*__val), VMMEM_READ,	\
-				 &__region);				\
-	__ret = PTR_ERR_OR_ZERO(__ptr);					\
+	__ret = vmmem_single_ptr(vm, gpa, sizeof(*__val), VMMEM_READ,	\
+				 &__ptr, &__region);			\
 	if (!__ret)							\
-		*__val = load(__ptr);					\
+		*__val = load((typeof(__val))__ptr);			\
 	rcu_read_unlock();						\
 	__ret;								\
 })
@@ -61,16 +62,15 @@ static __always_inline void *vmmem_single_ptr(struct vmmem *vm, u64 gpa,
 #define vmmem_single_store(vm, gpa, val, store)				\
 ({									\
 	u64 __gpa = (gpa);						\
-	typeof(val) *__ptr;						\
 	struct vmmem_region *__region;					\
+	void *__ptr;							\
 	int __ret;							\
 									\
 	rcu_read_lock();						\
-	__ptr = vmmem_single_ptr(vm, __gpa, sizeof(val), VMMEM_WRITE,	\
-				 &__region);				\
-	__ret = PTR_ERR_OR_ZERO(__ptr);					\
+	__ret = vmmem_single_ptr(vm, __gpa, sizeof(val), VMMEM_WRITE,	\
+				 &__ptr, &__region);			\
 	if (!__ret) {							\
-		store(__ptr, val);					\
+		store((typeof(val) *)__ptr, val);			\
 		vmmem_dirty_note(__region, __gpa, sizeof(val));		\
 	}								\
 	rcu_read_unlock();						\

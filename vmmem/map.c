@@ -363,7 +363,7 @@ struct vmmem_region *vmmem_layout_find(struct vmmem_layout *layout, u64 gpa,
 				       u64 last)
 {
 	struct vmmem_region *region;
-	unsigned int i;
+	unsigned long i;
 
 	if (!layout->nr_regions)
 		return NULL;

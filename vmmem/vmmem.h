@@ -44,6 +44,7 @@ struct vmmem_backing_ops {
  * @size: length in bytes, page-aligned, non-zero
  * @hva: kernel address of @gpa; the region is contiguous from here
  * @flags: VMMEM_REGION_* flags given at add time
+ * @log: dirty logging is on: writes mark @dirty
  * @ops: backing-specific operations
  * @pages: the backing pages, for user and page-array regions
  * @npages: number of pages (size / PAGE_SIZE), and of entries in @pages
@@ -52,19 +53,20 @@ struct vmmem_backing_ops {
  * @uaddr: user regions: the VMM's address of @gpa in @mm
  * @dirty: one bit per page, allocated when dirty logging starts (or at add
  *	while it is on) and freed with the region
- * @log: dirty logging is on: writes mark @dirty
  * @ref: one per layout that contains the region, one per held slice
  * @release_work: releases the region when a holder drops the last
  *	reference in a context that cannot sleep
  *
  * Immutable once published, so lock-free readers need no ordering beyond
- * the rcu_assign_pointer() that publishes the layout.
+ * the rcu_assign_pointer() that publishes the layout. What every access
+ * reads (@gpa to @log) shares the first cache line.
  */
 struct vmmem_region {
 	u64 gpa;
 	u64 size;
 	void *hva;
 	unsigned int flags;
+	bool log;
 	const struct vmmem_backing_ops *ops;
 	struct page **pages;
 	unsigned long npages;
@@ -72,7 +74,6 @@ struct vmmem_region {
 	struct mm_struct *mm;
 	unsigned long uaddr;
 	unsigned long *dirty;
-	bool log;
 	refcount_t ref;
 	struct work_struct release_work;
 };
@@ -210,7 +211,7 @@ static inline struct vmmem_layout *vmmem_current_layout(struct vmmem *vm)
  * Return: the index of the last region that starts at or below @gpa, or 0
  * if all start above it. The caller checks that the region holds @gpa.
  */
-static __always_inline unsigned int
+static __always_inline unsigned long
 vmmem_layout_search(const struct vmmem_layout *layout, u64 gpa)
 {
 	const u64 *base = layout->starts;
