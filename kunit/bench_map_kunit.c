@@ -21,6 +21,8 @@
 #include <linux/vmstat.h>
 
 #include "fixture.h"
+/* For the lookup-only column: vmmem's own lookup, inlined. */
+#include "../vmmem/vmmem.h"
 
 #define REPEATS		7
 #define NADDR		4096
@@ -66,6 +68,27 @@ static void lookup_vmmem(struct lookup_bench *b)
 	for (i = 0; i < b->iters; i++) {
 		vmmem_load_u8(b->vm, b->addr[i % NADDR], &v);
 		b->sink += v;
+	}
+}
+
+/*
+ * Not an alternative: vmmem's lookup inlined here, without the exported
+ * call and the access checks of vmmem_load_u8(), to show what the search
+ * itself costs.
+ */
+static void lookup_only(struct lookup_bench *b)
+{
+	struct vmmem_region *r;
+	unsigned long i;
+	u64 gpa;
+
+	for (i = 0; i < b->iters; i++) {
+		gpa = b->addr[i % NADDR];
+		rcu_read_lock();
+		r = vmmem_lookup(b->vm, gpa);
+		if (r)
+			b->sink += READ_ONCE(*(u8 *)(r->hva + (gpa - r->gpa)));
+		rcu_read_unlock();
 	}
 }
 
@@ -140,26 +163,32 @@ static u64 time_ns(void (*fn)(struct lookup_bench *b), struct lookup_bench *b)
 	return max(ktime_get_ns() - start, 1ULL);
 }
 
-/* N one-page regions two pages apart, over one shared zeroed page. */
-static void build(struct kunit *test, struct lookup_bench *b, unsigned int n,
-		  struct page *page)
+/* The map: N one-page regions two pages apart, over one shared zeroed page. */
+static void build_map(struct kunit *test, struct lookup_bench *b,
+		      unsigned int n, struct page *page)
 {
 	struct vmmem_batch *batch;
-	struct vmmem_slice slice;
 	unsigned int i;
 
 	b->vm = vmmem_create();
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b->vm);
 	b->n = n;
-	b->flat = kvcalloc(n, sizeof(*b->flat), GFP_KERNEL);
-	b->itnodes = kvcalloc(n, sizeof(*b->itnodes), GFP_KERNEL);
-	KUNIT_ASSERT_TRUE(test, b->flat && b->itnodes);
 	batch = vmmem_batch_create(b->vm);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, batch);
 	for (i = 0; i < n; i++)
 		vmmem_batch_add_pages(batch, 2ULL * i * PAGE_SIZE, &page, 1, 0);
 	KUNIT_ASSERT_EQ(test, 0, vmmem_batch_commit(batch));
+}
 
+/* The alternatives, over the map's regions and kernel addresses. */
+static void build_alternatives(struct kunit *test, struct lookup_bench *b)
+{
+	struct vmmem_slice slice;
+	unsigned int i, n = b->n;
+
+	b->flat = kvcalloc(n, sizeof(*b->flat), GFP_KERNEL);
+	b->itnodes = kvcalloc(n, sizeof(*b->itnodes), GFP_KERNEL);
+	KUNIT_ASSERT_TRUE(test, b->flat && b->itnodes);
 	b->itree = RB_ROOT_CACHED;
 	rcu_read_lock();
 	for (i = 0; i < n; i++) {
@@ -171,6 +200,13 @@ static void build(struct kunit *test, struct lookup_bench *b, unsigned int n,
 	}
 	rcu_read_unlock();
 	b->last_used = 0;
+}
+
+static void build(struct kunit *test, struct lookup_bench *b, unsigned int n,
+		  struct page *page)
+{
+	build_map(test, b, n, page);
+	build_alternatives(test, b);
 }
 
 static void teardown(struct lookup_bench *b)
@@ -207,14 +243,21 @@ static void (* const alt[])(struct lookup_bench *b) = {
 	lookup_linear, lookup_sorted, lookup_itree,
 };
 
+/* Per op, in thousandths of a nanosecond. */
+static u64 per_op(u64 *t)
+{
+	return median(t) * 1000 / LOOKUPS;
+}
+
 static void vmmem_bench_lookup(struct kunit *test)
 {
 	static const unsigned int counts[] = { 1, 8, 64, 512, 4096, 32764 };
 	static const char * const alt_name[] = { "linear", "sorted+last", "itree" };
-	char s1[24], s2[24], s3[24], s4[24];
+	char s1[24], s2[24], s3[24], s4[24], s5[24];
 	struct lookup_bench b = {};
 	struct page *page = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	u64 t_vm[REPEATS], t_alt[3][REPEATS], ns_n8 = 1, ns, best;
+	u64 t_vm[REPEATS], t_only[REPEATS], t_alt[3][REPEATS], best;
+	u64 vm_n8 = 1, sorted_n8 = 1;
 	struct rnd_state rnd;
 	unsigned int c, a, r, pattern;
 
@@ -223,7 +266,7 @@ static void vmmem_bench_lookup(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, b.addr);
 	prandom_seed_state(&rnd, 42);
 
-	kunit_info(test, "lookup + 1-byte load, ns per op (median of %d); vmmem / best alternative\n",
+	kunit_info(test, "lookup + 1-byte load, ns per op (median of %d); vmmem through vmmem_load_u8(), lookup only inlined\n",
 		   REPEATS);
 	for (pattern = 0; pattern < 2; pattern++) {
 		for (c = 0; c < ARRAY_SIZE(counts); c++) {
@@ -232,6 +275,7 @@ static void vmmem_bench_lookup(struct kunit *test)
 			b.iters = LOOKUPS;
 			for (r = 0; r < REPEATS; r++) {
 				t_vm[r] = time_ns(lookup_vmmem, &b);
+				t_only[r] = time_ns(lookup_only, &b);
 				for (a = 0; a < ARRAY_SIZE(alt); a++) {
 					/* The linear scan gets fewer rounds at large N. */
 					b.iters = a ? LOOKUPS : max(2000U, LOOKUPS / counts[c]);
@@ -240,24 +284,30 @@ static void vmmem_bench_lookup(struct kunit *test)
 					b.iters = LOOKUPS;
 				}
 			}
-			/* Per op, in thousandths of a nanosecond. */
-			ns = median(t_vm) * 1000 / LOOKUPS;
 			best = min3(median(t_alt[0]), median(t_alt[1]), median(t_alt[2]));
-			kunit_info(test, "%s N=%-5u vmmem %s  %s %s  %s %s  %s %s\n",
-				   pattern ? "seq " : "rand", counts[c], milli(s1, ns),
-				   alt_name[0], milli(s2, median(t_alt[0]) * 1000 / LOOKUPS),
-				   alt_name[1], milli(s3, median(t_alt[1]) * 1000 / LOOKUPS),
-				   alt_name[2], milli(s4, median(t_alt[2]) * 1000 / LOOKUPS));
+			kunit_info(test, "%s N=%-5u vmmem %s (lookup only %s)  %s %s  %s %s  %s %s\n",
+				   pattern ? "seq " : "rand", counts[c],
+				   milli(s1, per_op(t_vm)), milli(s5, per_op(t_only)),
+				   alt_name[0], milli(s2, per_op(t_alt[0])),
+				   alt_name[1], milli(s3, per_op(t_alt[1])),
+				   alt_name[2], milli(s4, per_op(t_alt[2])));
 			pr_info("bench: lookup_%s_%u_vmmem %s ns\n",
-				pattern ? "seq" : "rand", counts[c], milli(s1, ns));
+				pattern ? "seq" : "rand", counts[c], s1);
+			pr_info("bench: lookup_%s_%u_lookup_only %s ns\n",
+				pattern ? "seq" : "rand", counts[c], s5);
 			pr_info("bench: lookup_%s_%u_vs_best %s ratio\n",
 				pattern ? "seq" : "rand", counts[c],
 				ratio(s2, best, median(t_vm)));
-			if (pattern == 0 && counts[c] == 8)
-				ns_n8 = ns;
-			if (pattern == 0 && counts[c] == 32764)
+			if (pattern == 0 && counts[c] == 8) {
+				vm_n8 = median(t_vm);
+				sorted_n8 = median(t_alt[1]);
+			}
+			if (pattern == 0 && counts[c] == 32764) {
 				pr_info("bench: lookup_rand_growth_8_to_32764 %s ratio (log2: 5.000)\n",
-					ratio(s1, ns, ns_n8));
+					ratio(s1, median(t_vm), vm_n8));
+				pr_info("bench: lookup_rand_growth_8_to_32764_sorted %s ratio\n",
+					ratio(s1, median(t_alt[1]), sorted_n8));
+			}
 			teardown(&b);
 		}
 	}
@@ -372,22 +422,36 @@ static void vmmem_bench_access(struct kunit *test)
 	pr_info("bench: access_cache_acq_rel_u32_vs_floor %s ratio\n", s2);
 }
 
-/* Add and remove latency at each N; metadata per region. */
+/* Slab pages in use, reclaimable or not. */
+static long slab_pages(void)
+{
+	return global_node_page_state_pages(NR_SLAB_UNRECLAIMABLE_B) +
+	       global_node_page_state_pages(NR_SLAB_RECLAIMABLE_B);
+}
+
+/*
+ * Add and remove latency at each N; memory per region: the slab pages that
+ * building the map took (region, page array, vmap bookkeeping, maple tree
+ * and lookup array, which is kmalloc'd at these sizes), in whole pages, so
+ * small N read 0. The bench's own arrays are built outside the count, and
+ * frees that earlier cases left pending are let run first.
+ */
 static void vmmem_bench_hotplug(struct kunit *test)
 {
 	static const unsigned int counts[] = { 1, 8, 64, 512, 4096, 32764 };
 	struct page *page = alloc_page(GFP_KERNEL | __GFP_ZERO);
 	u64 t_add[REPEATS], t_rm[REPEATS], start, gpa;
 	struct lookup_bench b = {};
-	unsigned long slab_before, slab_after;
+	long slab_before, slab_after;
 	char s1[24], s2[24];
 	unsigned int c, r;
 
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	for (c = 0; c < ARRAY_SIZE(counts); c++) {
-		slab_before = global_node_page_state_pages(NR_SLAB_UNRECLAIMABLE_B);
-		build(test, &b, counts[c], page);
-		slab_after = global_node_page_state_pages(NR_SLAB_UNRECLAIMABLE_B);
+		rcu_barrier();
+		slab_before = slab_pages();
+		build_map(test, &b, counts[c], page);
+		slab_after = slab_pages();
 		gpa = 2ULL * counts[c] * PAGE_SIZE;
 		for (r = 0; r < REPEATS; r++) {
 			start = ktime_get_ns();
@@ -397,14 +461,15 @@ static void vmmem_bench_hotplug(struct kunit *test)
 			KUNIT_ASSERT_EQ(test, 0, vmmem_remove(b.vm, gpa, PAGE_SIZE));
 			t_rm[r] = ktime_get_ns() - start;
 		}
-		kunit_info(test, "N=%-5u add %s us, remove %s us (median of %d), slab %lu bytes per region\n",
+		slab_after = slab_after > slab_before ?
+			     (slab_after - slab_before) * PAGE_SIZE / counts[c] : 0;
+		kunit_info(test, "N=%-5u add %s us, remove %s us (median of %d), slab %ld bytes per region\n",
 			   counts[c], milli(s1, median(t_add)),
-			   milli(s2, median(t_rm)), REPEATS,
-			   slab_after > slab_before ?
-			   (slab_after - slab_before) * PAGE_SIZE / counts[c] : 0);
+			   milli(s2, median(t_rm)), REPEATS, slab_after);
 		pr_info("bench: hotplug_add_%u %s us\n", counts[c], s1);
 		pr_info("bench: hotplug_remove_%u %s us\n", counts[c], s2);
-		teardown(&b);
+		pr_info("bench: slab_per_region_%u %ld bytes\n", counts[c], slab_after);
+		vmmem_put(b.vm);
 	}
 	/* Per GiB of guest memory, user and page-array regions keep the page
 	 * array; dirty logging adds one bit per page.
