@@ -20,9 +20,9 @@ static_assert(PAGE_SIZE % sizeof(u64) == 0);
  * and would test every result. Caller holds RCU.
  */
 static __always_inline int vmmem_single_ptr(struct vmmem *vm, u64 gpa,
-					     size_t size, unsigned int access,
-					     void **ptrp,
-					     struct vmmem_region **regionp)
+					    size_t size, unsigned int access,
+					    void **ptrp,
+					    struct vmmem_region **regionp)
 {
 	struct vmmem_region *region;
 
