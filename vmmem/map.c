@@ -92,10 +92,9 @@ struct vmmem_layout *vmmem_layout_alloc(struct vmmem *vm)
 	if (!layout)
 		return NULL;
 	/*
-	 * Not MT_FLAGS_USE_RCU: a published tree is never written again and
-	 * is destroyed only a grace period after it was unpublished, so the
-	 * copy-on-write node replacement of RCU mode buys nothing here.
-	 * Readers still walk it under rcu_read_lock() only.
+	 * Not MT_FLAGS_USE_RCU: only updates, under vm->lock, walk the tree
+	 * (readers search the layout's array), and a published tree is never
+	 * written again.
 	 */
 	mt_init_flags(&layout->tree, MT_FLAGS_LOCK_EXTERN);
 	mt_set_external_lock(&layout->tree, &vm->lock);
