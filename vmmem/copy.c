@@ -12,7 +12,10 @@
  * 9 to 64 bytes without a call into memcpy(), which costs as much as the
  * rest of a small copy: the first and the last words, overlapping in the
  * middle (memcpy()'s own tail does the same). All loads come before the
- * stores.
+ * stores: with each word stored right after its load, 64-byte copies out
+ * of the guest measured 0.7x of memcpy() instead of 1.1x (a load can wait
+ * behind an earlier store that looks like the same address, 4 KiB
+ * aliasing).
  */
 static __always_inline void vmmem_copy_small(void *dst, const void *src,
 					     size_t len)
