@@ -103,6 +103,52 @@ static void copy_from_memcpy(struct bench *b)
 	}
 }
 
+/*
+ * Copies that cross from the first region into the adjacent second one,
+ * split at a different 64-byte boundary each time; memcpy() copies the
+ * same bytes inside one area.
+ */
+static u64 cross_off(unsigned long i)
+{
+	return BENCH_SIZE - SZ_4K + 64 * (1 + i % 63);
+}
+
+static void cross_to_vmmem(struct bench *b)
+{
+	unsigned long i;
+
+	for (i = 0; i < b->iters; i++)
+		vmmem_copy_to_guest(b->vm, BENCH_GPA + cross_off(i), b->buf, b->len);
+}
+
+static void cross_to_memcpy(struct bench *b)
+{
+	unsigned long i;
+
+	for (i = 0; i < b->iters; i++) {
+		memcpy(b->guest + cross_off(i) - BENCH_SIZE / 2, b->buf, b->len);
+		barrier();
+	}
+}
+
+static void cross_from_vmmem(struct bench *b)
+{
+	unsigned long i;
+
+	for (i = 0; i < b->iters; i++)
+		vmmem_copy_from_guest(b->vm, b->buf, BENCH_GPA + cross_off(i), b->len);
+}
+
+static void cross_from_memcpy(struct bench *b)
+{
+	unsigned long i;
+
+	for (i = 0; i < b->iters; i++) {
+		memcpy(b->buf, b->guest + cross_off(i) - BENCH_SIZE / 2, b->len);
+		barrier();
+	}
+}
+
 static void iter_from_vmmem(struct bench *b)
 {
 	struct kvec kv = { .iov_base = b->buf, .iov_len = b->len };
@@ -180,6 +226,15 @@ static void vmmem_bench_copies(struct kunit *test)
 		snprintf(name, sizeof(name), "copy_from_guest_%zu", b.len);
 		compare(test, &b, name, copy_from_vmmem, copy_from_memcpy, false);
 	}
+
+	kunit_info(test, "4 KiB copies across two adjacent regions, vmmem / memcpy\n");
+	fx_add(test, b.vm, BENCH_GPA + BENCH_SIZE, SZ_64K, 0);
+	b.len = SZ_4K;
+	b.iters = (64UL << 20) / b.len / 4;
+	compare(test, &b, "copy_to_guest_4096_cross", cross_to_vmmem,
+		cross_to_memcpy, false);
+	compare(test, &b, "copy_from_guest_4096_cross", cross_from_vmmem,
+		cross_from_memcpy, false);
 
 	kunit_info(test, "vmmem_copy_to_iter / copy_to_iter from a kernel buffer\n");
 	for (i = 3; i <= 4; i++) {

@@ -319,71 +319,106 @@ static void vmmem_bench_lookup(struct kunit *test)
 	put_page(page);
 }
 
-/* Single accesses: vmmem, the translation cache, and the plain pointer. */
+/*
+ * Single accesses: an acquire load and a release store per step, as a
+ * device does on ring indices, through vmmem, through the translation
+ * cache, and on the kernel mapping (the floors).
+ */
 struct access_bench {
 	struct vmmem *vm;
 	struct vmmem_cache cache;
 	void *hva;
-	u64 sink;
 };
 
 #define ACCESSES	1000000U
 #define ACC_GPA		(64 * FX_P)
-
-static void acc_vmmem(struct access_bench *b)
-{
-	unsigned int i;
-	u32 v;
-
-	for (i = 0; i < ACCESSES; i++) {
-		vmmem_load_acquire_u32(b->vm, ACC_GPA + (i & 63) * 4, &v);
-		vmmem_store_release_u32(b->vm, ACC_GPA + 256 + (i & 63) * 4, v + 1);
-	}
-}
-
-static void acc_cache(struct access_bench *b)
-{
-	unsigned int i;
-	u32 v;
-
-	for (i = 0; i < ACCESSES; i++) {
-		vmmem_cache_load_acquire(&b->cache, ACC_GPA + (i & 63) * 4, &v);
-		vmmem_cache_store_release(&b->cache, ACC_GPA + 256 + (i & 63) * 4, v + 1);
-	}
-}
-
-static void acc_floor(struct access_bench *b)
-{
-	u32 *p = b->hva;
-	unsigned int i;
-	u32 v;
-
-	/* The same ordering as the vmmem calls, on the kernel mapping. */
-	for (i = 0; i < ACCESSES; i++) {
-		/* Acquire: later accesses stay after it, as in a ring. */
-		v = smp_load_acquire(&p[i & 63]);
-		/* Release: pairs with the acquire above, as in a ring. */
-		smp_store_release(&p[64 + (i & 63)], v + 1);
-	}
-}
+/* Loads from the first 64 slots of the window, stores to the next 64. */
+#define ACC_SLOTS	64
 
 /*
- * The same barriers as vmmem's: UML's asm-generic virt_*() are full
- * mfences, while smp_*() on this uniprocessor kernel are compiler barriers.
+ * One set of loops per width. The floors: READ_ONCE()-width accesses with
+ * smp_*() ordering, and with the virt_*() ordering vmmem uses (the other
+ * side is a guest vCPU). On UML the two differ: asm-generic virt_*() are
+ * full mfences, while smp_*() on this uniprocessor kernel are compiler
+ * barriers; on x86-64 both are plain moves.
  */
-static void acc_floor_virt(struct access_bench *b)
-{
-	u32 *p = b->hva;
-	unsigned int i;
-	u32 v;
+/* The value types, named so that the macro below only pastes its argument. */
+typedef u16 acc_u16;
+typedef u32 acc_u32;
+typedef u64 acc_u64;
 
-	for (i = 0; i < ACCESSES; i++) {
-		/* Acquire: later accesses stay after it, as in a ring. */
-		v = virt_load_acquire(&p[i & 63]);
-		/* Release: pairs with the acquire above, as in a ring. */
-		virt_store_release(&p[64 + (i & 63)], v + 1);
-	}
+#define ACC_BENCH(T)								\
+static void acc_vmmem_##T(struct access_bench *b)				\
+{										\
+	unsigned int i;								\
+	acc_##T v;								\
+										\
+	for (i = 0; i < ACCESSES; i++) {					\
+		vmmem_load_acquire_##T(b->vm, ACC_GPA +				\
+				       (i % ACC_SLOTS) * sizeof(v), &v);	\
+		vmmem_store_release_##T(b->vm, ACC_GPA + (ACC_SLOTS +		\
+					i % ACC_SLOTS) * sizeof(v), v + 1);	\
+	}									\
+}										\
+										\
+static void acc_cache_##T(struct access_bench *b)				\
+{										\
+	unsigned int i;								\
+	acc_##T v;								\
+										\
+	for (i = 0; i < ACCESSES; i++) {					\
+		vmmem_cache_load_acquire(&b->cache, ACC_GPA +			\
+					 (i % ACC_SLOTS) * sizeof(v), &v);	\
+		vmmem_cache_store_release(&b->cache, ACC_GPA + (ACC_SLOTS +	\
+					  i % ACC_SLOTS) * sizeof(v),		\
+					  (acc_##T)(v + 1));			\
+	}									\
+}										\
+										\
+static void acc_smp_##T(struct access_bench *b)					\
+{										\
+	unsigned int i;								\
+	acc_##T v;								\
+	typeof(v) *p = b->hva;							\
+										\
+	for (i = 0; i < ACCESSES; i++) {					\
+		/* Acquire: later accesses stay after it, as in a ring. */	\
+		v = smp_load_acquire(&p[i % ACC_SLOTS]);			\
+		/* Release: pairs with the acquire above, as in a ring. */	\
+		smp_store_release(&p[ACC_SLOTS + i % ACC_SLOTS], v + 1);	\
+	}									\
+}										\
+										\
+static void acc_virt_##T(struct access_bench *b)				\
+{										\
+	unsigned int i;								\
+	acc_##T v;								\
+	typeof(v) *p = b->hva;							\
+										\
+	for (i = 0; i < ACCESSES; i++) {					\
+		/* Acquire: later accesses stay after it, as in a ring. */	\
+		v = virt_load_acquire(&p[i % ACC_SLOTS]);			\
+		/* Release: pairs with the acquire above, as in a ring. */	\
+		virt_store_release(&p[ACC_SLOTS + i % ACC_SLOTS], v + 1);	\
+	}									\
 }
+
+ACC_BENCH(u16)
+ACC_BENCH(u32)
+ACC_BENCH(u64)
+
+typedef void (*acc_fn)(struct access_bench *b);
+
+struct acc_width {
+	const char *name;
+	acc_fn fn[4];		/* smp, virt, vmmem, cache */
+};
+
+#define ACC_WIDTH(T) { #T, { acc_smp_##T, acc_virt_##T, acc_vmmem_##T, acc_cache_##T } }
+
+static const struct acc_width acc_widths[] = {
+	ACC_WIDTH(u16), ACC_WIDTH(u32), ACC_WIDTH(u64),
+};
 
 static u64 acc_time(void (*fn)(struct access_bench *b), struct access_bench *b)
 {
@@ -393,38 +428,55 @@ static u64 acc_time(void (*fn)(struct access_bench *b), struct access_bench *b)
 	return max(ktime_get_ns() - start, 1ULL);
 }
 
+/* "min / median / max" of @v (sorted here), thousandths, into @buf. */
+static const char *spread(char *buf, size_t size, u64 *v)
+{
+	char a[24], m[24], z[24];
+
+	sort(v, REPEATS, sizeof(*v), cmp_u64, NULL);
+	snprintf(buf, size, "%s / %s / %s", milli(a, v[0]),
+		 milli(m, v[REPEATS / 2]), milli(z, v[REPEATS - 1]));
+	return buf;
+}
+
 static void vmmem_bench_access(struct kunit *test)
 {
 	struct access_bench b = { .vm = fx_create(test) };
-	u64 t_vm[REPEATS], t_cache[REPEATS], t_floor[REPEATS], t_virt[REPEATS];
+	u64 t[4][REPEATS], vm_ratio[REPEATS], cache_ratio[REPEATS];
+	char s[4][24], r1[64], r2[64];
 	struct vmmem_slice slice;
-	char s1[24], s2[24], s3[24], s4[24];
-	unsigned int r;
+	unsigned int w, k, r;
 
 	fx_add(test, b.vm, ACC_GPA, FX_P, 0);
-	KUNIT_ASSERT_EQ(test, 0, vmmem_cache_init(&b.cache, b.vm, ACC_GPA, 512,
+	KUNIT_ASSERT_EQ(test, 0, vmmem_cache_init(&b.cache, b.vm, ACC_GPA,
+						  2 * ACC_SLOTS * sizeof(u64),
 						  VMMEM_READ | VMMEM_WRITE));
 	rcu_read_lock();
-	KUNIT_ASSERT_EQ(test, 0, vmmem_get_slice(b.vm, ACC_GPA, 512, VMMEM_READ, &slice));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_get_slice(b.vm, ACC_GPA, FX_P, VMMEM_READ, &slice));
 	rcu_read_unlock();
 	/* vmalloc memory: stays put while the map holds it. */
 	b.hva = slice.ptr;
-	for (r = 0; r < REPEATS; r++) {
-		t_floor[r] = acc_time(acc_floor, &b);
-		t_virt[r] = acc_time(acc_floor_virt, &b);
-		t_vm[r] = acc_time(acc_vmmem, &b);
-		t_cache[r] = acc_time(acc_cache, &b);
+
+	kunit_info(test, "acquire load + release store pair, ns (median of %d); throughput against virt_*(), min / median / max\n",
+		   REPEATS);
+	for (w = 0; w < ARRAY_SIZE(acc_widths); w++) {
+		for (r = 0; r < REPEATS; r++) {
+			for (k = 0; k < 4; k++)
+				t[k][r] = acc_time(acc_widths[w].fn[k], &b);
+			vm_ratio[r] = div64_u64(t[1][r] * 1000, t[2][r]);
+			cache_ratio[r] = div64_u64(t[1][r] * 1000, t[3][r]);
+		}
+		for (k = 0; k < 4; k++)
+			milli(s[k], median(t[k]) * 1000 / ACCESSES);
+		kunit_info(test, "%s  smp_*() %s  virt_*() %s  vmmem %s  cache %s  vmmem/virt %s  cache/virt %s\n",
+			   acc_widths[w].name, s[0], s[1], s[2], s[3],
+			   spread(r1, sizeof(r1), vm_ratio),
+			   spread(r2, sizeof(r2), cache_ratio));
+		pr_info("bench: access_acq_rel_%s_vs_floor %s ratio\n",
+			acc_widths[w].name, milli(s[0], vm_ratio[REPEATS / 2]));
+		pr_info("bench: access_cache_acq_rel_%s_vs_floor %s ratio\n",
+			acc_widths[w].name, milli(s[0], cache_ratio[REPEATS / 2]));
 	}
-	kunit_info(test, "u32 load-acquire + store-release pair, ns: smp_*() %s, virt_*() %s, vmmem %s, cache %s\n",
-		   milli(s1, median(t_floor) * 1000 / ACCESSES),
-		   milli(s2, median(t_virt) * 1000 / ACCESSES),
-		   milli(s3, median(t_vm) * 1000 / ACCESSES),
-		   milli(s4, median(t_cache) * 1000 / ACCESSES));
-	kunit_info(test, "throughput ratio against virt_*(): vmmem %s, cache %s\n",
-		   ratio(s1, median(t_virt), median(t_vm)),
-		   ratio(s2, median(t_virt), median(t_cache)));
-	pr_info("bench: access_acq_rel_u32_vs_floor %s ratio\n", s1);
-	pr_info("bench: access_cache_acq_rel_u32_vs_floor %s ratio\n", s2);
 }
 
 /* Slab pages in use, reclaimable or not. */
@@ -448,7 +500,7 @@ static void vmmem_bench_hotplug(struct kunit *test)
 	u64 t_add[REPEATS], t_rm[REPEATS], start, gpa;
 	struct lookup_bench b = {};
 	long slab_before, slab_after;
-	char s1[24], s2[24];
+	char s1[64], s2[64];
 	unsigned int c, r;
 
 	KUNIT_ASSERT_NOT_NULL(test, page);
@@ -468,11 +520,13 @@ static void vmmem_bench_hotplug(struct kunit *test)
 		}
 		slab_after = slab_after > slab_before ?
 			     (slab_after - slab_before) * PAGE_SIZE / counts[c] : 0;
-		kunit_info(test, "N=%-5u add %s us, remove %s us (median of %d), slab %ld bytes per region\n",
-			   counts[c], milli(s1, median(t_add)),
-			   milli(s2, median(t_rm)), REPEATS, slab_after);
-		pr_info("bench: hotplug_add_%u %s us\n", counts[c], s1);
-		pr_info("bench: hotplug_remove_%u %s us\n", counts[c], s2);
+		kunit_info(test, "N=%-5u add %s us, remove %s us (min / median / max of %d), slab %ld bytes per region\n",
+			   counts[c], spread(s1, sizeof(s1), t_add),
+			   spread(s2, sizeof(s2), t_rm), REPEATS, slab_after);
+		pr_info("bench: hotplug_add_%u %s us\n", counts[c],
+			milli(s1, t_add[REPEATS / 2]));
+		pr_info("bench: hotplug_remove_%u %s us\n", counts[c],
+			milli(s2, t_rm[REPEATS / 2]));
 		pr_info("bench: slab_per_region_%u %ld bytes\n", counts[c], slab_after);
 		vmmem_put(b.vm);
 	}
@@ -539,10 +593,10 @@ static u64 reader_rate(struct kunit *test, struct lookup_bench *b, bool hotplug,
 static void vmmem_bench_readers_under_hotplug(struct kunit *test)
 {
 	struct page *page = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	u64 quiet[REPEATS], busy[REPEATS];
+	u64 quiet, busy, ratios[REPEATS];
 	struct lookup_bench b = {};
 	struct rnd_state rnd;
-	char s1[24];
+	char s1[64];
 	unsigned int r;
 
 	KUNIT_ASSERT_NOT_NULL(test, page);
@@ -552,13 +606,15 @@ static void vmmem_bench_readers_under_hotplug(struct kunit *test)
 	build(test, &b, 512, page);
 	fill_addrs(&b, true, &rnd);
 	for (r = 0; r < REPEATS; r++) {
-		quiet[r] = reader_rate(test, &b, false, page);
-		busy[r] = reader_rate(test, &b, true, page);
+		quiet = reader_rate(test, &b, false, page);
+		busy = reader_rate(test, &b, true, page);
+		ratios[r] = div64_u64(busy * 1000, max(quiet, 1ULL));
 	}
 	/* One CPU under UML: throughput per reader CPU time, not wall time. */
-	kunit_info(test, "reader throughput per CPU time, hotplug / quiet: %s\n",
-		   milli(s1, div64_u64(median(busy) * 1000, max(median(quiet), 1ULL))));
-	pr_info("bench: readers_under_hotplug %s ratio\n", s1);
+	kunit_info(test, "reader throughput per CPU time, hotplug / quiet, min / median / max: %s\n",
+		   spread(s1, sizeof(s1), ratios));
+	pr_info("bench: readers_under_hotplug %s ratio\n",
+		milli(s1, ratios[REPEATS / 2]));
 	teardown(&b);
 	put_page(page);
 }

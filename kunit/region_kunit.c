@@ -357,6 +357,17 @@ static void check_lookups(struct kunit *test, struct vmmem *vm,
 		/* The early overlap check of an add sees every region. */
 		KUNIT_EXPECT_EQ(test, -EEXIST, vmmem_add_vmalloc(vm, end - FX_P, FX_P, 0));
 	}
+	/*
+	 * In address order, each region and then the byte after it: the
+	 * next region, a hole or a removed region, so the lookup's guess of
+	 * the next region is both right and wrong.
+	 */
+	for (i = 0; i < ref->n; i++) {
+		end = ref->gpa[i] + ref->size[i];
+		expect_lookup(test, vm, ref, ref->gpa[i]);
+		expect_lookup(test, vm, ref, end - 1);
+		expect_lookup(test, vm, ref, end);
+	}
 	expect_lookup(test, vm, ref, 0);
 	expect_lookup(test, vm, ref, U64_MAX);
 	expect_lookup(test, vm, ref, U64_MAX / 2);

@@ -121,7 +121,8 @@ static void vmmem_layout_free_locked(struct vmmem_layout *layout)
 	for (i = 0; i < layout->nr_regions; i++)
 		vmmem_region_put_sync(layout->regions[i]);
 	__mt_destroy(&layout->tree);
-	kvfree(layout->starts);
+	kvfree(layout->search_tree);
+	kvfree(layout->regions);
 	mutex_destroy(&layout->view.lock);
 	kfree(layout);
 }
@@ -137,19 +138,35 @@ void vmmem_layout_discard(struct vmmem_layout *layout)
 	struct vmmem *vm = layout->vm;
 
 	__mt_destroy(&layout->tree);
-	kvfree(layout->starts);
+	kvfree(layout->search_tree);
+	kvfree(layout->regions);
 	mutex_destroy(&layout->view.lock);
 	kfree(layout);
 	vmmem_unref(vm);
 }
 
+/*
+ * The node of a complete binary search tree of @height levels (breadth-first,
+ * root 1) that holds the key of in-order rank @rank: the number of trailing
+ * zeros of @rank + 1 says how far above the leaves the node is, the bits
+ * above them where it is in its level.
+ */
+static unsigned long vmmem_search_node(unsigned long rank, unsigned int height)
+{
+	unsigned long pos = rank + 1;
+	unsigned int up = __ffs(pos);
+
+	return (1UL << (height - 1 - up)) + (pos >> (up + 1));
+}
+
 /**
- * vmmem_layout_index() - build the lookup array of a layout about to be published
+ * vmmem_layout_index() - build the lookup arrays of a layout about to be published
  * @layout: fully edited; the caller holds @layout->vm->lock
  *
- * Fills @layout->starts and @layout->regions from the tree, in address
- * order, and takes the reference the layout holds on each region. An O(n)
- * step, as is the tree copy that every update starts with.
+ * Fills @layout->regions from the tree, in address order, takes the
+ * reference the layout holds on each region, and lays their starts out as
+ * @layout->search_tree. An O(n) step, as is the tree copy that every update
+ * starts with.
  *
  * Context: Process context; may sleep.
  * Return: 0, or -ENOMEM with nothing taken.
@@ -158,25 +175,38 @@ int vmmem_layout_index(struct vmmem_layout *layout)
 {
 	MA_STATE(mas, &layout->tree, 0, 0);
 	unsigned int n = layout->nr_regions, i = 0;
+	unsigned int height = fls(n);
 	struct vmmem_region *region;
+	unsigned long nodes, rank;
 
 	if (!n)
 		return 0;
-	/* One allocation: n starts, then n region pointers. */
-	layout->starts = kvmalloc_array(n, sizeof(*layout->starts) +
-					sizeof(*layout->regions),
-					GFP_KERNEL_ACCOUNT);
-	if (!layout->starts)
+	/* 2^height - 1 >= n nodes, and the unused entry 0. */
+	nodes = 1UL << height;
+	layout->search_tree = kvmalloc_array(nodes, sizeof(*layout->search_tree),
+					     GFP_KERNEL_ACCOUNT);
+	layout->regions = kvmalloc_array(n, sizeof(*layout->regions),
+					 GFP_KERNEL_ACCOUNT);
+	if (!layout->search_tree || !layout->regions) {
+		kvfree(layout->search_tree);
+		kvfree(layout->regions);
+		layout->search_tree = NULL;
+		layout->regions = NULL;
 		return -ENOMEM;
-	layout->regions = (struct vmmem_region **)(layout->starts + n);
+	}
 	mas_for_each(&mas, region, ULONG_MAX) {
 		if (WARN_ON_ONCE(i == n))
 			break;
-		layout->starts[i] = region->gpa;
 		layout->regions[i++] = region;
 		vmmem_region_get(region);
 	}
 	WARN_ON_ONCE(i != n);
+
+	layout->search_tree[0] = U64_MAX;
+	for (rank = 0; rank < nodes - 1; rank++)
+		layout->search_tree[vmmem_search_node(rank, height)] =
+			rank < i ? layout->regions[rank]->gpa : U64_MAX;
+	layout->height = height;
 	return 0;
 }
 
@@ -361,15 +391,13 @@ EXPORT_SYMBOL_NS_GPL(vmmem_snapshot, VMMEM_NS);
 struct vmmem_region *vmmem_layout_find(struct vmmem_layout *layout, u64 gpa,
 				       u64 last)
 {
+	unsigned long i = vmmem_layout_search(layout, gpa);
 	struct vmmem_region *region;
-	unsigned long i;
 
-	if (!layout->nr_regions)
-		return NULL;
-	i = vmmem_layout_search(layout, gpa);
-	/* Entirely below @gpa: the next region is the first above it. */
-	if (vmmem_region_last(layout->regions[i]) < gpa &&
-	    ++i == layout->nr_regions)
+	/* regions[i - 1] starts at or below @gpa; regions[i] above it. */
+	if (i && vmmem_region_last(layout->regions[i - 1]) >= gpa)
+		return layout->regions[i - 1];
+	if (i == layout->nr_regions)
 		return NULL;
 	region = layout->regions[i];
 	return region->gpa <= last ? region : NULL;

@@ -10,8 +10,9 @@
  * by the layouts that contain them and by holders of slices.
  *
  * A layout keeps its regions twice: in a maple tree, which updates copy and
- * edit (each operation of a batch is O(log n)), and in a sorted array built
- * once when the layout is published, which readers binary-search.
+ * edit (each operation of a batch is O(log n)), and in arrays built once
+ * when the layout is published, which readers search: the regions in
+ * address order, and their starts as an implicit search tree.
  */
 #ifndef _VMMEM_INTERNAL_H
 #define _VMMEM_INTERNAL_H
@@ -19,6 +20,7 @@
 #include <linux/maple_tree.h>
 #include <linux/mutex.h>
 #include <linux/nospec.h>
+#include <linux/prefetch.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/vmmem.h>
@@ -109,11 +111,18 @@ struct vmmem {
  * struct vmmem_layout - one immutable set of regions
  * @hint: the region of the last lookup that searched the layout; readers of
  *	any CPU may replace it, so it is only ever a guess
+ * @hint_next: index in @regions of the region after @hint, the next guess
+ *	(a walk that leaves a region usually enters the next one); written
+ *	apart from @hint, so it may belong to another region: also a guess
+ * @height: levels of @search_tree; 0 when the layout is empty
+ * @search_tree: the first guest address of each region as an implicit
+ *	binary search tree in breadth-first order (node k has children 2k and
+ *	2k + 1; entry 0 is unused), completed to 2^@height - 1 nodes with
+ *	U64_MAX, which no lookup key reaches. Lookups descend it without
+ *	branches, and the top levels share a few cache lines whatever the
+ *	address is. NULL when empty
+ * @regions: the regions in address order; NULL when empty
  * @nr_regions: number of regions
- * @starts: first guest address of each region, ascending: what lookups
- *	binary-search, 8 bytes a region so the search touches few cache lines;
- *	NULL when empty
- * @regions: the region of each entry of @starts (same allocation)
  * @view: what a snapshot of this layout hands out: a frozen struct vmmem
  *	whose @layout never changes
  * @vm: the live map the layout belongs to (a reference on @vm->refs)
@@ -128,9 +137,11 @@ struct vmmem {
  */
 struct vmmem_layout {
 	struct vmmem_region *hint;
-	unsigned int nr_regions;
-	u64 *starts;
+	unsigned int hint_next;
+	unsigned int height;
+	u64 *search_tree;
 	struct vmmem_region **regions;
+	unsigned int nr_regions;
 	struct vmmem view;
 	struct vmmem *vm;
 	struct maple_tree tree;
@@ -201,30 +212,49 @@ static inline struct vmmem_layout *vmmem_current_layout(struct vmmem *vm)
 
 /**
  * vmmem_layout_search() - where a guest address falls in a layout
- * @layout: a layout with at least one region
+ * @layout: a published layout, possibly empty
  * @gpa: the guest-physical address
  *
- * A binary search whose steps are conditional moves, not branches: it
- * runs ceil(log2(n)) steps whatever @gpa is, so lookups at random addresses
- * pay no mispredicted branches.
+ * Descends @layout->search_tree: @height steps whatever @gpa is, each a
+ * load and a conditional add, no branch to mispredict at random addresses.
+ * The key is @gpa's page, so that the U64_MAX padding is above every key
+ * (starts are page-aligned, so the answer is the same). The path taken,
+ * read as a binary number, counts the starts at or below the key.
  *
- * Return: the index of the last region that starts at or below @gpa, or 0
- * if all start above it. The caller checks that the region holds @gpa.
+ * Return: the number of regions that start at or below @gpa: the region
+ * that may hold @gpa is @layout->regions[return - 1]; 0 if none starts
+ * at or below it.
  */
 static __always_inline unsigned long
 vmmem_layout_search(const struct vmmem_layout *layout, u64 gpa)
 {
-	const u64 *base = layout->starts;
-	unsigned int n = layout->nr_regions;
+	const u64 *tree = layout->search_tree;
+	u64 key = gpa & ~(u64)(PAGE_SIZE - 1);
+	unsigned int level = layout->height;
+	unsigned long k = 1;
 
-	/* The answer is in [base, base + n). */
-	while (n > 1) {
-		unsigned int half = n / 2;
-
-		base = base[half] <= gpa ? base + half : base;
-		n -= half;
+	/*
+	 * The 16 nodes four levels below node k are tree[16k .. 16k + 15],
+	 * two cache lines: fetch them while the next levels are searched.
+	 * They exist while more than four levels are left.
+	 */
+	for (; level > 4; level--) {
+		prefetch(&tree[16 * k]);
+		prefetch(&tree[16 * k + 8]);
+		k = 2 * k + (tree[k] <= key);
 	}
-	return base - layout->starts;
+	for (; level; level--)
+		k = 2 * k + (tree[k] <= key);
+	return k - (1UL << layout->height);
+}
+
+/* A lookup found regions[@i]: guess it, then the one after it, next time. */
+static __always_inline void vmmem_layout_hint(struct vmmem_layout *layout,
+					      struct vmmem_region *region,
+					      unsigned int i)
+{
+	WRITE_ONCE(layout->hint, region);
+	WRITE_ONCE(layout->hint_next, i + 1);
 }
 
 /**
@@ -239,6 +269,7 @@ static inline struct vmmem_region *vmmem_lookup(struct vmmem *vm, u64 gpa)
 {
 	struct vmmem_layout *layout = vmmem_current_layout(vm);
 	struct vmmem_region *region = READ_ONCE(layout->hint);
+	unsigned int i;
 
 	/*
 	 * Accesses cluster in a few regions (rings, buffers): try the last
@@ -247,12 +278,22 @@ static inline struct vmmem_region *vmmem_lookup(struct vmmem *vm, u64 gpa)
 	 */
 	if (likely(region && gpa - region->gpa < region->size))
 		return region;
-	if (unlikely(!layout->nr_regions))
+	/* Then the region after it: a copy or a scan that moved on. */
+	i = READ_ONCE(layout->hint_next);
+	if (i < layout->nr_regions) {
+		region = layout->regions[i];
+		if (gpa - region->gpa < region->size) {
+			vmmem_layout_hint(layout, region, i);
+			return region;
+		}
+	}
+	i = vmmem_layout_search(layout, gpa);
+	if (!i)
 		return NULL;
-	region = layout->regions[vmmem_layout_search(layout, gpa)];
+	region = layout->regions[--i];
 	if (gpa - region->gpa >= region->size)
 		return NULL;
-	WRITE_ONCE(layout->hint, region);
+	vmmem_layout_hint(layout, region, i);
 	return region;
 }
 
