@@ -17,6 +17,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/string.h>
 #include <linux/vmalloc.h>
 #include <linux/vmstat.h>
 
@@ -401,6 +402,54 @@ static void acc_virt_##T(struct access_bench *b)				\
 		/* Release: pairs with the acquire above, as in a ring. */	\
 		virt_store_release(&p[ACC_SLOTS + i % ACC_SLOTS], v + 1);	\
 	}									\
+}										\
+										\
+										\
+static void acc_plain_##T(struct access_bench *b)				\
+{										\
+	unsigned int i;								\
+	acc_##T v;								\
+	typeof(v) *p = b->hva;							\
+										\
+	for (i = 0; i < ACCESSES; i++) {					\
+		v = READ_ONCE(p[i % ACC_SLOTS]);				\
+		WRITE_ONCE(p[ACC_SLOTS + i % ACC_SLOTS], v + 1);		\
+	}									\
+}										\
+										\
+static void acc_vmmem_relaxed_##T(struct access_bench *b)			\
+{										\
+	unsigned int i;								\
+	acc_##T v;								\
+										\
+	for (i = 0; i < ACCESSES; i++) {					\
+		vmmem_load_##T(b->vm, ACC_GPA + (i % ACC_SLOTS) * sizeof(v), &v); \
+		vmmem_store_##T(b->vm, ACC_GPA + (ACC_SLOTS +			\
+				i % ACC_SLOTS) * sizeof(v), v + 1);		\
+	}									\
+}										\
+										\
+/* Relaxed accesses through the cache: its pointer, then the access. */		\
+static void acc_cache_relaxed_##T(struct access_bench *b)			\
+{										\
+	unsigned int i;								\
+	acc_##T v = 0;								\
+	typeof(v) *p;								\
+										\
+	for (i = 0; i < ACCESSES; i++) {					\
+		rcu_read_lock();						\
+		p = vmmem_cache_ptr(&b->cache, ACC_GPA +			\
+				    (i % ACC_SLOTS) * sizeof(v), sizeof(v));	\
+		if (p)								\
+			v = READ_ONCE(*p);					\
+		rcu_read_unlock();						\
+		rcu_read_lock();						\
+		p = vmmem_cache_ptr(&b->cache, ACC_GPA + (ACC_SLOTS +		\
+				    i % ACC_SLOTS) * sizeof(v), sizeof(v));	\
+		if (p)								\
+			WRITE_ONCE(*p, v + 1);					\
+		rcu_read_unlock();						\
+	}									\
 }
 
 ACC_BENCH(u16)
@@ -409,15 +458,20 @@ ACC_BENCH(u64)
 
 typedef void (*acc_fn)(struct access_bench *b);
 
-struct acc_width {
+/* One row: the floor, vmmem, the cache and, for information, another floor. */
+struct acc_row {
 	const char *name;
-	acc_fn fn[4];		/* smp, virt, vmmem, cache */
+	acc_fn floor, vmmem, cache, other;
 };
 
-#define ACC_WIDTH(T) { #T, { acc_smp_##T, acc_virt_##T, acc_vmmem_##T, acc_cache_##T } }
+#define ACC_ORDERED(T) \
+	{ #T " acquire/release", acc_virt_##T, acc_vmmem_##T, acc_cache_##T, acc_smp_##T }
+#define ACC_RELAXED(T) \
+	{ #T " relaxed", acc_plain_##T, acc_vmmem_relaxed_##T, acc_cache_relaxed_##T, NULL }
 
-static const struct acc_width acc_widths[] = {
-	ACC_WIDTH(u16), ACC_WIDTH(u32), ACC_WIDTH(u64),
+static const struct acc_row acc_rows[] = {
+	ACC_ORDERED(u16), ACC_ORDERED(u32), ACC_ORDERED(u64),
+	ACC_RELAXED(u16), ACC_RELAXED(u32), ACC_RELAXED(u64),
 };
 
 static u64 acc_time(void (*fn)(struct access_bench *b), struct access_bench *b)
@@ -443,9 +497,10 @@ static void vmmem_bench_access(struct kunit *test)
 {
 	struct access_bench b = { .vm = fx_create(test) };
 	u64 t[4][REPEATS], vm_ratio[REPEATS], cache_ratio[REPEATS];
-	char s[4][24], r1[64], r2[64];
+	char s[4][24], r1[64], r2[64], name[32];
+	const struct acc_row *row;
 	struct vmmem_slice slice;
-	unsigned int w, k, r;
+	unsigned int w, r;
 
 	fx_add(test, b.vm, ACC_GPA, FX_P, 0);
 	KUNIT_ASSERT_EQ(test, 0, vmmem_cache_init(&b.cache, b.vm, ACC_GPA,
@@ -457,25 +512,33 @@ static void vmmem_bench_access(struct kunit *test)
 	/* vmalloc memory: stays put while the map holds it. */
 	b.hva = slice.ptr;
 
-	kunit_info(test, "acquire load + release store pair, ns (median of %d); throughput against virt_*(), min / median / max\n",
+	kunit_info(test, "load + store pair, ns (median of %d); throughput against the floor, min / median / max\n",
 		   REPEATS);
-	for (w = 0; w < ARRAY_SIZE(acc_widths); w++) {
+	kunit_info(test, "floor: virt_*() for acquire/release (smp_*() shown too), READ_ONCE()/WRITE_ONCE() for relaxed\n");
+	for (w = 0; w < ARRAY_SIZE(acc_rows); w++) {
+		row = &acc_rows[w];
 		for (r = 0; r < REPEATS; r++) {
-			for (k = 0; k < 4; k++)
-				t[k][r] = acc_time(acc_widths[w].fn[k], &b);
-			vm_ratio[r] = div64_u64(t[1][r] * 1000, t[2][r]);
-			cache_ratio[r] = div64_u64(t[1][r] * 1000, t[3][r]);
+			t[0][r] = acc_time(row->floor, &b);
+			t[1][r] = acc_time(row->vmmem, &b);
+			t[2][r] = acc_time(row->cache, &b);
+			t[3][r] = row->other ? acc_time(row->other, &b) : 0;
+			vm_ratio[r] = div64_u64(t[0][r] * 1000, t[1][r]);
+			cache_ratio[r] = div64_u64(t[0][r] * 1000, t[2][r]);
 		}
-		for (k = 0; k < 4; k++)
-			milli(s[k], median(t[k]) * 1000 / ACCESSES);
-		kunit_info(test, "%s  smp_*() %s  virt_*() %s  vmmem %s  cache %s  vmmem/virt %s  cache/virt %s\n",
-			   acc_widths[w].name, s[0], s[1], s[2], s[3],
+		for (r = 0; r < 4; r++)
+			milli(s[r], median(t[r]) * 1000 / ACCESSES);
+		kunit_info(test, "%-20s floor %s  vmmem %s  cache %s%s%s  vmmem %s  cache %s\n",
+			   row->name, s[0], s[1], s[2], row->other ? "  smp_*() " : "",
+			   row->other ? s[3] : "",
 			   spread(r1, sizeof(r1), vm_ratio),
 			   spread(r2, sizeof(r2), cache_ratio));
-		pr_info("bench: access_acq_rel_%s_vs_floor %s ratio\n",
-			acc_widths[w].name, milli(s[0], vm_ratio[REPEATS / 2]));
-		pr_info("bench: access_cache_acq_rel_%s_vs_floor %s ratio\n",
-			acc_widths[w].name, milli(s[0], cache_ratio[REPEATS / 2]));
+		snprintf(name, sizeof(name), "%s", row->name);
+		strreplace(name, ' ', '_');
+		strreplace(name, '/', '_');
+		pr_info("bench: access_%s_vs_floor %s ratio\n", name,
+			milli(s[0], vm_ratio[REPEATS / 2]));
+		pr_info("bench: access_cache_%s_vs_floor %s ratio\n", name,
+			milli(s[0], cache_ratio[REPEATS / 2]));
 	}
 }
 
