@@ -26,6 +26,7 @@ struct bench {
 	u8 *buf;
 	size_t len;
 	unsigned long iters;
+	size_t copied;		/* what the iterator copies returned */
 };
 
 static int cmp_u64(const void *a, const void *b)
@@ -157,8 +158,9 @@ static void iter_from_vmmem(struct bench *b)
 
 	for (i = 0; i < b->iters; i++) {
 		iov_iter_kvec(&iter, ITER_DEST, &kv, 1, b->len);
-		vmmem_copy_to_iter(b->vm, BENCH_GPA + (i * b->len) % BENCH_SIZE,
-				   b->len, &iter);
+		b->copied += vmmem_copy_to_iter(b->vm, BENCH_GPA +
+						(i * b->len) % BENCH_SIZE,
+						b->len, &iter);
 	}
 }
 
@@ -171,7 +173,8 @@ static void iter_from_buffer(struct bench *b)
 
 	for (i = 0; i < b->iters; i++) {
 		iov_iter_kvec(&iter, ITER_DEST, &kv, 1, b->len);
-		copy_to_iter(b->guest + (i * b->len) % BENCH_SIZE, b->len, &iter);
+		b->copied += copy_to_iter(b->guest + (i * b->len) % BENCH_SIZE,
+					  b->len, &iter);
 	}
 }
 

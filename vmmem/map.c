@@ -392,14 +392,18 @@ struct vmmem_region *vmmem_layout_find(struct vmmem_layout *layout, u64 gpa,
 				       u64 last)
 {
 	unsigned long i = vmmem_layout_search(layout, gpa);
+	unsigned int n = layout->nr_regions;
 	struct vmmem_region *region;
 
 	/* regions[i - 1] starts at or below @gpa; regions[i] above it. */
-	if (i && vmmem_region_last(layout->regions[i - 1]) >= gpa)
-		return layout->regions[i - 1];
-	if (i == layout->nr_regions)
+	if (i) {
+		region = layout->regions[array_index_nospec(i - 1, n)];
+		if (vmmem_region_last(region) >= gpa)
+			return region;
+	}
+	if (i >= n)
 		return NULL;
-	region = layout->regions[i];
+	region = layout->regions[array_index_nospec(i, n)];
 	return region->gpa <= last ? region : NULL;
 }
 
