@@ -444,7 +444,6 @@ static void acc_virt_##T(struct access_bench *b)				\
 	}									\
 }										\
 										\
-										\
 static void acc_plain_##T(struct access_bench *b)				\
 {										\
 	unsigned int i;								\
