@@ -133,12 +133,15 @@ struct vmmem {
  * @generation: the map's generation when this layout was published
  * @free_work: frees the layout after a grace period, in process context
  *
- * What lookups read comes first, in one cache line.
+ * What lookups read comes first: the guesses in one cache line, which
+ * lookups on any CPU may write, and on SMP the search arrays in the next,
+ * which stays clean in every CPU's cache.
  */
 struct vmmem_layout {
 	struct vmmem_region *hint;
 	unsigned int hint_next;
-	unsigned int height;
+	/* Readers write the guesses; what they only read is apart from them. */
+	unsigned int height ____cacheline_aligned_in_smp;
 	u64 *search_tree;
 	struct vmmem_region **regions;
 	unsigned int nr_regions;
