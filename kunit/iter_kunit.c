@@ -257,9 +257,52 @@ static void vmmem_translate_merges(struct kunit *test)
 		__free_page(pages[i]);
 }
 
+/*
+ * Two regions whose pages continue each other physically merge into one
+ * bio_vec but need two holds: room for one of each is -ENOBUFS, with the
+ * size that suffices for both arrays, and nothing held.
+ */
+static void vmmem_translate_merge_across_regions(struct kunit *test)
+{
+	struct vmmem *vm = fx_create(test);
+	struct page *head = alloc_pages(GFP_KERNEL | __GFP_ZERO, 2);
+	struct page *pages[4];
+	struct bio_vec bvs[2];
+	struct vmmem_slice held[2];
+	struct vmmem_bvecs bv = { .bv = bvs, .held = held, .max = 1 };
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, head);
+	split_page(head, 2);
+	for (i = 0; i < 4; i++)
+		pages[i] = nth_page(head, i);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_add_pages(vm, FX_A, pages, 2, 0));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_add_pages(vm, FX_A + 2 * FX_P, &pages[2], 2, 0));
+
+	KUNIT_EXPECT_EQ(test, -ENOBUFS, vmmem_translate(vm, FX_A, 4 * FX_P, VMMEM_READ, &bv));
+	KUNIT_EXPECT_EQ(test, bv.nr, 2);
+	KUNIT_EXPECT_EQ(test, bv.nr_held, 0);
+	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(vm, FX_A), 1);
+	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(vm, FX_A + 2 * FX_P), 1);
+
+	/* With room for two: one bio_vec of four pages, two regions held. */
+	bv.max = 2;
+	KUNIT_ASSERT_EQ(test, 0, vmmem_translate(vm, FX_A, 4 * FX_P, VMMEM_READ, &bv));
+	KUNIT_EXPECT_EQ(test, bv.nr, 1);
+	KUNIT_EXPECT_EQ(test, bv.bv[0].bv_len, 4 * FX_P);
+	KUNIT_EXPECT_EQ(test, bv.nr_held, 2);
+	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(vm, FX_A + 2 * FX_P), 2);
+	vmmem_untranslate(&bv);
+	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(vm, FX_A), 1);
+	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(vm, FX_A + 2 * FX_P), 1);
+	for (i = 0; i < 4; i++)
+		__free_page(pages[i]);
+}
+
 FX_DEFINE_SUITES(vmmem_iter,
 		 KUNIT_CASE_PARAM(vmmem_iter_kvec, iter_gen_params),
 		 KUNIT_CASE(vmmem_iter_bvec_and_full),
+		 KUNIT_CASE(vmmem_translate_merge_across_regions),
 		 KUNIT_CASE(vmmem_user_buffers),
 		 KUNIT_CASE(vmmem_translate_reads),
 		 KUNIT_CASE(vmmem_translate_errors),

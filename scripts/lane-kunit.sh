@@ -45,49 +45,9 @@ build=$dir/$build_name
 
 vmmem_lock kunit
 
-if [[ ! -e $dir/tree.done ]]; then
-	rm -rf "$tree"
-	cp -al "$dir/pristine/$VMMEM_SRC_TOP" "$tree"
-	touch "$dir/tree.done"
-fi
+vmmem_kernel_tree "$dir"
 
-# The repository may be a different clone each run (CI), so always repoint.
-ln -sfn "$VMMEM_ROOT" "$tree/drivers/vmmem"
-
-# add_line FILE LINE [BEFORE-REGEX]: add LINE once, before the last line
-# matching BEFORE-REGEX, or at the end. Writes a new file and renames it
-# over the old one: the old name is a hard link into the pristine tree.
-add_line()
-{
-	local file=$1 line=$2 before=${3:-}
-
-	grep -qxF "$line" "$file" && return 0
-	awk -v line="$line" -v before="$before" '
-		{ text[NR] = $0 }
-		before != "" && $0 ~ before { at = NR }
-		END {
-			for (i = 1; i <= NR; i++) {
-				if (i == at)
-					print line
-				print text[i]
-			}
-			if (!at)
-				print line
-		}' "$file" >"$file.vmmem-tmp"
-	mv "$file.vmmem-tmp" "$file"
-}
-add_line "$tree/drivers/Kconfig" 'source "drivers/vmmem/Kconfig"' '^endmenu'
-# shellcheck disable=SC2016 # a make variable, not a shell one
-add_line "$tree/drivers/Makefile" 'obj-$(CONFIG_VMMEM) += vmmem/'
-
-# make decides by timestamps; objects built from another clone (or from a
-# scratch copy) may be newer than this clone's sources, so drop our objects
-# whenever the repository behind the symlink changes.
-if [[ $(cat "$build/.vmmem-root" 2>/dev/null) != "$VMMEM_ROOT" ]]; then
-	rm -rf "$build/drivers/vmmem"
-	mkdir -p "$build"
-	printf '%s\n' "$VMMEM_ROOT" >"$build/.vmmem-root"
-fi
+vmmem_build_dir "$build"
 
 json=$build/vmmem-results.json
 log=$build/test.log
@@ -112,60 +72,5 @@ if [[ ! -s $json ]]; then
 	exit 1
 fi
 
-# Count leaf cases the way kunit.py does: each parameter of a parameterised
-# case is one case. PASS passes, SKIP is neither, anything else (FAIL,
-# ERROR = crashed or missing) fails.
-if ! read -r passed failed skipped < <(python3 - "$json" <<'EOF'
-import json, sys
-
-counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
-
-def walk(group, path):
-	for case in group.get("test_cases", []):
-		status = case.get("status", "FAIL")
-		if status not in ("PASS", "SKIP"):
-			print("vmmem: %s: %s" % (".".join(path + [case.get("name") or "<case with no result line>"]), status),
-			      file=sys.stderr)
-			status = "FAIL"
-		counts[status] += 1
-	for sub in group.get("sub_groups", []):
-		walk(sub, path + [sub.get("name", "?")])
-
-with open(sys.argv[1]) as f:
-	walk(json.load(f), [])
-print(counts["PASS"], counts["FAIL"], counts["SKIP"])
-EOF
-); then
-	echo "vmmem: cannot read $json"
-	lane_result "$lane" 0 1
-	exit 1
-fi
-
-if ((passed + failed + skipped == 0)); then
-	echo "vmmem: no KUnit case ran"
-	failed=1
-elif ((rc != 0 && failed == 0)); then
-	# kunit.py saw something wrong that no case carries (a parse error).
-	echo "vmmem: kunit.py failed (exit $rc) although no case failed"
-	failed=1
-fi
-((skipped == 0)) || echo "vmmem: $skipped case(s) skipped (counted neither passed nor failed)"
-
-# Reports that do not fail a KUnit case on their own. Any hit is one more
-# failure, with the lines shown.
-# kmemleak's start-up banners are the only expected hits.
-pattern='WARNING:|BUG:|Oops|Kernel panic|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN|kmemleak'
-benign='kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread started)'
-if [[ ! -s $log ]]; then
-	echo "vmmem: kernel log $log is missing"
-	failed=$((failed + 1))
-else
-	hits=$(grep -nE "$pattern" "$log" | grep -vE "$benign" || true)
-	if [[ -n $hits ]]; then
-		echo "vmmem: kernel log $log has reports:"
-		head -n 50 <<<"$hits"
-		failed=$((failed + 1))
-	fi
-fi
-
+vmmem_kunit_verdict "$json" "$log" "$rc"
 lane_result "$lane" "$passed" "$failed"

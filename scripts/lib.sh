@@ -112,3 +112,129 @@ lane_result()
 	echo "lane $1: $2 passed, $3 failed"
 	[[ $3 -eq 0 ]]
 }
+
+# vmmem_kernel_tree DIR: make sure DIR/tree is a kernel tree that builds
+# vmmem in: a cp -al copy of the pristine tree plus drivers/vmmem -> the
+# repository and one line each in drivers/Kconfig and drivers/Makefile
+# (edited by writing new files, so the hard-linked pristine copy is never
+# modified). The caller holds the "kunit" lock.
+vmmem_kernel_tree()
+{
+	local dir=$1 tree=$1/tree
+
+	if [[ ! -e $dir/tree.done ]]; then
+		rm -rf "$tree"
+		cp -al "$dir/pristine/$VMMEM_SRC_TOP" "$tree"
+		touch "$dir/tree.done"
+	fi
+	# The repository may be a different clone each run (CI), so always repoint.
+	ln -sfn "$VMMEM_ROOT" "$tree/drivers/vmmem"
+	vmmem_add_line "$tree/drivers/Kconfig" 'source "drivers/vmmem/Kconfig"' '^endmenu'
+	# shellcheck disable=SC2016 # a make variable, not a shell one
+	vmmem_add_line "$tree/drivers/Makefile" 'obj-$(CONFIG_VMMEM) += vmmem/'
+}
+
+# vmmem_add_line FILE LINE [BEFORE-REGEX]: add LINE once, before the last
+# line matching BEFORE-REGEX, or at the end. Writes a new file and renames
+# it over the old one: the old name is a hard link into the pristine tree.
+vmmem_add_line()
+{
+	local file=$1 line=$2 before=${3:-}
+
+	grep -qxF "$line" "$file" && return 0
+	awk -v line="$line" -v before="$before" '
+		{ text[NR] = $0 }
+		before != "" && $0 ~ before { at = NR }
+		END {
+			for (i = 1; i <= NR; i++) {
+				if (i == at)
+					print line
+				print text[i]
+			}
+			if (!at)
+				print line
+		}' "$file" >"$file.vmmem-tmp"
+	mv "$file.vmmem-tmp" "$file"
+}
+
+# vmmem_build_dir BUILD: make decides by timestamps; objects built from
+# another clone (or from a scratch copy) may be newer than this clone's
+# sources, so drop vmmem's objects in BUILD whenever the repository behind
+# the tree's symlink changes.
+vmmem_build_dir()
+{
+	local build=$1
+
+	if [[ $(cat "$build/.vmmem-root" 2>/dev/null) != "$VMMEM_ROOT" ]]; then
+		rm -rf "$build/drivers/vmmem"
+		mkdir -p "$build"
+		printf '%s\n' "$VMMEM_ROOT" >"$build/.vmmem-root"
+	fi
+}
+
+# Reports in a kernel log that do not fail a KUnit case on their own: any
+# hit fails the lane. kmemleak's start-up banners are the only expected
+# hits.
+VMMEM_REPORTS='WARNING:|BUG:|Oops|Kernel panic|KASAN|KCSAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN|detected stall|rcu_.*stall|blocked for more than|kmemleak'
+VMMEM_BENIGN='kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread started)|KCSAN: enabled early|kcsan: (enabled|strict mode|selftest)'
+
+# vmmem_kunit_verdict JSON LOG RC: set the globals passed and failed from
+# kunit.py's JSON results (each parameter of a parameterised case is one
+# case; PASS passes, SKIP is neither, anything else, FAIL or ERROR =
+# crashed or missing, fails), kunit.py's exit status RC, and the reports in
+# the kernel log LOG, each of which adds one failure.
+vmmem_kunit_verdict()
+{
+	local json=$1 log=$2 rc=$3 skipped hits
+
+	passed=0
+	failed=1
+	if ! read -r passed failed skipped < <(python3 - "$json" <<'PY'
+import json, sys
+
+counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+
+def walk(group, path):
+	for case in group.get("test_cases", []):
+		status = case.get("status", "FAIL")
+		if status not in ("PASS", "SKIP"):
+			print("vmmem: %s: %s" % (".".join(path + [case.get("name") or "<case with no result line>"]), status),
+			      file=sys.stderr)
+			status = "FAIL"
+		counts[status] += 1
+	for sub in group.get("sub_groups", []):
+		walk(sub, path + [sub.get("name", "?")])
+
+with open(sys.argv[1]) as f:
+	walk(json.load(f), [])
+print(counts["PASS"], counts["FAIL"], counts["SKIP"])
+PY
+	); then
+		echo "vmmem: cannot read $json"
+		passed=0
+		failed=1
+		return
+	fi
+
+	if ((passed + failed + skipped == 0)); then
+		echo "vmmem: no KUnit case ran"
+		failed=1
+	elif ((rc != 0 && failed == 0)); then
+		# kunit.py saw something wrong that no case carries (a parse error).
+		echo "vmmem: kunit.py failed (exit $rc) although no case failed"
+		failed=1
+	fi
+	((skipped == 0)) || echo "vmmem: $skipped case(s) skipped (counted neither passed nor failed)"
+
+	if [[ ! -s $log ]]; then
+		echo "vmmem: kernel log $log is missing"
+		failed=$((failed + 1))
+		return
+	fi
+	hits=$(grep -nE "$VMMEM_REPORTS" "$log" | grep -vE "$VMMEM_BENIGN" || true)
+	if [[ -n $hits ]]; then
+		echo "vmmem: kernel log $log has reports:"
+		head -n 50 <<<"$hits"
+		failed=$((failed + 1))
+	fi
+}

@@ -113,7 +113,9 @@ static int vmmem_apply(struct vmmem_layout *layout, const struct vmmem_op *op)
 static int vmmem_update(struct vmmem *vm, struct list_head *ops)
 {
 	struct vmmem_layout *old, *new;
+	LIST_HEAD(departed);
 	struct vmmem_op *op;
+	bool removes = false;
 	int ret;
 
 	new = vmmem_layout_alloc(vm);
@@ -128,17 +130,28 @@ static int vmmem_update(struct vmmem *vm, struct list_head *ops)
 		if (ret)
 			break;
 		ret = vmmem_apply(new, op);
+		removes |= op->type != VMMEM_OP_ADD;
 	}
 	if (!ret)
 		ret = vmmem_layout_index(new);
+	/* Allocated now, so that nothing can fail after the publish. */
+	if (!ret && removes)
+		ret = vmmem_departed_prepare(old, new, &departed);
 	if (ret) {
 		vmmem_layout_discard(new);
 		mutex_unlock(&vm->lock);
 		return ret;
 	}
 
-	vmmem_layout_publish(vm, new);
+	old = vmmem_layout_publish(vm, new);
+	vmmem_departed_attach(vm, &departed);
 	mutex_unlock(&vm->lock);
+	/*
+	 * Adds release nothing: the old layout goes after a grace period,
+	 * and N adds cost no grace period at all. Removals wait (without the
+	 * lock) so that memory only they gave up is released on return.
+	 */
+	vmmem_layout_retire(old, removes);
 	return 0;
 }
 

@@ -60,16 +60,18 @@ static void vmmem_bvec_add(struct vmmem_bvecs *bv, struct vmmem_bvec_tail *tail,
  * @bv: the caller's arrays: @bv->bv and @bv->held, @bv->max entries each;
  *	filled on success
  *
- * Physically contiguous pages are merged into one bio_vec. The regions
- * stay held, memory and pages valid, until vmmem_untranslate(), even if
- * they are removed meanwhile. A translation with %VMMEM_WRITE is
+ * Physically contiguous pages are merged into one bio_vec, across regions
+ * too, so a translation may hold more regions than it has bio_vecs. The
+ * regions stay held, memory and pages valid, until vmmem_untranslate(),
+ * even if they are removed meanwhile. A translation with %VMMEM_WRITE is
  * dirty-logged when it is released.
  *
  * Context: Any context; does not sleep.
- * Return: 0 with @bv->nr bio_vecs; -ENOBUFS if more than @bv->max are
- * needed (@bv->nr then says how many) and nothing is held; -EFAULT at a
- * hole, a region that does not permit @access or past 2^64 - 1, nothing
- * held; -EINVAL for invalid @access.
+ * Return: 0 with @bv->nr bio_vecs and @bv->nr_held held slices, both at
+ * most @bv->max; -ENOBUFS if either array would need more than @bv->max
+ * entries: @bv->nr then says the @bv->max that suffices for both, and
+ * nothing is held; -EFAULT at a hole, a region that does not permit
+ * @access or past 2^64 - 1, nothing held; -EINVAL for invalid @access.
  */
 int vmmem_translate(struct vmmem *vm, u64 gpa, u64 len, unsigned int access,
 		    struct vmmem_bvecs *bv)
@@ -87,7 +89,7 @@ int vmmem_translate(struct vmmem *vm, u64 gpa, u64 len, unsigned int access,
 	__vmmem_slice_iter_init(&iter, vm, gpa, len, access);
 	rcu_read_lock();
 	while ((ret = __vmmem_slice_iter_next_region(&iter, &piece, &region)) > 0) {
-		/* A region adds at least one bio_vec: holds fit in @max too. */
+		/* Counted beyond @max, as the bio_vecs are, for -ENOBUFS. */
 		if (bv->nr_held < bv->max) {
 			vmmem_region_get(region);
 			piece.region = region;
@@ -103,14 +105,13 @@ int vmmem_translate(struct vmmem *vm, u64 gpa, u64 len, unsigned int access,
 	}
 	rcu_read_unlock();
 
-	if (!ret && bv->nr > bv->max)
+	if (!ret && (bv->nr > bv->max || bv->nr_held > bv->max))
 		ret = -ENOBUFS;
 	if (ret) {
 		vmmem_release_range(bv->held, min(bv->nr_held, bv->max));
+		bv->nr = ret == -ENOBUFS ? max(bv->nr, bv->nr_held) : 0;
 		bv->nr_held = 0;
 		bv->write = false;
-		if (ret != -ENOBUFS)
-			bv->nr = 0;
 		return ret;
 	}
 	return 0;
@@ -131,9 +132,12 @@ void vmmem_untranslate(struct vmmem_bvecs *bv)
 {
 	unsigned int i;
 
+	/* Inside one RCU section with the flag checks, as every writer is. */
+	rcu_read_lock();
 	for (i = 0; bv->write && i < bv->nr_held; i++)
 		vmmem_dirty_note(bv->held[i].region, bv->held[i].gpa,
 				 bv->held[i].len);
+	rcu_read_unlock();
 	vmmem_release_range(bv->held, bv->nr_held);
 	bv->nr = 0;
 	bv->nr_held = 0;

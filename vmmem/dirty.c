@@ -5,11 +5,23 @@
  * harvested (read and cleared) atomically per bitmap word, so no write
  * between two harvests is ever lost.
  *
- * Ordering: a writer stores the data, then sets the bit after a full
- * barrier; a harvester clears the bits with a fully ordered atomic and only
- * then reads the pages. A harvester that sees a bit therefore sees the
- * data written before it, and a write that lands after the harvest sets
- * the bit again for the next one.
+ * Ordering (Documentation/vmmem.rst, "Publications and their barriers"):
+ *  - data and bit: a writer stores the data, then, after a full barrier,
+ *    reads the bit and sets it if clear; a harvester clears the bits with a
+ *    fully ordered atomic and only then reads the pages. Either the writer
+ *    reads the bit after the harvester cleared it (and sets it again for
+ *    the next harvest), or the harvester reads the data after it landed.
+ *  - flag and bitmap: starting zeroes the bitmap, then sets region->log
+ *    with a release; a writer that sees the flag re-reads it with an
+ *    acquire before it touches the bitmap.
+ *  - start and writers: start waits for a grace period after setting the
+ *    flags, so every write that saw logging off (each is inside one
+ *    rcu_read_lock() section with its flag check) has finished before the
+ *    VMM's first full copy.
+ *
+ * Regions that leave the live map keep their bits reachable: their bitmap
+ * moves to a &struct vmmem_departed record on the map, which harvests read
+ * until the region's last holder has let go and the bits are harvested.
  */
 #include <linux/atomic.h>
 #include <linux/bitmap.h>
@@ -17,23 +29,14 @@
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include "vmmem.h"
 
-static unsigned long *vmmem_dirty_word(const struct vmmem_region *region,
+static atomic_long_t *vmmem_dirty_word(unsigned long *bitmap,
 				       unsigned long page)
 {
-	return &region->dirty[BIT_WORD(page)];
-}
-
-/* Get and clear the bits of @mask in the word of @page, in one atomic. */
-static unsigned long vmmem_dirty_take(struct vmmem_region *region,
-				      unsigned long page, unsigned long mask)
-{
-	atomic_long_t *word = (atomic_long_t *)vmmem_dirty_word(region, page);
-
-	/* Fully ordered: the harvester reads the pages after this. */
-	return atomic_long_fetch_andnot(mask, word) & mask;
+	return (atomic_long_t *)&bitmap[BIT_WORD(page)];
 }
 
 /**
@@ -49,17 +52,76 @@ void __vmmem_mark_dirty(struct vmmem_region *region, u64 gpa, u64 len)
 	unsigned long first = (gpa - region->gpa) >> PAGE_SHIFT;
 	unsigned long last = (gpa + len - 1 - region->gpa) >> PAGE_SHIFT;
 	unsigned long page, mask;
+	atomic_long_t *word;
 
-	/* The data before the bit, for a harvester that sees the bit. */
-	smp_mb__before_atomic();
+	/*
+	 * Seen on: the bitmap is zeroed and allocated. Pairs with the
+	 * release in vmmem_dirty_set_logging().
+	 */
+	if (!smp_load_acquire(&region->log))
+		return;
+	/*
+	 * The data before the bit test: a full barrier, not only one before
+	 * an atomic, since the test below may skip the atomic. Pairs with the
+	 * fully ordered fetch_andnot of the harvest (store buffering: the
+	 * harvest reads the new data, or this reads the cleared bit).
+	 */
+	smp_mb();
 	for (page = first; page <= last; page = ALIGN(page + 1, BITS_PER_LONG)) {
 		mask = BITMAP_FIRST_WORD_MASK(page);
 		if (BIT_WORD(page) == BIT_WORD(last))
 			mask &= BITMAP_LAST_WORD_MASK(last + 1);
+		word = vmmem_dirty_word(region->dirty, page);
 		/* Most writes touch one page: skip the atomic when it is set. */
-		if ((READ_ONCE(*vmmem_dirty_word(region, page)) & mask) != mask)
-			atomic_long_or(mask, (atomic_long_t *)vmmem_dirty_word(region, page));
+		if ((atomic_long_read(word) & mask) != mask)
+			atomic_long_or(mask, word);
 	}
+}
+
+/* Zero a bitmap that harvests may be reading, word by word. */
+static void vmmem_dirty_zero(unsigned long *bitmap, unsigned long npages)
+{
+	unsigned long i;
+
+	for (i = 0; i < BITS_TO_LONGS(npages); i++)
+		atomic_long_set(vmmem_dirty_word(bitmap, i * BITS_PER_LONG), 0);
+}
+
+static void vmmem_departed_free_work(struct work_struct *work)
+{
+	struct vmmem_departed *rec =
+		container_of(work, struct vmmem_departed, free_work);
+
+	kvfree(rec->dirty);
+	vmmem_unref(rec->vm);
+	kfree(rec);
+}
+
+/* Unlink a record and free it later; the caller holds departed_lock. */
+static void vmmem_departed_drop(struct vmmem_departed *rec)
+{
+	list_del(&rec->node);
+	INIT_WORK(&rec->free_work, vmmem_departed_free_work);
+	queue_work(vmmem_wq, &rec->free_work);
+}
+
+/*
+ * A new logging period: the bits of departed regions are dropped with
+ * everyone else's; records whose region is still held are zeroed and
+ * kept, since the region may still be written.
+ */
+static void vmmem_departed_restart(struct vmmem *vm)
+{
+	struct vmmem_departed *rec, *next;
+
+	spin_lock_irq(&vm->departed_lock);
+	list_for_each_entry_safe(rec, next, &vm->departed, node) {
+		if (rec->region_gone)
+			vmmem_departed_drop(rec);
+		else
+			vmmem_dirty_zero(rec->dirty, rec->npages);
+	}
+	spin_unlock_irq(&vm->departed_lock);
 }
 
 /* Turn logging on or off for every region of the current layout. */
@@ -72,26 +134,45 @@ static int vmmem_dirty_set_logging(struct vmmem *vm, bool on)
 
 	if (vm->frozen)
 		return -EPERM;
+	mutex_lock(&vm->dirty_lock);
 	mutex_lock(&vm->lock);
 	/* Starting twice must not wipe bits nobody harvested yet. */
-	if (on == vm->dirty_logging)
+	if (on == vm->dirty_logging) {
+		mutex_unlock(&vm->lock);
 		goto unlock;
+	}
 	layout = vmmem_current_layout(vm);
 	/* Allocate every bitmap first, so a failure changes nothing. */
 	for (i = 0; on && i < layout->nr_regions; i++) {
 		ret = vmmem_region_dirty_alloc(layout->regions[i]);
-		if (ret)
+		if (ret) {
+			mutex_unlock(&vm->lock);
 			goto unlock;
+		}
 	}
+	/*
+	 * No writer touches a bitmap while its flag is off: the last stop
+	 * waited for the writers that saw it on.
+	 */
 	for (i = 0; i < layout->nr_regions; i++) {
 		region = layout->regions[i];
 		if (on)
-			bitmap_zero(region->dirty, region->npages);
-		WRITE_ONCE(region->log, on);
+			vmmem_dirty_zero(region->dirty, region->npages);
+		/* The zeroed bitmap before the flag: pairs with the writers' acquire. */
+		smp_store_release(&region->log, on);
 	}
 	WRITE_ONCE(vm->dirty_logging, on);
-unlock:
 	mutex_unlock(&vm->lock);
+	if (on)
+		vmmem_departed_restart(vm);
+	/*
+	 * Writes that saw the old flag are over when this returns: after a
+	 * start, the VMM's first full copy sees them; after a stop, nobody
+	 * marks a bitmap the next start zeroes.
+	 */
+	synchronize_rcu();
+unlock:
+	mutex_unlock(&vm->dirty_lock);
 	return ret;
 }
 
@@ -125,7 +206,11 @@ int vmmem_region_dirty_alloc(struct vmmem_region *region)
  * through a slice or a raw pointer are the caller's to mark with
  * vmmem_mark_dirty().
  *
- * Context: Process context; may sleep.
+ * Returns after every write that saw logging off has finished, so a full
+ * copy taken after this, with the harvests that follow, misses nothing.
+ * Bits of regions removed earlier are dropped too, as if harvested.
+ *
+ * Context: Process context; sleeps for an RCU grace period.
  * Return: 0, -ENOMEM (logging stays as it was), -EPERM for a snapshot.
  */
 int vmmem_dirty_log_start(struct vmmem *vm)
@@ -139,9 +224,10 @@ EXPORT_SYMBOL_NS_GPL(vmmem_dirty_log_start, VMMEM_NS);
  * @vm: the map
  *
  * The bits already set stay readable with vmmem_dirty_harvest() until the
- * next vmmem_dirty_log_start() clears them.
+ * next vmmem_dirty_log_start() clears them. Returns after every write that
+ * saw logging on has marked its pages.
  *
- * Context: Process context; may sleep.
+ * Context: Process context; sleeps for an RCU grace period.
  * Return: 0, -EPERM for a snapshot.
  */
 int vmmem_dirty_log_stop(struct vmmem *vm)
@@ -163,51 +249,78 @@ static int vmmem_dirty_range_ok(u64 gpa, u64 len)
 }
 
 /*
+ * Get and clear the bits of the pages of [@gpa, @last] that a bitmap of
+ * @npages pages starting at @start covers, one fully ordered atomic per
+ * word (the harvester reads the pages after this). Bit i of @out (if not
+ * NULL) is the page at @gpa + i * PAGE_SIZE. Returns the number of bits
+ * taken.
+ */
+static unsigned long vmmem_dirty_take(unsigned long *bitmap, u64 start,
+				      unsigned long npages, u64 gpa, u64 last,
+				      unsigned long *out)
+{
+	u64 region_last = start + ((u64)npages << PAGE_SHIFT) - 1;
+	unsigned long found = 0, page, end, mask, bits, bit, first;
+
+	if (last < start || region_last < gpa)
+		return 0;
+	page = (max(gpa, start) - start) >> PAGE_SHIFT;
+	end = (min(last, region_last) - start) >> PAGE_SHIFT;
+	/* Page n of the bitmap is bit n + first - (gpa's page) of @out. */
+	first = start >> PAGE_SHIFT;
+	for (; page <= end; page = ALIGN(page + 1, BITS_PER_LONG)) {
+		mask = BITMAP_FIRST_WORD_MASK(page);
+		if (BIT_WORD(page) == BIT_WORD(end))
+			mask &= BITMAP_LAST_WORD_MASK(end + 1);
+		bits = atomic_long_fetch_andnot(mask, vmmem_dirty_word(bitmap, page)) & mask;
+		found += hweight_long(bits);
+		if (!out)
+			continue;
+		for_each_set_bit(bit, &bits, BITS_PER_LONG)
+			__set_bit(BIT_WORD(page) * BITS_PER_LONG + bit + first -
+				  (gpa >> PAGE_SHIFT), out);
+	}
+	return found;
+}
+
+/*
  * Get and clear (or only clear, when @out is NULL) the bits of the pages
- * of [gpa, gpa + len), one atomic per bitmap word. Bit i of @out is the
- * page at gpa + i * PAGE_SIZE. Returns the number of dirty pages found.
+ * of [gpa, gpa + len): those of the live map's regions, then those of
+ * regions that left it. Returns the number of dirty pages found (a page of
+ * a departed region and of the region now at its address counts twice,
+ * but sets one bit of @out).
  */
 static unsigned long vmmem_dirty_collect(struct vmmem *vm, u64 gpa, u64 len,
 					 unsigned long *out)
 {
 	u64 last = gpa + (len - 1), cur = gpa;
+	struct vmmem_departed *rec, *next;
 	struct vmmem_region *region;
-	unsigned long found = 0, page, end, mask, bits, bit;
-	long first;
+	unsigned long found = 0, flags;
 
 	rcu_read_lock();
 	while (cur <= last) {
 		region = vmmem_layout_find(vmmem_current_layout(vm), cur, last);
 		if (!region)
 			break;
-		cur = max(cur, region->gpa);
-		/* Where page 0 of the region falls in @out; may be negative. */
-		first = (long)((gpa - region->gpa) >> PAGE_SHIFT);
-		if (gpa < region->gpa)
-			first = -(long)((region->gpa - gpa) >> PAGE_SHIFT);
-		if (region->dirty) {
-			page = (cur - region->gpa) >> PAGE_SHIFT;
-			end = (min(last, vmmem_region_last(region)) - region->gpa) >>
-			      PAGE_SHIFT;
-			for (; page <= end; page = ALIGN(page + 1, BITS_PER_LONG)) {
-				mask = BITMAP_FIRST_WORD_MASK(page);
-				if (BIT_WORD(page) == BIT_WORD(end))
-					mask &= BITMAP_LAST_WORD_MASK(end + 1);
-				bits = vmmem_dirty_take(region, page, mask);
-				found += hweight_long(bits);
-				if (!out)
-					continue;
-				/* Page n of the region is bit n - first of @out. */
-				for_each_set_bit(bit, &bits, BITS_PER_LONG)
-					__set_bit(BIT_WORD(page) * BITS_PER_LONG + bit -
-						  first, out);
-			}
-		}
+		if (region->dirty)
+			found += vmmem_dirty_take(region->dirty, region->gpa,
+						  region->npages, gpa, last, out);
 		if (vmmem_region_last(region) >= last)
 			break;
 		cur = vmmem_region_last(region) + 1;
 	}
 	rcu_read_unlock();
+
+	spin_lock_irqsave(&vm->departed_lock, flags);
+	list_for_each_entry_safe(rec, next, &vm->departed, node) {
+		found += vmmem_dirty_take(rec->dirty, rec->gpa, rec->npages,
+					  gpa, last, out);
+		/* Nobody can set a bit again: drop it once it is clean. */
+		if (rec->region_gone && bitmap_empty(rec->dirty, rec->npages))
+			vmmem_departed_drop(rec);
+	}
+	spin_unlock_irqrestore(&vm->departed_lock, flags);
 	return found;
 }
 
@@ -222,7 +335,11 @@ static unsigned long vmmem_dirty_collect(struct vmmem *vm, u64 gpa, u64 len,
  * Like KVM_GET_DIRTY_LOG: each bitmap word is read and cleared with one
  * atomic, so a write that races with the harvest is either in this harvest
  * (its data complete) or in the next one. Pages in holes, and regions that
- * were never logged, read as clean. Read the pages only after this
+ * were never logged, read as clean. A region removed from the map while
+ * its pages were logged keeps being reported at its old addresses (writes
+ * through held slices and translations that outlive the removal included)
+ * until its last holder has let go and its bits are harvested, or until
+ * the next vmmem_dirty_log_start(). Read the pages only after this
  * returns.
  *
  * Context: Any context; does not sleep.
@@ -306,3 +423,106 @@ void vmmem_mark_dirty(struct vmmem *vm, u64 gpa, u64 len)
 	rcu_read_unlock();
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_mark_dirty, VMMEM_NS);
+
+/**
+ * vmmem_departed_prepare() - records for the logged regions an update removes
+ * @old: the current layout
+ * @new: the layout about to replace it
+ * @records: an empty list, filled with one record per region of @old that
+ *	has a dirty bitmap and is not in @new
+ *
+ * Context: Process context, the map's lock held; may sleep.
+ * Return: 0, or -ENOMEM with @records left empty.
+ */
+int vmmem_departed_prepare(struct vmmem_layout *old, struct vmmem_layout *new,
+			   struct list_head *records)
+{
+	struct vmmem_departed *rec, *next;
+	struct vmmem_region *region;
+	unsigned int i;
+
+	for (i = 0; i < old->nr_regions; i++) {
+		region = old->regions[i];
+		if (!region->dirty || mtree_load(&new->tree, region->gpa) == region)
+			continue;
+		rec = kzalloc(sizeof(*rec), GFP_KERNEL_ACCOUNT);
+		if (!rec)
+			goto fail;
+		rec->region = region;
+		rec->gpa = region->gpa;
+		rec->npages = region->npages;
+		rec->dirty = region->dirty;
+		list_add_tail(&rec->node, records);
+	}
+	return 0;
+
+fail:
+	list_for_each_entry_safe(rec, next, records, node) {
+		list_del(&rec->node);
+		kfree(rec);
+	}
+	return -ENOMEM;
+}
+
+/**
+ * vmmem_departed_attach() - hand removed regions' bitmaps to their records
+ * @vm: the live map; its new layout is published
+ * @records: from vmmem_departed_prepare(); emptied
+ *
+ * The old layout, which the caller has not retired yet, still holds the
+ * regions, so none of them can be released meanwhile.
+ *
+ * Context: Process context, @vm->lock held.
+ */
+void vmmem_departed_attach(struct vmmem *vm, struct list_head *records)
+{
+	struct vmmem_departed *rec, *next;
+
+	list_for_each_entry_safe(rec, next, records, node) {
+		rec->vm = vm;
+		refcount_inc(&vm->refs);
+		rec->region->departed = rec;
+		rec->region = NULL;
+		spin_lock_irq(&vm->departed_lock);
+		list_move_tail(&rec->node, &vm->departed);
+		spin_unlock_irq(&vm->departed_lock);
+	}
+}
+
+/**
+ * vmmem_departed_region_gone() - a departed region's last holder let go
+ * @region: being freed; its bitmap belongs to @region->departed
+ *
+ * Context: Process context.
+ */
+void vmmem_departed_region_gone(struct vmmem_region *region)
+{
+	struct vmmem_departed *rec = region->departed;
+	struct vmmem *vm = rec->vm;
+
+	spin_lock_irq(&vm->departed_lock);
+	rec->region_gone = true;
+	/* Nothing left to report, or nobody left to report it to. */
+	if (bitmap_empty(rec->dirty, rec->npages) || !refcount_read(&vm->users))
+		vmmem_departed_drop(rec);
+	spin_unlock_irq(&vm->departed_lock);
+}
+
+/**
+ * vmmem_departed_destroy() - the map's last user is gone
+ * @vm: the map, already emptied
+ *
+ * Records of regions still held go when their region does.
+ *
+ * Context: Process context.
+ */
+void vmmem_departed_destroy(struct vmmem *vm)
+{
+	struct vmmem_departed *rec, *next;
+
+	spin_lock_irq(&vm->departed_lock);
+	list_for_each_entry_safe(rec, next, &vm->departed, node)
+		if (rec->region_gone)
+			vmmem_departed_drop(rec);
+	spin_unlock_irq(&vm->departed_lock);
+}

@@ -27,11 +27,14 @@ static void vmmem_free_work(struct work_struct *work)
 {
 	struct vmmem *vm = container_of(work, struct vmmem, destroy_work);
 
+	free_percpu(vm->hint);
+	mutex_destroy(&vm->dirty_lock);
 	mutex_destroy(&vm->lock);
 	kfree(vm);
 }
 
-static void vmmem_unref(struct vmmem *vm)
+/* Drop a reference on the structure, from any context. */
+void vmmem_unref(struct vmmem *vm)
 {
 	if (refcount_dec_and_test(&vm->refs)) {
 		/* Possibly called from a layout's free work under vm->lock. */
@@ -44,7 +47,11 @@ static void vmmem_unref(struct vmmem *vm)
 static void vmmem_region_free(struct vmmem_region *region)
 {
 	region->ops->release(region);
-	kvfree(region->dirty);
+	/* A departed region's bitmap belongs to its record. */
+	if (region->departed)
+		vmmem_departed_region_gone(region);
+	else
+		kvfree(region->dirty);
 	kfree(region);
 }
 
@@ -104,6 +111,7 @@ struct vmmem_layout *vmmem_layout_alloc(struct vmmem *vm)
 
 	/* The frozen view a snapshot of this layout hands out. */
 	mutex_init(&layout->view.lock);
+	layout->view.hint = vm->hint;
 	layout->view.frozen = layout;
 	RCU_INIT_POINTER(layout->view.layout, layout);
 	return layout;
@@ -219,6 +227,7 @@ static void vmmem_layout_free_work(struct work_struct *work)
 	mutex_lock(&vm->lock);
 	vmmem_layout_free_locked(layout);
 	mutex_unlock(&vm->lock);
+	atomic_dec(&vm->retiring);
 	vmmem_unref(vm);
 }
 
@@ -226,6 +235,7 @@ static void vmmem_layout_free_work(struct work_struct *work)
 static void vmmem_layout_put(struct vmmem_layout *layout)
 {
 	if (refcount_dec_and_test(&layout->ref)) {
+		atomic_inc(&layout->vm->retiring);
 		INIT_RCU_WORK(&layout->free_work, vmmem_layout_free_work);
 		queue_rcu_work(vmmem_wq, &layout->free_work);
 	}
@@ -236,13 +246,17 @@ static void vmmem_layout_put(struct vmmem_layout *layout)
  * @vm: the live map; the caller holds @vm->lock
  * @layout: fully built, with the reference that the map's pointer takes over
  *
- * Readers see the old layout or the new one, never a mix. Returns after a
- * grace period, with the old layout freed unless a snapshot still holds it,
- * so regions that left the map are released unless someone holds them.
+ * Readers see the old layout or the new one, never a mix: the
+ * rcu_assign_pointer() here pairs with the rcu_dereference() of every
+ * lookup, so a reader that sees @layout sees it (and its regions) fully
+ * built. Does not wait: readers may still use the old layout, which the
+ * caller hands to vmmem_layout_retire() after dropping @vm->lock.
  *
- * Context: Process context; sleeps.
+ * Context: Process context.
+ * Return: the old layout, with the reference the map's pointer had.
  */
-void vmmem_layout_publish(struct vmmem *vm, struct vmmem_layout *layout)
+struct vmmem_layout *vmmem_layout_publish(struct vmmem *vm,
+					  struct vmmem_layout *layout)
 {
 	struct vmmem_layout *old = rcu_dereference_protected(vm->layout,
 						lockdep_is_held(&vm->lock));
@@ -250,14 +264,45 @@ void vmmem_layout_publish(struct vmmem *vm, struct vmmem_layout *layout)
 	layout->generation = vm->generation + 1;
 	rcu_assign_pointer(vm->layout, layout);
 	/*
-	 * Cached translations stop matching before anything is released; a
-	 * cache that sees the new generation also sees the new layout.
+	 * Cached translations stop matching before anything is released (a
+	 * grace period after this at the earliest); a cache that sees the new
+	 * generation also sees the new layout: this release pairs with the
+	 * acquire in vmmem_generation() and the cache's resolve.
 	 */
 	smp_store_release(&vm->generation, layout->generation);
+	return old;
+}
+
+/**
+ * vmmem_layout_retire() - let go of a layout that vmmem_layout_publish() replaced
+ * @old: the layout it returned
+ * @wait: wait for the readers of @old, so that the regions only @old held
+ *	are released before this returns (removals promise it); otherwise
+ *	@old goes after a grace period, from a workqueue
+ *
+ * Context: Process context, @old->vm->lock not held; sleeps if @wait.
+ */
+void vmmem_layout_retire(struct vmmem_layout *old, bool wait)
+{
+	struct vmmem *vm = old->vm;
+
+	if (!wait) {
+		vmmem_layout_put(old);
+		return;
+	}
 	synchronize_rcu();
+	/*
+	 * Older layouts that updates retired without waiting may still hold
+	 * regions that @old gave up: let them go first.
+	 */
+	if (atomic_read(&vm->retiring)) {
+		rcu_barrier();
+		flush_workqueue(vmmem_wq);
+	}
 	if (refcount_dec_and_test(&old->ref)) {
+		mutex_lock(&vm->lock);
 		vmmem_layout_free_locked(old);
-		/* Not the last: the caller's reference on the map holds one. */
+		mutex_unlock(&vm->lock);
 		vmmem_unref(vm);
 	}
 }
@@ -279,18 +324,29 @@ struct vmmem *vmmem_create(void)
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
 	if (!vm)
 		return ERR_PTR(-ENOMEM);
+	vm->hint = alloc_percpu_gfp(unsigned int, GFP_KERNEL_ACCOUNT);
+	if (!vm->hint)
+		goto free_vm;
 	mutex_init(&vm->lock);
+	mutex_init(&vm->dirty_lock);
+	spin_lock_init(&vm->departed_lock);
+	INIT_LIST_HEAD(&vm->departed);
 	refcount_set(&vm->users, 1);
 	refcount_set(&vm->refs, 1);
 
 	layout = vmmem_layout_alloc(vm);
 	if (!layout) {
+		mutex_destroy(&vm->dirty_lock);
 		mutex_destroy(&vm->lock);
-		kfree(vm);
-		return ERR_PTR(-ENOMEM);
+		free_percpu(vm->hint);
+		goto free_vm;
 	}
 	RCU_INIT_POINTER(vm->layout, layout);
 	return vm;
+
+free_vm:
+	kfree(vm);
+	return ERR_PTR(-ENOMEM);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_create, VMMEM_NS);
 
@@ -317,15 +373,18 @@ static void vmmem_destroy(struct vmmem *vm)
 
 	mutex_lock(&vm->lock);
 	if (empty) {
-		vmmem_layout_publish(vm, empty);
+		old = vmmem_layout_publish(vm, empty);
+		mutex_unlock(&vm->lock);
+		vmmem_layout_retire(old, true);
 		old = empty;
 	} else {
 		/* No memory for an empty layout: nobody can look any more. */
 		old = rcu_dereference_protected(vm->layout,
 						lockdep_is_held(&vm->lock));
+		mutex_unlock(&vm->lock);
 	}
-	mutex_unlock(&vm->lock);
 	vmmem_layout_put(old);
+	vmmem_departed_destroy(vm);
 	vmmem_unref(vm);
 }
 
@@ -596,6 +655,9 @@ unsigned int vmmem_kunit_region_refs(struct vmmem *vm, u64 gpa)
 	struct vmmem_region *region;
 	unsigned int refs = 0;
 
+	/* Layouts that updates retired without waiting go first. */
+	rcu_barrier();
+	flush_workqueue(vmmem_wq);
 	rcu_read_lock();
 	region = vmmem_lookup(vm, gpa);
 	if (region)

@@ -17,12 +17,15 @@
 #ifndef _VMMEM_INTERNAL_H
 #define _VMMEM_INTERNAL_H
 
+#include <linux/list.h>
 #include <linux/maple_tree.h>
 #include <linux/mutex.h>
 #include <linux/nospec.h>
+#include <linux/percpu.h>
 #include <linux/prefetch.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
+#include <linux/spinlock.h>
 #include <linux/vmmem.h>
 #include <linux/workqueue.h>
 
@@ -54,7 +57,9 @@ struct vmmem_backing_ops {
  * @mm: user regions: the mm the pages were pinned from and are accounted to
  * @uaddr: user regions: the VMM's address of @gpa in @mm
  * @dirty: one bit per page, allocated when dirty logging starts (or at add
- *	while it is on) and freed with the region
+ *	while it is on) and freed with the region, or handed to @departed
+ * @departed: set once the region has left the live map with a dirty
+ *	bitmap: the record through which harvests still reach its bits
  * @ref: one per layout that contains the region, one per held slice
  * @release_work: releases the region when a holder drops the last
  *	reference in a context that cannot sleep
@@ -76,8 +81,36 @@ struct vmmem_region {
 	struct mm_struct *mm;
 	unsigned long uaddr;
 	unsigned long *dirty;
+	struct vmmem_departed *departed;
 	refcount_t ref;
 	struct work_struct release_work;
+};
+
+/**
+ * struct vmmem_departed - dirty bits of a region that left the live map
+ * @node: in @vm->departed
+ * @vm: the live map; the record holds a reference on @vm->refs
+ * @region: the region, until the record is attached to it
+ * @gpa: the region's first guest-physical address
+ * @npages: the region's pages, bits in @dirty
+ * @dirty: the region's bitmap, owned by the record from now on
+ * @region_gone: the region's last holder has let go: no bit can be set
+ *	any more, and the record goes once its bits are harvested
+ * @free_work: frees the record, so a harvest may drop it from any context
+ *
+ * Harvests keep reporting the pages a device wrote through a held slice or
+ * translation after the region was removed, until the bits are harvested
+ * with the region gone, or the next vmmem_dirty_log_start().
+ */
+struct vmmem_departed {
+	struct list_head node;
+	struct vmmem *vm;
+	struct vmmem_region *region;
+	u64 gpa;
+	unsigned long npages;
+	unsigned long *dirty;
+	bool region_gone;
+	struct work_struct free_work;
 };
 
 struct vmmem_layout;
@@ -85,6 +118,10 @@ struct vmmem_layout;
 /**
  * struct vmmem - a guest-physical address space, or a frozen view of one
  * @layout: the current layout; readers rcu_dereference() it
+ * @hint: per CPU, the index of the region the CPU's last lookup found in
+ *	the current layout; only ever a guess (a reader preempted to another
+ *	CPU may write another CPU's slot, and a new layout keeps the old
+ *	indices), checked before use. Shared with the snapshot views
  * @frozen: for a snapshot view, the layout the view belongs to; NULL for a
  *	live map
  * @lock: serialises updates of a live map, and guards the maple trees of
@@ -93,27 +130,33 @@ struct vmmem_layout;
  * @refs: keeps the structure: one while @users is non-zero, one per layout
  * @generation: the generation of @layout; changes before any region of
  *	the previous layout can be released
+ * @retiring: layouts whose free is queued (after a grace period): a
+ *	removal waits for them, since they may hold what it removed
  * @dirty_logging: regions added now start with logging on
+ * @dirty_lock: serialises dirty log start and stop, which wait for a grace
+ *	period without holding @lock
+ * @departed_lock: guards @departed; taken in any context
+ * @departed: &struct vmmem_departed of regions removed with dirty bits
  * @destroy_work: frees the structure once the last reference is gone
  */
 struct vmmem {
 	struct vmmem_layout __rcu *layout;
+	unsigned int __percpu *hint;
 	struct vmmem_layout *frozen;
 	struct mutex lock;	/* see @lock above */
 	refcount_t users;
 	refcount_t refs;
 	u64 generation;
+	atomic_t retiring;
 	bool dirty_logging;
+	struct mutex dirty_lock;	/* see @dirty_lock above */
+	spinlock_t departed_lock;	/* see @departed_lock above */
+	struct list_head departed;
 	struct work_struct destroy_work;
 };
 
 /**
  * struct vmmem_layout - one immutable set of regions
- * @hint: the region of the last lookup that searched the layout; readers of
- *	any CPU may replace it, so it is only ever a guess
- * @hint_next: index in @regions of the region after @hint, the next guess
- *	(a walk that leaves a region usually enters the next one); written
- *	apart from @hint, so it may belong to another region: also a guess
  * @height: levels of @search_tree; 0 when the layout is empty
  * @search_tree: the first guest address of each region as an implicit
  *	binary search tree in breadth-first order (node k has children 2k and
@@ -133,18 +176,15 @@ struct vmmem {
  * @generation: the map's generation when this layout was published
  * @free_work: frees the layout after a grace period, in process context
  *
- * What lookups read comes first: the guesses in one cache line, which
- * lookups on any CPU may write, and on SMP the search arrays in the next,
- * which stays clean in every CPU's cache.
+ * What lookups read comes first, in one cache line that no reader writes
+ * (the guesses are per CPU, in @vm->hint), so it stays clean in every
+ * CPU's cache.
  */
 struct vmmem_layout {
-	struct vmmem_region *hint;
-	unsigned int hint_next;
-	/* Readers write the guesses; what they only read is apart from them. */
-	unsigned int height ____cacheline_aligned_in_smp;
-	u64 *search_tree;
 	struct vmmem_region **regions;
 	unsigned int nr_regions;
+	unsigned int height;
+	u64 *search_tree;
 	struct vmmem view;
 	struct vmmem *vm;
 	struct maple_tree tree;
@@ -158,7 +198,10 @@ extern struct workqueue_struct *vmmem_wq;
 
 /* map.c */
 struct vmmem_layout *vmmem_layout_alloc(struct vmmem *vm);
-void vmmem_layout_publish(struct vmmem *vm, struct vmmem_layout *layout);
+struct vmmem_layout *vmmem_layout_publish(struct vmmem *vm,
+					  struct vmmem_layout *layout);
+void vmmem_layout_retire(struct vmmem_layout *old, bool wait);
+void vmmem_unref(struct vmmem *vm);
 void vmmem_layout_discard(struct vmmem_layout *layout);
 int vmmem_layout_index(struct vmmem_layout *layout);
 struct vmmem_region *vmmem_layout_find(struct vmmem_layout *layout, u64 gpa,
@@ -179,8 +222,17 @@ unsigned int vmmem_kunit_region_refs(struct vmmem *vm, u64 gpa);
 /* dirty.c */
 int vmmem_region_dirty_alloc(struct vmmem_region *region);
 void __vmmem_mark_dirty(struct vmmem_region *region, u64 gpa, u64 len);
+int vmmem_departed_prepare(struct vmmem_layout *old, struct vmmem_layout *new,
+			   struct list_head *records);
+void vmmem_departed_attach(struct vmmem *vm, struct list_head *records);
+void vmmem_departed_region_gone(struct vmmem_region *region);
+void vmmem_departed_destroy(struct vmmem *vm);
 
-/* Mark a write that went through vmmem; one predictable branch when off. */
+/*
+ * Mark a write that went through vmmem; one predictable branch when off.
+ * The caller is inside the rcu_read_lock() section in which it wrote, so
+ * that vmmem_dirty_log_start() can wait for writers that saw logging off.
+ */
 static __always_inline void vmmem_dirty_note(struct vmmem_region *region,
 					     u64 gpa, u64 len)
 {
@@ -251,15 +303,6 @@ vmmem_layout_search(const struct vmmem_layout *layout, u64 gpa)
 	return k - (1UL << layout->height);
 }
 
-/* A lookup found regions[@i]: guess it, then the one after it, next time. */
-static __always_inline void vmmem_layout_hint(struct vmmem_layout *layout,
-					      struct vmmem_region *region,
-					      unsigned int i)
-{
-	WRITE_ONCE(layout->hint, region);
-	WRITE_ONCE(layout->hint_next, i + 1);
-}
-
 /**
  * vmmem_lookup() - find the region that contains a guest address
  * @vm: the map
@@ -268,6 +311,13 @@ static __always_inline void vmmem_layout_hint(struct vmmem_layout *layout,
  * Always inline, the search too: with the search out of line, the call
  * on every miss made sequential lookups twice as slow in make bench.
  *
+ * Accesses cluster in a few regions (rings, buffers): try the region this
+ * CPU found last, then the one after it (a copy or a scan that moved on),
+ * as KVM does with its per-vCPU last-used memslot; then search. The guess
+ * is per CPU so that lookups write no cache line another CPU reads. It is
+ * an index, which any layout can check: clamped under speculation, and a
+ * stale one just misses.
+ *
  * Context: rcu_read_lock() held by the caller, or @vm->lock.
  * Return: the region, or NULL if @gpa is in a hole.
  */
@@ -275,33 +325,23 @@ static __always_inline struct vmmem_region *vmmem_lookup(struct vmmem *vm,
 							 u64 gpa)
 {
 	struct vmmem_layout *layout = vmmem_current_layout(vm);
-	struct vmmem_region *region = READ_ONCE(layout->hint);
-	unsigned int i, n;
+	/* Preemption may move us: then we guess for another CPU, harmlessly. */
+	unsigned int *hint = raw_cpu_ptr(vm->hint);
+	unsigned int n = layout->nr_regions, i = READ_ONCE(*hint);
+	struct vmmem_region *region;
 
-	/*
-	 * Accesses cluster in a few regions (rings, buffers): try the last
-	 * region found first, as KVM does with its last-used memslot. It is
-	 * in this layout, which holds it, so it is valid for this reader.
-	 */
-	if (likely(region && gpa - region->gpa < region->size))
-		return region;
-	n = layout->nr_regions;
-	if (unlikely(!n))
-		return NULL;
-	/*
-	 * Then the region after it: a copy or a scan that moved on. The
-	 * indices are clamped, so that a mispredicted bounds check cannot
-	 * load a pointer from past the array.
-	 */
-	i = READ_ONCE(layout->hint_next);
-	if (i < n) {
-		i = array_index_nospec(i, n);
-		region = layout->regions[i];
-		if (gpa - region->gpa < region->size) {
-			vmmem_layout_hint(layout, region, i);
+	if (likely(i < n)) {
+		region = layout->regions[array_index_nospec(i, n)];
+		if (likely(gpa - region->gpa < region->size))
 			return region;
+		if (++i < n) {
+			region = layout->regions[array_index_nospec(i, n)];
+			if (gpa - region->gpa < region->size)
+				goto found;
 		}
 	}
+	if (unlikely(!n))
+		return NULL;
 	/*
 	 * The last region that starts at or below @gpa; if none does,
 	 * regions[0], which starts above @gpa and so does not hold it.
@@ -311,7 +351,8 @@ static __always_inline struct vmmem_region *vmmem_lookup(struct vmmem *vm,
 	region = layout->regions[i];
 	if (gpa - region->gpa >= region->size)
 		return NULL;
-	vmmem_layout_hint(layout, region, i);
+found:
+	WRITE_ONCE(*hint, i);
 	return region;
 }
 
