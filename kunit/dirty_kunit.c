@@ -6,10 +6,7 @@
  */
 #include <kunit/test.h>
 #include <linux/bitmap.h>
-#include <linux/jiffies.h>
-#include <linux/kthread.h>
 #include <linux/random.h>
-#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
@@ -221,41 +218,43 @@ static void vmmem_dirty_sub_ranges(struct kunit *test)
 }
 
 /*
- * Migration: writers keep writing sequence numbers into random words while
- * the harvester copies every dirty page into a shadow; after the writers
- * stop and one last harvest and copy, the shadow equals guest memory.
+ * Migration: writers on other CPUs keep writing sequence numbers into random
+ * words while the harvester copies every dirty page into a shadow; after the
+ * writers are done and one last harvest and copy, the shadow equals guest
+ * memory.
  */
-#define MIG_WRITES	100000
-#define MIG_WRITERS	2
+#define MIG_WRITES	40000	/* per writer */
+#define MIG_WRITERS	3
 
 struct migration {
 	struct vmmem *vm;
 	u64 gpa, size;		/* A and B: one writable span */
-	atomic64_t seq, writes;
-	bool stop;
+	atomic64_t seq, writes, errors;
 };
 
-static int writer_thread(void *data)
+static void writer_work(struct fx_worker *w)
 {
-	struct migration *mig = data;
+	struct migration *mig = w->data;
 	struct rnd_state rnd;
+	unsigned int i;
 	u64 off, seq;
+	int ret;
 
 	prandom_seed_state(&rnd, get_random_u64());
-	while (!READ_ONCE(mig->stop)) {
+	for (i = 0; i < MIG_WRITES && !fx_worker_stopping(w); i++) {
 		off = round_down(prandom_u32_state(&rnd) % mig->size, 8);
 		seq = atomic64_inc_return(&mig->seq);
 		if (prandom_u32_state(&rnd) % 2)
-			vmmem_store_u64(mig->vm, mig->gpa + off, seq);
+			ret = vmmem_store_u64(mig->vm, mig->gpa + off, seq);
 		else
-			vmmem_write(mig->vm, mig->gpa + off, &seq, sizeof(seq));
+			ret = vmmem_write(mig->vm, mig->gpa + off, &seq, sizeof(seq));
+		if (ret)
+			atomic64_inc(&mig->errors);
+		atomic64_inc(&mig->writes);
 		/* One CPU under UML: let the harvester in often. */
-		if (atomic64_inc_return(&mig->writes) % 16 == 0)
-			schedule();
+		if (i % 16 == 15)
+			fx_yield();
 	}
-	while (!kthread_should_stop())
-		schedule_timeout_interruptible(1);
-	return 0;
 }
 
 static unsigned long copy_dirty(struct kunit *test, struct migration *mig,
@@ -277,8 +276,8 @@ static unsigned long copy_dirty(struct kunit *test, struct migration *mig,
 static void vmmem_dirty_migration(struct kunit *test)
 {
 	struct migration *mig = kunit_kzalloc(test, sizeof(*mig), GFP_KERNEL);
-	struct task_struct *writers[MIG_WRITERS];
-	unsigned long copied = 0, harvests = 0, deadline, i;
+	unsigned long copied = 0, harvests = 0;
+	struct fx_threads *writers;
 	u8 *shadow, *final;
 
 	KUNIT_ASSERT_NOT_NULL(test, mig);
@@ -292,31 +291,23 @@ static void vmmem_dirty_migration(struct kunit *test)
 	/* Start logging, then take the first full copy. */
 	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(mig->vm));
 	KUNIT_ASSERT_EQ(test, 0, vmmem_read(mig->vm, mig->gpa, shadow, mig->size));
-	for (i = 0; i < MIG_WRITERS; i++) {
-		writers[i] = kthread_run(writer_thread, mig, "vmmem-writer/%lu", i);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(writers[i]));
-	}
-	/*
-	 * One CPU: writers and harvester alternate at scheduler ticks, so run
-	 * for a while (a second of ticks), not for a number of rounds.
-	 */
-	deadline = jiffies + HZ;
-	while (time_before(jiffies, deadline) ||
-	       atomic64_read(&mig->writes) < MIG_WRITES) {
+	writers = fx_threads_start(test, writer_work, mig, MIG_WRITERS, "vmmem-writer");
+	fx_threads_print(test, writers);
+	/* Harvest for as long as the writers write. */
+	while (fx_threads_running(writers)) {
 		copied += copy_dirty(test, mig, shadow);
 		harvests++;
-		schedule();
+		fx_yield();
 	}
-	WRITE_ONCE(mig->stop, true);
-	for (i = 0; i < MIG_WRITERS; i++)
-		kthread_stop(writers[i]);
+	fx_threads_stop(test, writers);
 	copied += copy_dirty(test, mig, shadow);
 	harvests++;
 
 	KUNIT_ASSERT_EQ(test, 0, vmmem_read(mig->vm, mig->gpa, final, mig->size));
 	kunit_info(test, "%lld writes, %lu harvests, %lu pages copied\n",
 		   atomic64_read(&mig->writes), harvests, copied);
-	KUNIT_EXPECT_GT(test, atomic64_read(&mig->writes), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&mig->writes), MIG_WRITERS * MIG_WRITES);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&mig->errors), 0);
 	KUNIT_EXPECT_EQ(test, 0, memcmp(shadow, final, mig->size));
 }
 

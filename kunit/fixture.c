@@ -5,9 +5,14 @@
  */
 #include <kunit/resource.h>
 #include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/cpumask.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/module.h>
+#include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/string.h>
 
 #include "fixture.h"
@@ -165,6 +170,159 @@ bool fx_guest_matches(struct kunit *test, struct vmmem *vm, u64 gpa,
 	KUNIT_ASSERT_NOT_NULL(test, buf);
 	KUNIT_ASSERT_EQ(test, 0, vmmem_read(vm, gpa, buf, len));
 	return fx_matches(buf, gpa, len);
+}
+
+static int fx_thread_main(void *data)
+{
+	struct fx_worker *w = data;
+	struct fx_threads *th = w->threads;
+
+	th->fn(w);
+	/* Fully ordered: the worker's work before the count the test reads. */
+	if (atomic_dec_and_test(&th->running))
+		complete(&th->done);
+	return 0;
+}
+
+/* Stops every worker, asking those still at work to give up first. */
+static void fx_threads_release(void *data)
+{
+	struct fx_threads *th = data;
+	unsigned int i;
+
+	fx_threads_abort(th);
+	for (i = 0; i < th->nr; i++) {
+		if (!th->workers[i].task)
+			continue;
+		/* Our reference keeps a worker that already returned stoppable. */
+		kthread_stop(th->workers[i].task);
+		put_task_struct(th->workers[i].task);
+		th->workers[i].task = NULL;
+	}
+}
+
+/* Lets the test thread run anywhere again. */
+static void fx_threads_unbind(void *data)
+{
+	struct fx_threads *th = data;
+
+	set_cpus_allowed_ptr(th->main, cpu_possible_mask);
+	put_task_struct(th->main);
+}
+
+/* Worker @i's CPU: round robin over the online CPUs other than @main_cpu. */
+static unsigned int fx_worker_cpu(unsigned int i, unsigned int main_cpu)
+{
+	unsigned int nr = num_online_cpus(), k, cpu;
+
+	if (nr < 2)
+		return main_cpu;
+	k = i % (nr - 1);
+	for_each_online_cpu(cpu) {
+		if (cpu == main_cpu)
+			continue;
+		if (!k--)
+			return cpu;
+	}
+	return main_cpu;
+}
+
+/**
+ * fx_threads_start() - start @nr workers, each bound to a CPU
+ * @test: the test; its thread is bound to a CPU of its own until
+ *	fx_threads_stop() or the end of the test
+ * @fn: run once by each worker: a fixed amount of work, cut short only
+ *	when fx_worker_stopping()
+ * @data: handed to @fn as @w->data
+ * @nr: number of workers, 1 to %FX_MAX_THREADS
+ * @name: prefix of the kthreads' names
+ *
+ * Return: the set, to pass to fx_threads_stop().
+ */
+struct fx_threads *fx_threads_start(struct kunit *test,
+				    void (*fn)(struct fx_worker *w),
+				    void *data, unsigned int nr,
+				    const char *name)
+{
+	struct fx_threads *th = kunit_kzalloc(test, sizeof(*th), GFP_KERNEL);
+	struct task_struct *task;
+	struct fx_worker *w;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, th);
+	KUNIT_ASSERT_GE(test, nr, 1);
+	KUNIT_ASSERT_LE(test, nr, FX_MAX_THREADS);
+	th->fn = fn;
+	th->nr = nr;
+	atomic_set(&th->running, nr);
+	init_completion(&th->done);
+
+	th->main_cpu = cpumask_first(cpu_online_mask);
+	th->main = get_task_struct(current);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, fx_threads_unbind, th));
+	KUNIT_ASSERT_EQ(test, 0, set_cpus_allowed_ptr(current, cpumask_of(th->main_cpu)));
+
+	/* Created and bound first, woken together: a failure leaves none at work. */
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, fx_threads_release, th));
+	for (i = 0; i < nr; i++) {
+		w = &th->workers[i];
+		w->threads = th;
+		w->data = data;
+		w->idx = i;
+		w->cpu = fx_worker_cpu(i, th->main_cpu);
+		task = kthread_create(fx_thread_main, w, "%s/%u", name, i);
+		KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(task), "kthread_create: %ld", PTR_ERR(task));
+		kthread_bind(task, w->cpu);
+		w->task = get_task_struct(task);
+		cpumask_set_cpu(w->cpu, &th->worker_cpus);
+	}
+	for (i = 0; i < nr; i++)
+		wake_up_process(th->workers[i].task);
+	return th;
+}
+
+/**
+ * fx_threads_running() - are workers still at their work?
+ * @th: the set
+ *
+ * For the test thread's loops that race the workers. When KUnit stops the
+ * test thread (its timeout), the workers are made to give up, so such a
+ * loop ends and fx_threads_stop() fails the test.
+ *
+ * Return: true while a worker has not returned; once false, everything
+ * the workers did is visible to the caller.
+ */
+bool fx_threads_running(struct fx_threads *th)
+{
+	if (kthread_should_stop())
+		fx_threads_abort(th);
+	return atomic_read_acquire(&th->running) > 0;
+}
+
+/**
+ * fx_threads_stop() - wait for the workers to finish, then reap them
+ * @test: the test
+ * @th: the set
+ *
+ * Fails the test if the workers were made to give up (fx_threads_abort(),
+ * or KUnit stopping the test thread). Frees the test thread's CPU.
+ */
+void fx_threads_stop(struct kunit *test, struct fx_threads *th)
+{
+	while (!wait_for_completion_timeout(&th->done, HZ))
+		if (kthread_should_stop())
+			fx_threads_abort(th);
+	KUNIT_ASSERT_FALSE_MSG(test, READ_ONCE(th->abort), "workers were stopped early");
+	kunit_release_action(test, fx_threads_release, th);
+	kunit_release_action(test, fx_threads_unbind, th);
+}
+
+/* Says where the test thread and the workers run. */
+void fx_threads_print(struct kunit *test, const struct fx_threads *th)
+{
+	kunit_info(test, "%u CPUs online: test thread on CPU %u, %u workers on CPUs %*pbl\n",
+		   num_online_cpus(), th->main_cpu, th->nr,
+		   cpumask_pr_args(&th->worker_cpus));
 }
 
 MODULE_DESCRIPTION("KUnit tests for vmmem");

@@ -8,6 +8,12 @@
 #define _VMMEM_KUNIT_FIXTURE_H
 
 #include <kunit/test.h>
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/cpumask.h>
+#include <linux/minmax.h>
+#include <linux/processor.h>
+#include <linux/sched.h>
 #include <linux/vmmem.h>
 
 #define FX_P		((u64)PAGE_SIZE)
@@ -77,5 +83,113 @@ void fx_fill(struct kunit *test, struct vmmem *vm, u64 gpa, u64 len);
 bool fx_matches(const u8 *buf, u64 gpa, size_t len);
 bool fx_guest_matches(struct kunit *test, struct vmmem *vm, u64 gpa,
 		      size_t len);
+
+/*
+ * Worker kthreads for the concurrency suites. fx_threads_start() binds the
+ * test thread to one CPU and each worker to another (round robin over the
+ * other online CPUs; all on the one CPU under UML), then starts them. Each
+ * worker calls the function once, which does a fixed amount of work and
+ * returns early only when fx_worker_stopping(). The test waits for them
+ * with fx_threads_stop(); a kunit action stops them (and frees the test
+ * thread's CPU) if the test ends before that, so a failed assertion never
+ * leaves a worker running.
+ */
+#define FX_MAX_THREADS	8
+
+struct fx_threads;
+
+/**
+ * struct fx_worker - one worker of fx_threads_start()
+ * @threads: the set it belongs to
+ * @task: its kthread, with a reference of the set; NULL when not running
+ * @data: what fx_threads_start() was given
+ * @idx: index of the worker in the set, from 0
+ * @cpu: the CPU it is bound to
+ */
+struct fx_worker {
+	struct fx_threads *threads;
+	struct task_struct *task;
+	void *data;
+	unsigned int idx;
+	unsigned int cpu;
+};
+
+/**
+ * struct fx_threads - workers bound to CPUs, and the test thread's CPU
+ * @workers: the workers, @nr of them
+ * @fn: what each worker runs
+ * @main: the test thread, with a reference while it is bound
+ * @worker_cpus: the CPUs of the workers
+ * @nr: number of workers
+ * @main_cpu: the CPU the test thread is bound to
+ * @running: workers that have not returned from @fn yet
+ * @done: completed when @running drops to 0
+ * @abort: set when the workers must give up (marked accesses only)
+ */
+struct fx_threads {
+	struct fx_worker workers[FX_MAX_THREADS];
+	void (*fn)(struct fx_worker *w);
+	struct task_struct *main;
+	struct cpumask worker_cpus;
+	unsigned int nr;
+	unsigned int main_cpu;
+	atomic_t running;
+	struct completion done;
+	bool abort;
+};
+
+struct fx_threads *fx_threads_start(struct kunit *test,
+				    void (*fn)(struct fx_worker *w),
+				    void *data, unsigned int nr,
+				    const char *name);
+bool fx_threads_running(struct fx_threads *th);
+void fx_threads_stop(struct kunit *test, struct fx_threads *th);
+void fx_threads_print(struct kunit *test, const struct fx_threads *th);
+
+/* Workers for a case: one per online CPU, at most @max, at least one. */
+static inline unsigned int fx_nr_workers(unsigned int max)
+{
+	return clamp(num_online_cpus(), 1U, max);
+}
+
+/* True once the worker's set is being stopped: return at once. */
+static inline bool fx_worker_stopping(const struct fx_worker *w)
+{
+	return READ_ONCE(w->threads->abort);
+}
+
+/* Make the workers give up; fx_threads_stop() then fails the test. */
+static inline void fx_threads_abort(struct fx_threads *th)
+{
+	WRITE_ONCE(th->abort, true);
+}
+
+/*
+ * Called between two steps of racing work. One CPU and no preemption
+ * (UML): hand the CPU over, or nothing would interleave. SMP: run flat out
+ * (cond_resched() is nothing under PREEMPT).
+ */
+static inline void fx_yield(void)
+{
+	if (num_online_cpus() == 1)
+		schedule();
+	else
+		cond_resched();
+}
+
+/*
+ * One step of a busy wait for another thread. SMP: that thread may share
+ * this CPU (more workers than CPUs), so let it in where there is no
+ * preemption.
+ */
+static inline void fx_spin(void)
+{
+	if (num_online_cpus() == 1) {
+		schedule();
+	} else {
+		cpu_relax();
+		cond_resched();
+	}
+}
 
 #endif /* _VMMEM_KUNIT_FIXTURE_H */

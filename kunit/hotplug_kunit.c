@@ -6,7 +6,11 @@
  */
 #include <kunit/test.h>
 #include <linux/delay.h>
+#include <linux/bitmap.h>
+#include <linux/bvec.h>
 #include <linux/err.h>
+#include <linux/jiffies.h>
+#include <linux/kthread.h>
 #include <linux/mman.h>
 #include <linux/sched/mm.h>
 
@@ -426,6 +430,166 @@ static void vmmem_cache_init_rules(struct kunit *test)
 	vmmem_put(snap);
 }
 
+/*
+ * Pages written after their region left the map, through a translation or
+ * a snapshot that still holds it, stay in the dirty log at their old
+ * addresses until harvested with the region gone.
+ */
+static void vmmem_dirty_departed(struct kunit *test)
+{
+	struct vmmem *vm = fx_create_layout(test);
+	struct bio_vec bvs[4];
+	struct vmmem_slice held[4];
+	struct vmmem_bvecs bv = { .bv = bvs, .held = held, .max = ARRAY_SIZE(bvs) };
+	unsigned long bits[1] = {};
+	struct vmmem *snap;
+	u64 word = 0x0123456789abcdefULL;
+
+	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(vm));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_translate(vm, FX_A + FX_P, 16, VMMEM_WRITE, &bv));
+	snap = vmmem_snapshot(vm);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_remove(vm, FX_A, FX_A_SIZE));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_remove(vm, FX_B, FX_B_SIZE));
+	KUNIT_EXPECT_EQ(test, vmmem_kunit_departed(vm), 2);
+
+	/* The device finishes its I/O; a snapshot user writes B. */
+	memcpy(bvec_virt(&bvs[0]), &word, 8);
+	vmmem_untranslate(&bv);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_write(snap, FX_B + FX_P + 8, &word, 8));
+	KUNIT_EXPECT_EQ(test, 2, vmmem_dirty_harvest(vm, FX_A, FX_A_SIZE + FX_B_SIZE, bits));
+	KUNIT_EXPECT_EQ(test, bits[0], BIT(1) | BIT(3));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_harvest(vm, FX_A, FX_A_SIZE + FX_B_SIZE, bits));
+	/* The snapshot still holds both: both records stay. */
+	KUNIT_EXPECT_EQ(test, vmmem_kunit_departed(vm), 2);
+
+	/*
+	 * The last holder lets go: A, clean, goes at once; B's last write is
+	 * still reported once, then its record goes too.
+	 */
+	KUNIT_EXPECT_EQ(test, 0, vmmem_write(snap, FX_B, &word, 8));
+	vmmem_put(snap);
+	KUNIT_EXPECT_EQ(test, vmmem_kunit_departed(vm), 1);
+	bits[0] = 0;
+	KUNIT_EXPECT_EQ(test, 1, vmmem_dirty_harvest(vm, FX_B, FX_B_SIZE, bits));
+	KUNIT_EXPECT_EQ(test, bits[0], BIT(0));
+	KUNIT_EXPECT_EQ(test, vmmem_kunit_departed(vm), 0);
+
+	/* A new logging period drops what nobody harvested. */
+	snap = vmmem_snapshot(vm);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_remove(vm, FX_E, FX_E_SIZE));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_write(snap, FX_E, &word, 8));
+	vmmem_put(snap);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_log_stop(vm));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_log_start(vm));
+	KUNIT_EXPECT_EQ(test, vmmem_kunit_departed(vm), 0);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_harvest(vm, FX_E, FX_E_SIZE, bits));
+}
+
+/* A reader that stays inside one RCU read-side section on another CPU. */
+struct rcu_reader {
+	struct completion inside;
+	unsigned long until;		/* jiffies */
+	bool release, timed_out, done;
+};
+
+static int rcu_reader_thread(void *data)
+{
+	struct rcu_reader *r = data;
+
+	rcu_read_lock();
+	complete(&r->inside);
+	while (!READ_ONCE(r->release) && time_before(jiffies, r->until))
+		cpu_relax();
+	WRITE_ONCE(r->timed_out, !READ_ONCE(r->release));
+	/* Inside the section: a grace period that ends after it sees this. */
+	WRITE_ONCE(r->done, true);
+	rcu_read_unlock();
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return 0;
+}
+
+/* Start @r on a CPU other than the test's, which is bound to its own. */
+static struct task_struct *rcu_reader_start(struct kunit *test, struct rcu_reader *r,
+					    unsigned long ms)
+{
+	unsigned int me, cpu;
+	struct task_struct *t;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs: a reader spinning on the only one never yields");
+	me = cpumask_first(cpu_online_mask);
+	cpu = cpumask_next(me, cpu_online_mask);
+	KUNIT_ASSERT_EQ(test, 0, set_cpus_allowed_ptr(current, cpumask_of(me)));
+	init_completion(&r->inside);
+	r->until = jiffies + msecs_to_jiffies(ms);
+	t = kthread_create(rcu_reader_thread, r, "vmmem-rcu-reader");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	kthread_bind(t, cpu);
+	wake_up_process(t);
+	wait_for_completion(&r->inside);
+	return t;
+}
+
+static void rcu_reader_stop(struct rcu_reader *r, struct task_struct *t)
+{
+	WRITE_ONCE(r->release, true);
+	kthread_stop(t);
+	set_cpus_allowed_ptr(current, cpu_possible_mask);
+}
+
+/* Adds release nothing, so they do not wait for readers of old layouts. */
+static void vmmem_adds_do_not_wait(struct kunit *test)
+{
+	struct vmmem *vm = fx_create(test);
+	struct rcu_reader r = {};
+	struct task_struct *t;
+	unsigned int i;
+
+	/* Long enough that eight grace periods could never fit in it. */
+	t = rcu_reader_start(test, &r, 5000);
+	for (i = 0; i < 8; i++)
+		fx_add(test, vm, FX_BASE + 2 * i * FX_P, FX_P, 0);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(r.done));
+	rcu_reader_stop(&r, t);
+	KUNIT_EXPECT_FALSE(test, r.timed_out);
+	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 8);
+}
+
+/* A removal returns only once readers that may see the region are gone. */
+static void vmmem_remove_waits_for_readers(struct kunit *test)
+{
+	struct vmmem *vm = fx_create_layout(test);
+	struct rcu_reader r = {};
+	struct task_struct *t;
+
+	t = rcu_reader_start(test, &r, 300);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_remove(vm, FX_B, FX_B_SIZE));
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(r.done));
+	rcu_reader_stop(&r, t);
+}
+
+/* Each CPU keeps its own lookup guess: no reader writes another's. */
+static void vmmem_hint_per_cpu(struct kunit *test)
+{
+	struct vmmem *vm = fx_create_layout(test);
+	unsigned int first, second;
+	u8 v;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	first = cpumask_first(cpu_online_mask);
+	second = cpumask_next(first, cpu_online_mask);
+	KUNIT_ASSERT_EQ(test, 0, set_cpus_allowed_ptr(current, cpumask_of(first)));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load_u8(vm, FX_E, &v));
+	KUNIT_ASSERT_EQ(test, 0, set_cpus_allowed_ptr(current, cpumask_of(second)));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load_u8(vm, FX_A, &v));
+	set_cpus_allowed_ptr(current, cpu_possible_mask);
+	/* The fixture's regions in order: A B C E TOP. */
+	KUNIT_EXPECT_EQ(test, vmmem_kunit_hint(vm, first), 3);
+	KUNIT_EXPECT_EQ(test, vmmem_kunit_hint(vm, second), 0);
+}
+
 FX_DEFINE_SUITES(vmmem_hotplug,
 		 KUNIT_CASE(vmmem_snapshot_is_frozen),
 		 KUNIT_CASE(vmmem_snapshot_references),
@@ -439,4 +603,8 @@ FX_DEFINE_SUITES(vmmem_hotplug,
 		 KUNIT_CASE(vmmem_batch_abort_releases),
 		 KUNIT_CASE(vmmem_generation_counts),
 		 KUNIT_CASE(vmmem_cache_follows_map),
-		 KUNIT_CASE(vmmem_cache_init_rules));
+		 KUNIT_CASE(vmmem_cache_init_rules),
+		 KUNIT_CASE(vmmem_dirty_departed),
+		 KUNIT_CASE_SLOW(vmmem_adds_do_not_wait),
+		 KUNIT_CASE(vmmem_remove_waits_for_readers),
+		 KUNIT_CASE(vmmem_hint_per_cpu));

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vmmem_stress: reader kthreads read, verify and write guest memory through
- * snapshots, held slices and the live map while the test thread adds,
- * removes, moves and batch-replaces regions. Every 8-byte word holds the id
- * of its region and its offset in it, so reading freed, stale or misplaced
- * memory is a mismatch.
+ * vmmem_stress: reader kthreads, each bound to a CPU other than the test
+ * thread's, read, verify and write guest memory through snapshots, held
+ * slices and the live map while the test thread adds, removes, moves and
+ * batch-replaces regions. Every 8-byte word holds the id of its region and
+ * its offset in it, so reading freed, stale or misplaced memory is a
+ * mismatch.
  */
 #include <kunit/test.h>
-#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/random.h>
 #include <linux/slab.h>
@@ -18,9 +18,18 @@
 #define SLOTS		8
 #define SLOT_PAGES	4
 #define SPACE		(SLOTS * SLOT_PAGES * FX_P)
-#define ITERATIONS	10000
+/*
+ * Each update publishes a layout and waits for a grace period: some 10 ms
+ * under QEMU TCG, which bounds the case's time.
+ */
+#define UPDATES		2000
+/* Rounds each reader makes at least; then on until the updates are done. */
+#define READ_ROUNDS	200
 #define READERS		3
-#define MAX_IDS		(ITERATIONS * (SLOTS + 1))
+/* Re-reads of a held word, a window for the updater on another CPU. */
+#define HOLD_READS	16
+/* A region id for every slot, then at most SLOTS per update. */
+#define MAX_IDS		((UPDATES + 1) * SLOTS)
 
 struct region_id {
 	u64 gpa;
@@ -31,8 +40,8 @@ struct stress {
 	struct vmmem *vm;
 	struct region_id *ids;		/* written before a region is published */
 	atomic_t next_id;
-	atomic64_t reads, writes, holds, faults, mismatches;
-	bool stop;
+	atomic64_t rounds, reads, writes, holds, faults, mismatches;
+	bool updates_done;		/* marked accesses only */
 };
 
 struct slot {
@@ -52,9 +61,9 @@ static bool word_ok(struct stress *st, u64 gpa, u64 v)
 	u64 off = (u32)v;
 	struct region_id rid;
 
-	if (id >= (u32)atomic_read(&st->next_id))
+	/* Acquire: the id's entry was written before the id was counted. */
+	if (id >= (u32)atomic_read_acquire(&st->next_id))
 		return false;
-	smp_rmb();	/* the id's entry was written before the region was published */
 	rid = st->ids[id];
 	return off < rid.size && rid.gpa + off == gpa;
 }
@@ -72,12 +81,13 @@ static void reader_round(struct stress *st, struct rnd_state *rnd)
 	struct vmmem_slice slice;
 	u64 gpa, v, buf[8];
 	unsigned long left, i;
-	int j, ret;
+	bool changed = false;
+	int j, k, ret;
 
 	for (j = 0; j < 8; j++) {
-		/* Let the updater change the map while the snapshot is held. */
+		/* One CPU: let the updater change the map while the snapshot is held. */
 		if (j == 4)
-			schedule();
+			fx_yield();
 		gpa = round_down(prandom_u32_state(rnd) % SPACE, 8);
 		ret = vmmem_load_u64(snap, gpa, &v);
 		atomic64_inc(&st->reads);
@@ -107,13 +117,18 @@ static void reader_round(struct stress *st, struct rnd_state *rnd)
 		atomic64_inc(&st->mismatches);
 	vmmem_put(snap);
 
-	/* Live map: a held word survives removal while the holder sleeps. */
+	/*
+	 * Live map: a held word survives removal, by the updater on its CPU
+	 * (or, on one CPU, while the holder sleeps).
+	 */
 	gpa = round_down(prandom_u32_state(rnd) % SPACE, 8);
 	if (!vmmem_hold_slice(st->vm, gpa, 8, VMMEM_READ, &slice)) {
 		v = READ_ONCE(*(u64 *)slice.ptr);
 		if (prandom_u32_state(rnd) % 2)
-			schedule();
-		if (READ_ONCE(*(u64 *)slice.ptr) != v)
+			fx_yield();
+		for (k = 0; k < HOLD_READS; k++)
+			changed |= READ_ONCE(*(u64 *)slice.ptr) != v;
+		if (changed)
 			atomic64_inc(&st->mismatches);
 		check_word(st, gpa, v);
 		vmmem_release_slice(&slice);
@@ -123,23 +138,26 @@ static void reader_round(struct stress *st, struct rnd_state *rnd)
 		check_word(st, gpa, v);
 }
 
-static int reader_thread(void *data)
+/*
+ * READ_ROUNDS rounds, then on until the updater has made its UPDATES, so
+ * that every update meets readers on the other CPUs: a fixed amount of
+ * work, counted in updates. One CPU and no preemption (UML): hand the CPU
+ * over at every round (the scheduler picks whoever ran least).
+ */
+static void reader_work(struct fx_worker *w)
 {
-	struct stress *st = data;
+	struct stress *st = w->data;
 	struct rnd_state rnd;
+	long rounds;
 
 	prandom_seed_state(&rnd, get_random_u64());
-	/*
-	 * One CPU and no preemption under UML: hand the CPU over at every
-	 * round (the scheduler picks whoever ran least) so updates interleave.
-	 */
-	while (!READ_ONCE(st->stop)) {
+	for (rounds = 0; rounds < READ_ROUNDS || !READ_ONCE(st->updates_done); rounds++) {
+		if (fx_worker_stopping(w))
+			break;
 		reader_round(st, &rnd);
-		schedule();
+		fx_yield();
 	}
-	while (!kthread_should_stop())
-		schedule_timeout_interruptible(1);
-	return 0;
+	atomic64_add(rounds, &st->rounds);
 }
 
 /* Fresh pages holding the pattern of a new region id. */
@@ -161,8 +179,8 @@ static struct page **new_region_pages(struct kunit *test, struct stress *st,
 			words[w] = word_of(id, i * PAGE_SIZE + w * 8);
 	}
 	st->ids[id] = (struct region_id){ .gpa = gpa, .size = size };
-	smp_wmb();	/* the entry before the id, and both before the publish */
-	atomic_set(&st->next_id, id + 1);
+	/* Release: the entry before the id, and both before the publish. */
+	atomic_set_release(&st->next_id, id + 1);
 	return pages;
 }
 
@@ -199,9 +217,9 @@ KUNIT_DEFINE_ACTION_WRAPPER(vfree_action, vfree, const void *);
 static void vmmem_stress_hotplug(struct kunit *test)
 {
 	struct stress *st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
-	struct task_struct *readers[READERS];
 	struct slot slots[SLOTS] = {}, next;
-	unsigned int i, s, t, filled, updates = 0, batches = 0;
+	unsigned int s, t, filled, updates = 0, batches = 0;
+	struct fx_threads *readers;
 	struct vmmem_batch *batch;
 	struct rnd_state rnd;
 	struct page **pages;
@@ -223,12 +241,10 @@ static void vmmem_stress_hotplug(struct kunit *test)
 							 slots[s].size >> PAGE_SHIFT, 0));
 		free_region_pages(pages, slots[s].size);
 	}
-	for (i = 0; i < READERS; i++) {
-		readers[i] = kthread_run(reader_thread, st, "vmmem-reader/%u", i);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(readers[i]));
-	}
+	readers = fx_threads_start(test, reader_work, st, READERS, "vmmem-reader");
+	fx_threads_print(test, readers);
 
-	for (i = 0; i < ITERATIONS; i++) {
+	while (updates < UPDATES) {
 		s = prandom_u32_state(&rnd) % SLOTS;
 		t = prandom_u32_state(&rnd) % 100;
 		if (t < 35 && !slots[s].size) {
@@ -270,15 +286,15 @@ static void vmmem_stress_hotplug(struct kunit *test)
 			continue;
 		}
 		updates++;
-		schedule();
+		fx_yield();
 	}
 
-	WRITE_ONCE(st->stop, true);
-	for (i = 0; i < READERS; i++)
-		kthread_stop(readers[i]);
+	WRITE_ONCE(st->updates_done, true);
+	fx_threads_stop(test, readers);
 
-	kunit_info(test, "%u updates (%u batches), %u region ids, %lld reads, %lld writes, %lld holds, %lld holes, %lld mismatches\n",
+	kunit_info(test, "%u updates (%u batches), %u region ids, %lld reader rounds, %lld reads, %lld writes, %lld holds, %lld holes, %lld mismatches\n",
 		   updates, batches, atomic_read(&st->next_id),
+		   atomic64_read(&st->rounds),
 		   atomic64_read(&st->reads), atomic64_read(&st->writes),
 		   atomic64_read(&st->holds), atomic64_read(&st->faults),
 		   atomic64_read(&st->mismatches));

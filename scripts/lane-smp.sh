@@ -20,7 +20,9 @@
 # so, and any WARN, sanitizer, lockdep or RCU report in the log fails the
 # lane as well (panic_on_warn=1 also crashes the running case).
 # Usage: lane-smp.sh kasan|kcsan|arm64
-# Environment: VMMEM_SMP_TIMEOUT, seconds for the boot (default 1800).
+# Environment: VMMEM_SMP_TIMEOUT, seconds for the boot (default 1800);
+# VMMEM_KUNIT_FILTER, the suites to run (a kunit.filter_glob, default
+# vmmem*, so one suite can be run again quickly).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -117,13 +119,23 @@ rc=0
 timeout "$timeout_s" "${qemu[@]}" -accel tcg,thread=multi -smp 4 -m 2048 \
 	-nodefaults -nographic -no-reboot -serial stdio \
 	-kernel "$build/$image" \
-	-append "console=$console kunit_shutdown=reboot panic=-1 panic_on_warn=1 kunit.filter_glob=vmmem*" \
+	-append "console=$console kunit_shutdown=reboot panic=-1 panic_on_warn=1 kunit.filter_glob=${VMMEM_KUNIT_FILTER:-vmmem*}" \
 	</dev/null >"$log" 2>&1 || rc=$?
 echo "vmmem: QEMU ran for $((SECONDS - start)) s (status $rc), console in $log"
 if ((rc == 124)); then
 	tail -n 40 "$log"
 	echo "vmmem: the kernel did not finish within ${timeout_s} s"
 fi
+
+# A lane whose kernel came up with fewer CPUs proves nothing about SMP.
+cpus=$(sed -n 's/.*smp: Brought up .* \([0-9]*\) CPUs\{0,1\}\r\{0,1\}$/\1/p' "$log" | tail -n 1)
+if [[ $cpus != 4 ]]; then
+	grep -a 'smp: ' "$log" | head -n 5
+	echo "vmmem: the kernel brought up ${cpus:-no} CPUs, not 4"
+	lane_result "$lane" 0 1
+	exit 1
+fi
+echo "vmmem: 4 CPUs online"
 
 prc=0
 python3 "$tree/tools/testing/kunit/kunit.py" parse --json="$json" "$log" >"$build/parse.out" 2>&1 || prc=$?

@@ -295,10 +295,8 @@ void vmmem_layout_retire(struct vmmem_layout *old, bool wait)
 	 * Older layouts that updates retired without waiting may still hold
 	 * regions that @old gave up: let them go first.
 	 */
-	if (atomic_read(&vm->retiring)) {
-		rcu_barrier();
-		flush_workqueue(vmmem_wq);
-	}
+	if (atomic_read(&vm->retiring))
+		vmmem_synchronize();
 	if (refcount_dec_and_test(&old->ref)) {
 		mutex_lock(&vm->lock);
 		vmmem_layout_free_locked(old);
@@ -656,8 +654,7 @@ unsigned int vmmem_kunit_region_refs(struct vmmem *vm, u64 gpa)
 	unsigned int refs = 0;
 
 	/* Layouts that updates retired without waiting go first. */
-	rcu_barrier();
-	flush_workqueue(vmmem_wq);
+	vmmem_synchronize();
 	rcu_read_lock();
 	region = vmmem_lookup(vm, gpa);
 	if (region)
@@ -666,4 +663,26 @@ unsigned int vmmem_kunit_region_refs(struct vmmem *vm, u64 gpa)
 	return refs;
 }
 EXPORT_SYMBOL_IF_KUNIT(vmmem_kunit_region_refs);
+
+/* For tests: @cpu's lookup guess. */
+unsigned int vmmem_kunit_hint(struct vmmem *vm, unsigned int cpu)
+{
+	return READ_ONCE(*per_cpu_ptr(vm->hint, cpu));
+}
+EXPORT_SYMBOL_IF_KUNIT(vmmem_kunit_hint);
+
+/* For tests: departed-region records, once pending frees have run. */
+unsigned int vmmem_kunit_departed(struct vmmem *vm)
+{
+	struct vmmem_departed *rec;
+	unsigned int n = 0;
+
+	vmmem_synchronize();
+	spin_lock_irq(&vm->departed_lock);
+	list_for_each_entry(rec, &vm->departed, node)
+		n++;
+	spin_unlock_irq(&vm->departed_lock);
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(vmmem_kunit_departed);
 #endif

@@ -217,6 +217,8 @@ void vmmem_region_abort(struct vmmem_region *region);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 unsigned int vmmem_kunit_region_refs(struct vmmem *vm, u64 gpa);
+unsigned int vmmem_kunit_hint(struct vmmem *vm, unsigned int cpu);
+unsigned int vmmem_kunit_departed(struct vmmem *vm);
 #endif
 
 /* dirty.c */
