@@ -18,12 +18,9 @@
 # KUnit case by themselves. panic_on_warn=1 turns a WARN() into a crash of
 # the running case as well.
 #
-# With the argument "debug" (lane kunit-debug) the same suites run in a
-# second build directory, $VMMEM_CACHE/<version>/build-debug, with
-# kunit/debug.kunitconfig added: KASAN (vmalloc too), lockdep with RCU
-# checking, DEBUG_ATOMIC_SLEEP, DEBUG_MAPLE_TREE and UBSAN. With "bench"
-# (make bench) only the vmmem_bench suite runs, in the normal build
-# directory with kunit/bench.kunitconfig added.
+# With "bench" (make bench) only the vmmem_bench suite runs, in the same
+# build directory with kunit/bench.kunitconfig added. The sanitizers and
+# lockdep run in the SMP lanes (lane-smp.sh), on real kernels with four CPUs.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -31,8 +28,6 @@ set -euo pipefail
 variant=${1:-}
 case $variant in
 "")	lane=kunit; build_name=build; extra=() ;;
-debug)	lane=kunit-debug; build_name="build-debug"
-	extra=(--kunitconfig="$VMMEM_ROOT/kunit/debug.kunitconfig") ;;
 # make bench: the non-debug build directory, benchmarks built in, run alone.
 bench)	lane=bench; build_name=build
 	extra=(--kunitconfig="$VMMEM_ROOT/kunit/bench.kunitconfig" "vmmem_bench*") ;;

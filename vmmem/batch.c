@@ -227,7 +227,8 @@ int vmmem_add_region(struct vmmem *vm, struct vmmem_region *region)
  * or the memlock budget at once. A held region is released when its last
  * holder lets go.
  *
- * Context: Process context; sleeps for an RCU grace period.
+ * Context: Process context; sleeps for an RCU grace period, without
+ * holding the map's lock, so other updates go on meanwhile.
  * Return: 0, -EPERM for a snapshot, -ENOENT if no region starts at @gpa
  * with exactly @size bytes, or -ENOMEM (the map is then unchanged).
  */
@@ -411,7 +412,8 @@ static void vmmem_batch_free(struct vmmem_batch *batch)
  * are released. Like vmmem_remove(), returns after removed regions that
  * nobody holds are released.
  *
- * Context: Process context; sleeps for an RCU grace period.
+ * Context: Process context; sleeps, for an RCU grace period (outside the
+ * map's lock) if the batch removes regions.
  * Return: 0; the first error met while building the batch; -EEXIST if an
  * added region overlaps; -ENOENT if a removed region does not exist
  * exactly; -ENOMEM.
