@@ -474,15 +474,24 @@ static void vmmem_dirty_departed(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, bits[0], BIT(0));
 	KUNIT_EXPECT_EQ(test, vmmem_kunit_departed(vm), 0);
 
-	/* A new logging period drops what nobody harvested. */
+	/*
+	 * A removed region still held follows logging off and on, and a new
+	 * logging period drops its bits with everyone else's.
+	 */
 	snap = vmmem_snapshot(vm);
 	KUNIT_ASSERT_EQ(test, 0, vmmem_remove(vm, FX_E, FX_E_SIZE));
 	KUNIT_EXPECT_EQ(test, 0, vmmem_write(snap, FX_E, &word, 8));
-	vmmem_put(snap);
 	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_log_stop(vm));
 	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_log_start(vm));
-	KUNIT_EXPECT_EQ(test, vmmem_kunit_departed(vm), 0);
 	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_harvest(vm, FX_E, FX_E_SIZE, bits));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_log_stop(vm));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_write(snap, FX_E, &word, 8));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_harvest(vm, FX_E, FX_E_SIZE, bits));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_log_start(vm));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_write(snap, FX_E + 8, &word, 8));
+	vmmem_put(snap);
+	KUNIT_EXPECT_EQ(test, 1, vmmem_dirty_harvest(vm, FX_E, FX_E_SIZE, bits));
+	KUNIT_EXPECT_EQ(test, vmmem_kunit_departed(vm), 0);
 }
 
 /* A reader that stays inside one RCU read-side section on another CPU. */

@@ -106,20 +106,26 @@ static void vmmem_departed_drop(struct vmmem_departed *rec)
 }
 
 /*
- * A new logging period: the bits of departed regions are dropped with
- * everyone else's; records whose region is still held are zeroed and
- * kept, since the region may still be written.
+ * Departed regions follow logging on and off like the map's own. A new
+ * logging period drops their bits with everyone else's: records whose
+ * region is gone go, the others are zeroed and kept, since their region
+ * may still be written.
  */
-static void vmmem_departed_restart(struct vmmem *vm)
+static void vmmem_departed_set_logging(struct vmmem *vm, bool on)
 {
 	struct vmmem_departed *rec, *next;
 
 	spin_lock_irq(&vm->departed_lock);
 	list_for_each_entry_safe(rec, next, &vm->departed, node) {
-		if (rec->region_gone)
+		if (on && !rec->region) {
 			vmmem_departed_drop(rec);
-		else
+			continue;
+		}
+		if (on)
 			vmmem_dirty_zero(rec->dirty, rec->npages);
+		/* Not freed while set: its release takes this lock first. */
+		if (rec->region)
+			smp_store_release(&rec->region->log, on);
 	}
 	spin_unlock_irq(&vm->departed_lock);
 }
@@ -163,8 +169,7 @@ static int vmmem_dirty_set_logging(struct vmmem *vm, bool on)
 	}
 	WRITE_ONCE(vm->dirty_logging, on);
 	mutex_unlock(&vm->lock);
-	if (on)
-		vmmem_departed_restart(vm);
+	vmmem_departed_set_logging(vm, on);
 	/*
 	 * Writes that saw the old flag are over when this returns: after a
 	 * start, the VMM's first full copy sees them; after a stop, nobody
@@ -317,7 +322,7 @@ static unsigned long vmmem_dirty_collect(struct vmmem *vm, u64 gpa, u64 len,
 		found += vmmem_dirty_take(rec->dirty, rec->gpa, rec->npages,
 					  gpa, last, out);
 		/* Nobody can set a bit again: drop it once it is clean. */
-		if (rec->region_gone && bitmap_empty(rec->dirty, rec->npages))
+		if (!rec->region && bitmap_empty(rec->dirty, rec->npages))
 			vmmem_departed_drop(rec);
 	}
 	spin_unlock_irqrestore(&vm->departed_lock, flags);
@@ -482,7 +487,6 @@ void vmmem_departed_attach(struct vmmem *vm, struct list_head *records)
 		rec->vm = vm;
 		refcount_inc(&vm->refs);
 		rec->region->departed = rec;
-		rec->region = NULL;
 		spin_lock_irq(&vm->departed_lock);
 		list_move_tail(&rec->node, &vm->departed);
 		spin_unlock_irq(&vm->departed_lock);
@@ -501,7 +505,7 @@ void vmmem_departed_region_gone(struct vmmem_region *region)
 	struct vmmem *vm = rec->vm;
 
 	spin_lock_irq(&vm->departed_lock);
-	rec->region_gone = true;
+	rec->region = NULL;
 	/* Nothing left to report, or nobody left to report it to. */
 	if (bitmap_empty(rec->dirty, rec->npages) || !refcount_read(&vm->users))
 		vmmem_departed_drop(rec);
@@ -522,7 +526,7 @@ void vmmem_departed_destroy(struct vmmem *vm)
 
 	spin_lock_irq(&vm->departed_lock);
 	list_for_each_entry_safe(rec, next, &vm->departed, node)
-		if (rec->region_gone)
+		if (!rec->region)
 			vmmem_departed_drop(rec);
 	spin_unlock_irq(&vm->departed_lock);
 }

@@ -90,12 +90,11 @@ struct vmmem_region {
  * struct vmmem_departed - dirty bits of a region that left the live map
  * @node: in @vm->departed
  * @vm: the live map; the record holds a reference on @vm->refs
- * @region: the region, until the record is attached to it
+ * @region: the region, until its last holder lets go; then NULL: no bit
+ *	can be set any more, and the record goes once its bits are harvested
  * @gpa: the region's first guest-physical address
  * @npages: the region's pages, bits in @dirty
  * @dirty: the region's bitmap, owned by the record from now on
- * @region_gone: the region's last holder has let go: no bit can be set
- *	any more, and the record goes once its bits are harvested
  * @free_work: frees the record, so a harvest may drop it from any context
  *
  * Harvests keep reporting the pages a device wrote through a held slice or
@@ -109,7 +108,6 @@ struct vmmem_departed {
 	u64 gpa;
 	unsigned long npages;
 	unsigned long *dirty;
-	bool region_gone;
 	struct work_struct free_work;
 };
 
