@@ -281,7 +281,7 @@ struct lookup_case {
 
 static const struct lookup_case lookup_cases[] = {
 	{ 1, false }, { 1, true }, { 2, false }, { 2, true }, { 3, false },
-	{ 3, true }, { 4, false }, { 5, true }, { 6, false }, { 7, true },
+	{ 3, true }, { 4, false }, { 4, true }, { 5, true }, { 6, false }, { 7, true },
 	{ 8, false }, { 8, true }, { 9, false }, { 15, true }, { 16, false },
 	{ 17, true }, { 31, false }, { 32, true }, { 33, false }, { 64, true },
 	{ 65, false }, { 255, true }, { 256, false }, { 257, true },

@@ -210,6 +210,9 @@ int vmmem_layout_index(struct vmmem_layout *layout)
 	}
 	WARN_ON_ONCE(i != n);
 
+	/* Few regions: all of them, the last repeated, for lookups to compare. */
+	for (rank = 0; i && rank < VMMEM_FEW_REGIONS; rank++)
+		layout->few[rank] = layout->regions[min_t(unsigned long, rank, i - 1)];
 	layout->search_tree[0] = U64_MAX;
 	for (rank = 0; rank < nodes - 1; rank++)
 		layout->search_tree[vmmem_search_node(rank, height)] =

@@ -113,6 +113,9 @@ struct vmmem_departed {
 
 struct vmmem_layout;
 
+/* Layouts of this many regions or fewer are searched by comparing each. */
+#define VMMEM_FEW_REGIONS	4
+
 /**
  * struct vmmem - a guest-physical address space, or a frozen view of one
  * @layout: the current layout; readers rcu_dereference() it
@@ -163,6 +166,9 @@ struct vmmem {
  *	branches, and the top levels share a few cache lines whatever the
  *	address is. NULL when empty
  * @regions: the regions in address order; NULL when empty
+ * @few: when the layout has at most %VMMEM_FEW_REGIONS regions, all of them
+ *	in address order, the last repeated to fill the array (lookups then
+ *	compare each and need no guess); unused otherwise
  * @nr_regions: number of regions
  * @view: what a snapshot of this layout hands out: a frozen struct vmmem
  *	whose @layout never changes
@@ -179,9 +185,10 @@ struct vmmem {
  * CPU's cache.
  */
 struct vmmem_layout {
-	struct vmmem_region **regions;
 	unsigned int nr_regions;
 	unsigned int height;
+	struct vmmem_region *few[VMMEM_FEW_REGIONS];
+	struct vmmem_region **regions;
 	u64 *search_tree;
 	struct vmmem view;
 	struct vmmem *vm;
@@ -311,8 +318,9 @@ vmmem_layout_search(const struct vmmem_layout *layout, u64 gpa)
  * Always inline, the search too: with the search out of line, the call
  * on every miss made sequential lookups twice as slow in make bench.
  *
- * Accesses cluster in a few regions (rings, buffers): try the region this
- * CPU found last, then the one after it (a copy or a scan that moved on),
+ * A layout of at most %VMMEM_FEW_REGIONS regions is searched by comparing
+ * each. Otherwise: accesses cluster in a few regions (rings, buffers): try
+ * the region this CPU found last, then the one after it (a copy or a scan that moved on),
  * as KVM does with its per-vCPU last-used memslot; then search. The guess
  * is per CPU so that lookups write no cache line another CPU reads. It is
  * an index, which any layout can check: clamped under speculation, and a
@@ -325,11 +333,27 @@ static __always_inline struct vmmem_region *vmmem_lookup(struct vmmem *vm,
 							 u64 gpa)
 {
 	struct vmmem_layout *layout = vmmem_current_layout(vm);
-	/* Preemption may move us: then we guess for another CPU, harmlessly. */
-	unsigned int *hint = raw_cpu_ptr(vm->hint);
-	unsigned int n = layout->nr_regions, i = READ_ONCE(*hint);
+	unsigned int n = layout->nr_regions, i;
 	struct vmmem_region *region;
+	unsigned int *hint;
 
+	/*
+	 * A VM often has a handful of regions: compare each, as many loads
+	 * deep as a right guess, and write nothing.
+	 */
+	if (n <= VMMEM_FEW_REGIONS) {
+		if (unlikely(!n))
+			return NULL;
+		for (i = 0; i < VMMEM_FEW_REGIONS; i++) {
+			region = layout->few[i];
+			if (gpa - region->gpa < region->size)
+				return region;
+		}
+		return NULL;
+	}
+	/* Preemption may move us: then we guess for another CPU, harmlessly. */
+	hint = raw_cpu_ptr(vm->hint);
+	i = READ_ONCE(*hint);
 	if (likely(i < n)) {
 		region = layout->regions[array_index_nospec(i, n)];
 		if (likely(gpa - region->gpa < region->size))
@@ -340,8 +364,6 @@ static __always_inline struct vmmem_region *vmmem_lookup(struct vmmem *vm,
 				goto found;
 		}
 	}
-	if (unlikely(!n))
-		return NULL;
 	/*
 	 * The last region that starts at or below @gpa; if none does,
 	 * regions[0], which starts above @gpa and so does not hold it.
