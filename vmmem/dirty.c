@@ -124,8 +124,10 @@ static void vmmem_departed_set_logging(struct vmmem *vm, bool on)
 		if (on)
 			vmmem_dirty_zero(rec->dirty, rec->npages);
 		/* Not freed while set: its release takes this lock first. */
-		if (rec->region)
-			smp_store_release(&rec->region->log, on);
+		if (!rec->region)
+			continue;
+		/* The zeroed bitmap before the flag: pairs with the writers' acquire. */
+		smp_store_release(&rec->region->log, on);
 	}
 	spin_unlock_irq(&vm->departed_lock);
 }
