@@ -220,21 +220,29 @@ static void vmmem_translate_errors(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 1, vmmem_dirty_harvest(vm, FX_E, FX_E_SIZE, &bits));
 }
 
-/* Physically contiguous pages merge into one bio_vec. */
-static void vmmem_translate_merges(struct kunit *test)
+/* Four physically contiguous pages, each freed with __free_page(). */
+static void contiguous_pages(struct kunit *test, struct page *pages[4])
 {
-	struct vmmem *vm = fx_create(test);
 	struct page *head = alloc_pages(GFP_KERNEL | __GFP_ZERO, 2);
-	struct page *pages[4];
-	struct bio_vec bvs[4];
-	struct vmmem_slice held[4];
-	struct vmmem_bvecs bv = { .bv = bvs, .held = held, .max = ARRAY_SIZE(bvs) };
 	unsigned int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, head);
 	split_page(head, 2);
 	for (i = 0; i < 4; i++)
 		pages[i] = nth_page(head, i);
+}
+
+/* Physically contiguous pages merge into one bio_vec. */
+static void vmmem_translate_merges(struct kunit *test)
+{
+	struct vmmem *vm = fx_create(test);
+	struct page *pages[4];
+	struct bio_vec bvs[4];
+	struct vmmem_slice held[4];
+	struct vmmem_bvecs bv = { .bv = bvs, .held = held, .max = ARRAY_SIZE(bvs) };
+	unsigned int i;
+
+	contiguous_pages(test, pages);
 	/* The guest sees pages 0 1 2 in order, then 3 before them. */
 	KUNIT_ASSERT_EQ(test, 0, vmmem_add_pages(vm, FX_A, pages, 3, 0));
 	KUNIT_ASSERT_EQ(test, 0, vmmem_add_pages(vm, FX_A - FX_P, &pages[3], 1, 0));
@@ -265,17 +273,13 @@ static void vmmem_translate_merges(struct kunit *test)
 static void vmmem_translate_merge_across_regions(struct kunit *test)
 {
 	struct vmmem *vm = fx_create(test);
-	struct page *head = alloc_pages(GFP_KERNEL | __GFP_ZERO, 2);
 	struct page *pages[4];
 	struct bio_vec bvs[2];
 	struct vmmem_slice held[2];
 	struct vmmem_bvecs bv = { .bv = bvs, .held = held, .max = 1 };
 	unsigned int i;
 
-	KUNIT_ASSERT_NOT_NULL(test, head);
-	split_page(head, 2);
-	for (i = 0; i < 4; i++)
-		pages[i] = nth_page(head, i);
+	contiguous_pages(test, pages);
 	KUNIT_ASSERT_EQ(test, 0, vmmem_add_pages(vm, FX_A, pages, 2, 0));
 	KUNIT_ASSERT_EQ(test, 0, vmmem_add_pages(vm, FX_A + 2 * FX_P, &pages[2], 2, 0));
 
