@@ -359,8 +359,11 @@ unsigned long vmmem_copy_from_user(struct vmmem *vm, u64 gpa,
  * struct vmmem_bvecs - a guest range translated to bio_vecs
  * @bv: the caller's array of @max bio_vecs
  * @held: the caller's array of @max slices, one held per region crossed
+ *	(bio_vecs merge across regions, so a range may need more holds than
+ *	bio_vecs)
  * @max: entries in @bv and in @held
- * @nr: bio_vecs filled (or needed, after -ENOBUFS)
+ * @nr: bio_vecs filled; after -ENOBUFS, the @max that suffices for both
+ *	arrays
  * @nr_held: slices held in @held
  * @write: translated for %VMMEM_WRITE: dirty-logged on release
  *
