@@ -10,7 +10,6 @@
 #include <linux/bvec.h>
 #include <linux/err.h>
 #include <linux/jiffies.h>
-#include <linux/kthread.h>
 #include <linux/mman.h>
 #include <linux/sched/mm.h>
 
@@ -501,50 +500,41 @@ struct rcu_reader {
 	bool release, timed_out, done;
 };
 
-static int rcu_reader_thread(void *data)
+static void rcu_reader_work(struct fx_worker *w)
 {
-	struct rcu_reader *r = data;
+	struct rcu_reader *r = w->data;
 
 	rcu_read_lock();
 	complete(&r->inside);
-	while (!READ_ONCE(r->release) && time_before(jiffies, r->until))
+	while (!READ_ONCE(r->release) && !fx_worker_stopping(w) &&
+	       time_before(jiffies, r->until))
 		cpu_relax();
 	WRITE_ONCE(r->timed_out, !READ_ONCE(r->release));
 	/* Inside the section: a grace period that ends after it sees this. */
 	WRITE_ONCE(r->done, true);
 	rcu_read_unlock();
-	while (!kthread_should_stop())
-		schedule_timeout_interruptible(1);
-	return 0;
 }
 
 /* Start @r on a CPU other than the test's, which is bound to its own. */
-static struct task_struct *rcu_reader_start(struct kunit *test, struct rcu_reader *r,
-					    unsigned long ms)
+static struct fx_threads *rcu_reader_start(struct kunit *test, struct rcu_reader *r,
+					   unsigned long ms)
 {
-	unsigned int me, cpu;
-	struct task_struct *t;
+	struct fx_threads *th;
 
 	if (num_online_cpus() < 2)
 		kunit_skip(test, "needs two CPUs: a reader spinning on the only one never yields");
-	me = cpumask_first(cpu_online_mask);
-	cpu = cpumask_next(me, cpu_online_mask);
-	KUNIT_ASSERT_EQ(test, 0, set_cpus_allowed_ptr(current, cpumask_of(me)));
 	init_completion(&r->inside);
 	r->until = jiffies + msecs_to_jiffies(ms);
-	t = kthread_create(rcu_reader_thread, r, "vmmem-rcu-reader");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-	kthread_bind(t, cpu);
-	wake_up_process(t);
+	th = fx_threads_start(test, rcu_reader_work, r, 1, "vmmem-rcu-reader");
 	wait_for_completion(&r->inside);
-	return t;
+	return th;
 }
 
-static void rcu_reader_stop(struct rcu_reader *r, struct task_struct *t)
+static void rcu_reader_stop(struct kunit *test, struct rcu_reader *r,
+			    struct fx_threads *th)
 {
 	WRITE_ONCE(r->release, true);
-	kthread_stop(t);
-	set_cpus_allowed_ptr(current, cpu_possible_mask);
+	fx_threads_stop(test, th);
 }
 
 /* Adds release nothing, so they do not wait for readers of old layouts. */
@@ -552,15 +542,15 @@ static void vmmem_adds_do_not_wait(struct kunit *test)
 {
 	struct vmmem *vm = fx_create(test);
 	struct rcu_reader r = {};
-	struct task_struct *t;
+	struct fx_threads *th;
 	unsigned int i;
 
 	/* Long enough that eight grace periods could never fit in it. */
-	t = rcu_reader_start(test, &r, 5000);
+	th = rcu_reader_start(test, &r, 5000);
 	for (i = 0; i < 8; i++)
 		fx_add(test, vm, FX_BASE + 2 * i * FX_P, FX_P, 0);
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(r.done));
-	rcu_reader_stop(&r, t);
+	rcu_reader_stop(test, &r, th);
 	KUNIT_EXPECT_FALSE(test, r.timed_out);
 	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 8);
 }
@@ -570,12 +560,12 @@ static void vmmem_remove_waits_for_readers(struct kunit *test)
 {
 	struct vmmem *vm = fx_create_layout(test);
 	struct rcu_reader r = {};
-	struct task_struct *t;
+	struct fx_threads *th;
 
-	t = rcu_reader_start(test, &r, 300);
+	th = rcu_reader_start(test, &r, 300);
 	KUNIT_EXPECT_EQ(test, 0, vmmem_remove(vm, FX_B, FX_B_SIZE));
 	KUNIT_EXPECT_TRUE(test, READ_ONCE(r.done));
-	rcu_reader_stop(&r, t);
+	rcu_reader_stop(test, &r, th);
 }
 
 /* Each CPU keeps its own lookup guess: no reader writes another's. */
