@@ -176,7 +176,7 @@ vmmem_build_dir()
 # hit fails the lane. kmemleak's start-up banners are the only expected
 # hits.
 VMMEM_REPORTS='WARNING:|BUG:|Oops|Kernel panic|KASAN|KCSAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN|detected stall|rcu_.*stall|blocked for more than|kmemleak'
-VMMEM_BENIGN='kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread started)|KCSAN: enabled early|kcsan: (enabled|strict mode|selftest)'
+VMMEM_BENIGN='kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread started)'
 
 # vmmem_kunit_verdict JSON LOG RC: set the globals passed and failed from
 # kunit.py's JSON results (each parameter of a parameterised case is one
