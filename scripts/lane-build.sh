@@ -9,8 +9,14 @@
 #            at our files
 #   modinfo  vmmem.ko exists, is named vmmem, matches the kernel's vermagic
 #            and carries a license
-#   exports  every symbol the module exports is vmmem_* in namespace VMMEM
-#            (and there are exports if the sources export anything)
+#   exports  every symbol the module exports is vmmem_* (or __vmmem_*, the
+#            out-of-line halves of header macros) in namespace VMMEM, at
+#            most 40 of them (and some if the sources export anything)
+#   api      tests/api/api_use.c, a consumer of <linux/vmmem.h>, builds
+#            without a warning, and each misuse the header promises to
+#            refuse (a snapshot passed to a call that changes a map, a
+#            stored int, a width other than 1, 2, 4 or 8, a cache field
+#            read by a caller) fails with its own diagnostic
 #   install  make install DESTDIR=... stages the module, the header and
 #            Module.symvers where the Makefile documents them
 #   dkms     dkms add, dkms build -k KVER and (6.12) dkms install, in a
@@ -92,17 +98,58 @@ build_for()
 		fail "exports $kver: $symvers was not written"
 	else
 		nexports=$(awk -F '\t' 'NF >= 4' "$symvers" | wc -l)
-		bad=$(awk -F '\t' 'NF >= 4 && ($2 !~ /^vmmem_/ || $5 != "VMMEM")' "$symvers")
+		bad=$(awk -F '\t' 'NF >= 4 && ($2 !~ /^(__)?vmmem_/ || $5 != "VMMEM")' "$symvers")
 		exporting=$(grep -rlE --include='*.c' 'EXPORT_SYMBOL[A-Z_]*\(' "$copy" || true)
 		if [[ -n $bad ]]; then
 			echo "$bad"
 			fail "exports $kver: symbols above are not vmmem_* in namespace VMMEM"
+		elif ((nexports > 40)); then
+			fail "exports $kver: $nexports symbols, more than the 40 the API allows"
 		elif [[ -n $exporting && $nexports -eq 0 ]]; then
 			fail "exports $kver: sources export symbols but Module.symvers lists none"
 		else
 			pass "exports $kver: $nexports symbol(s), all vmmem_* in namespace VMMEM"
 		fi
 	fi
+}
+
+# api_check KVER: build tests/api/api_use.c against KVER's headers once as
+# it is (no diagnostic may name it) and once per misuse (its diagnostic must).
+api_check()
+{
+	local kver=$1 kdir=/usr/src/linux-headers-$1 copy case want out
+	local -A misuse=(
+		[SNAPSHOT_UPDATE]='incompatible pointer type'
+		[SNAPSHOT_PUT]='incompatible pointer type'
+		[SNAPSHOT_LOG]='incompatible pointer type'
+		[STORE_INT]='not an int'
+		[LOAD_WIDTH]='1, 2, 4 or 8 bytes'
+		[CACHE_FIELD]='dereference of noderef expression'
+	)
+
+	copy=$VMMEM_CACHE/oot-build/api-$kver
+	rm -rf "$copy"
+	mkdir -p "$copy"
+	cp -R "$VMMEM_ROOT/include" "$VMMEM_ROOT"/tests/api/* "$copy/"
+	if out=$(make -C "$kdir" M="$copy" W=1 C=2 api_use.o 2>&1) &&
+	   ! grep -qE 'api_use\.c.*(warning|error)' <<<"$out"; then
+		pass "api $kver: every accepted form builds cleanly"
+	else
+		echo "$out"
+		fail "api $kver: the accepted forms do not build cleanly"
+	fi
+	for case in "${!misuse[@]}"; do
+		want=${misuse[$case]}
+		rm -f "$copy/api_use.o"
+		out=$(make -C "$kdir" M="$copy" W=1 C=2 \
+		      VMMEM_API_CASE="-DVMMEM_MISUSE_$case" api_use.o 2>&1) || true
+		if grep -qF "$want" <<<"$out"; then
+			pass "api $kver: $case refused ($want)"
+		else
+			echo "$out" | tail -n 20
+			fail "api $kver: $case was not refused with '$want'"
+		fi
+	done
 }
 
 # install_check KVER: make install DESTDIR=... from the built copy.
@@ -188,6 +235,7 @@ done
 for kver in "${kvers[@]}"; do
 	build_for "$kver"
 	install_check "$kver"
+	api_check "$kver"
 done
 dkms_check "${kvers[@]}"
 

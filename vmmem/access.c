@@ -3,7 +3,10 @@
  * Single untorn accesses of 1, 2, 4 and 8 bytes: the loads and stores a
  * device makes on ring indices, flags and descriptor fields that a guest
  * vCPU reads and writes at the same time. They are never split: a
- * misaligned access fails instead of being copied in pieces.
+ * misaligned access fails instead of being copied in pieces. These are the
+ * out-of-line halves of vmmem_load(), vmmem_store(), vmmem_load_acquire()
+ * and vmmem_store_release() in <linux/vmmem.h>, one per width, so that the
+ * width is a compile-time choice and the ordering one predictable branch.
  */
 #include "vmmem.h"
 
@@ -40,283 +43,193 @@ static __always_inline int vmmem_single_ptr(struct vmmem *vm, u64 gpa,
  * The guest is the other side of these barriers even on a !SMP build, hence
  * virt_*() rather than smp_*().
  */
-#define vmmem_relaxed_load(p)		READ_ONCE(*(p))
-#define vmmem_relaxed_store(p, v)	WRITE_ONCE(*(p), v)
-
-#define vmmem_single_load(vm, gpa, valp, load)				\
+#define vmmem_single_load(space, gpa, val, acquire)			\
 ({									\
-	typeof(valp) __val = (valp);					\
 	struct vmmem_region *__region;					\
 	void *__ptr;							\
 	int __ret;							\
 									\
 	rcu_read_lock();						\
-	__ret = vmmem_single_ptr(vm, gpa, sizeof(*__val), VMMEM_READ,	\
+	__ret = vmmem_single_ptr(vmmem_space_map(space), gpa,		\
+				 sizeof(*(val)), VMMEM_READ,		\
 				 &__ptr, &__region);			\
-	if (!__ret)							\
-		*__val = load((typeof(__val))__ptr);			\
+	if (!__ret && (acquire))					\
+		*(val) = virt_load_acquire((typeof(val))__ptr);		\
+	else if (!__ret)						\
+		*(val) = READ_ONCE(*(typeof(val))__ptr);		\
 	rcu_read_unlock();						\
 	__ret;								\
 })
 
-#define vmmem_single_store(vm, gpa, val, store)				\
+#define vmmem_single_store(space, gpa, val, release)			\
 ({									\
-	u64 __gpa = (gpa);						\
 	struct vmmem_region *__region;					\
 	void *__ptr;							\
 	int __ret;							\
 									\
 	rcu_read_lock();						\
-	__ret = vmmem_single_ptr(vm, __gpa, sizeof(val), VMMEM_WRITE,	\
+	__ret = vmmem_single_ptr(vmmem_space_map(space), gpa,		\
+				 sizeof(val), VMMEM_WRITE,		\
 				 &__ptr, &__region);			\
 	if (!__ret) {							\
-		store((typeof(val) *)__ptr, val);			\
-		vmmem_dirty_note(__region, __gpa, sizeof(val));		\
+		if (release)						\
+			virt_store_release((typeof(val) *)__ptr, val);	\
+		else							\
+			WRITE_ONCE(*(typeof(val) *)__ptr, val);		\
+		vmmem_dirty_note(__region, gpa, sizeof(val));		\
 	}								\
 	rcu_read_unlock();						\
 	__ret;								\
 })
 
 /**
- * vmmem_load_u8() - load a u8 from guest memory
- * @vm: the map
+ * __vmmem_load_1() - load 1 byte from guest memory
+ * @space: the map or snapshot
  * @gpa: guest-physical address, any address
  * @val: where the value is stored; unchanged on failure
+ * @acquire: with acquire ordering (virt_load_acquire()), else READ_ONCE()
  *
- * One untorn access with no ordering (READ_ONCE()).
+ * The out-of-line half of vmmem_load() and vmmem_load_acquire(), which
+ * callers use instead.
  *
  * Context: Any context; does not sleep.
  * Return: 0 on success, -EFAULT if @gpa is unmapped.
  */
-int vmmem_load_u8(struct vmmem *vm, u64 gpa, u8 *val)
+int __vmmem_load_1(vmmem_space_t space, u64 gpa, u8 *val, bool acquire)
 {
-	return vmmem_single_load(vm, gpa, val, vmmem_relaxed_load);
+	return vmmem_single_load(space, gpa, val, acquire);
 }
-EXPORT_SYMBOL_NS_GPL(vmmem_load_u8, VMMEM_NS);
+EXPORT_SYMBOL_NS_GPL(__vmmem_load_1, VMMEM_NS);
 
 /**
- * vmmem_load_u16() - load a u16 from guest memory
- * @vm: the map
- * @gpa: guest-physical address, 2-byte aligned
- * @val: where the value is stored; unchanged on failure
- *
- * One untorn access with no ordering (READ_ONCE()).
- *
- * Context: Any context; does not sleep.
- * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped.
- */
-int vmmem_load_u16(struct vmmem *vm, u64 gpa, u16 *val)
-{
-	return vmmem_single_load(vm, gpa, val, vmmem_relaxed_load);
-}
-EXPORT_SYMBOL_NS_GPL(vmmem_load_u16, VMMEM_NS);
-
-/**
- * vmmem_load_u32() - load a u32 from guest memory
- * @vm: the map
- * @gpa: guest-physical address, 4-byte aligned
- * @val: where the value is stored; unchanged on failure
- *
- * One untorn access with no ordering (READ_ONCE()).
- *
- * Context: Any context; does not sleep.
- * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped.
- */
-int vmmem_load_u32(struct vmmem *vm, u64 gpa, u32 *val)
-{
-	return vmmem_single_load(vm, gpa, val, vmmem_relaxed_load);
-}
-EXPORT_SYMBOL_NS_GPL(vmmem_load_u32, VMMEM_NS);
-
-/**
- * vmmem_load_u64() - load a u64 from guest memory
- * @vm: the map
- * @gpa: guest-physical address, 8-byte aligned
- * @val: where the value is stored; unchanged on failure
- *
- * One untorn access with no ordering (READ_ONCE()).
- *
- * Context: Any context; does not sleep.
- * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped.
- */
-int vmmem_load_u64(struct vmmem *vm, u64 gpa, u64 *val)
-{
-	return vmmem_single_load(vm, gpa, val, vmmem_relaxed_load);
-}
-EXPORT_SYMBOL_NS_GPL(vmmem_load_u64, VMMEM_NS);
-
-/**
- * vmmem_store_u8() - store a u8 into guest memory
- * @vm: the map
+ * __vmmem_store_1() - store 1 byte into guest memory
+ * @space: the map or snapshot
  * @gpa: guest-physical address, any address
  * @val: the value
+ * @release: with release ordering (virt_store_release()), else WRITE_ONCE()
  *
- * One untorn access with no ordering (WRITE_ONCE()).
+ * The out-of-line half of vmmem_store() and vmmem_store_release(), which
+ * callers use instead. Dirty-logged while logging is on.
  *
  * Context: Any context; does not sleep.
  * Return: 0 on success, -EFAULT if @gpa is unmapped or read-only.
  */
-int vmmem_store_u8(struct vmmem *vm, u64 gpa, u8 val)
+int __vmmem_store_1(vmmem_space_t space, u64 gpa, u8 val, bool release)
 {
-	return vmmem_single_store(vm, gpa, val, vmmem_relaxed_store);
+	return vmmem_single_store(space, gpa, val, release);
 }
-EXPORT_SYMBOL_NS_GPL(vmmem_store_u8, VMMEM_NS);
+EXPORT_SYMBOL_NS_GPL(__vmmem_store_1, VMMEM_NS);
 
 /**
- * vmmem_store_u16() - store a u16 into guest memory
- * @vm: the map
- * @gpa: guest-physical address, 2-byte aligned
- * @val: the value
- *
- * One untorn access with no ordering (WRITE_ONCE()).
- *
- * Context: Any context; does not sleep.
- * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped or read-only.
- */
-int vmmem_store_u16(struct vmmem *vm, u64 gpa, u16 val)
-{
-	return vmmem_single_store(vm, gpa, val, vmmem_relaxed_store);
-}
-EXPORT_SYMBOL_NS_GPL(vmmem_store_u16, VMMEM_NS);
-
-/**
- * vmmem_store_u32() - store a u32 into guest memory
- * @vm: the map
- * @gpa: guest-physical address, 4-byte aligned
- * @val: the value
- *
- * One untorn access with no ordering (WRITE_ONCE()).
- *
- * Context: Any context; does not sleep.
- * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped or read-only.
- */
-int vmmem_store_u32(struct vmmem *vm, u64 gpa, u32 val)
-{
-	return vmmem_single_store(vm, gpa, val, vmmem_relaxed_store);
-}
-EXPORT_SYMBOL_NS_GPL(vmmem_store_u32, VMMEM_NS);
-
-/**
- * vmmem_store_u64() - store a u64 into guest memory
- * @vm: the map
- * @gpa: guest-physical address, 8-byte aligned
- * @val: the value
- *
- * One untorn access with no ordering (WRITE_ONCE()).
- *
- * Context: Any context; does not sleep.
- * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped or read-only.
- */
-int vmmem_store_u64(struct vmmem *vm, u64 gpa, u64 val)
-{
-	return vmmem_single_store(vm, gpa, val, vmmem_relaxed_store);
-}
-EXPORT_SYMBOL_NS_GPL(vmmem_store_u64, VMMEM_NS);
-
-/**
- * vmmem_load_acquire_u16() - load a u16 from guest memory with acquire
- * @vm: the map
+ * __vmmem_load_2() - load 2 bytes from guest memory
+ * @space: the map or snapshot
  * @gpa: guest-physical address, 2-byte aligned
  * @val: where the value is stored; unchanged on failure
+ * @acquire: with acquire ordering (virt_load_acquire()), else READ_ONCE()
  *
- * One untorn access with acquire ordering: guest memory read after it
- * is not read before it (virt_load_acquire()).
+ * The out-of-line half of vmmem_load() and vmmem_load_acquire(), which
+ * callers use instead.
  *
  * Context: Any context; does not sleep.
  * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped.
  */
-int vmmem_load_acquire_u16(struct vmmem *vm, u64 gpa, u16 *val)
+int __vmmem_load_2(vmmem_space_t space, u64 gpa, u16 *val, bool acquire)
 {
-	return vmmem_single_load(vm, gpa, val, virt_load_acquire);
+	return vmmem_single_load(space, gpa, val, acquire);
 }
-EXPORT_SYMBOL_NS_GPL(vmmem_load_acquire_u16, VMMEM_NS);
+EXPORT_SYMBOL_NS_GPL(__vmmem_load_2, VMMEM_NS);
 
 /**
- * vmmem_load_acquire_u32() - load a u32 from guest memory with acquire
- * @vm: the map
- * @gpa: guest-physical address, 4-byte aligned
- * @val: where the value is stored; unchanged on failure
- *
- * One untorn access with acquire ordering: guest memory read after it
- * is not read before it (virt_load_acquire()).
- *
- * Context: Any context; does not sleep.
- * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped.
- */
-int vmmem_load_acquire_u32(struct vmmem *vm, u64 gpa, u32 *val)
-{
-	return vmmem_single_load(vm, gpa, val, virt_load_acquire);
-}
-EXPORT_SYMBOL_NS_GPL(vmmem_load_acquire_u32, VMMEM_NS);
-
-/**
- * vmmem_load_acquire_u64() - load a u64 from guest memory with acquire
- * @vm: the map
- * @gpa: guest-physical address, 8-byte aligned
- * @val: where the value is stored; unchanged on failure
- *
- * One untorn access with acquire ordering: guest memory read after it
- * is not read before it (virt_load_acquire()).
- *
- * Context: Any context; does not sleep.
- * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped.
- */
-int vmmem_load_acquire_u64(struct vmmem *vm, u64 gpa, u64 *val)
-{
-	return vmmem_single_load(vm, gpa, val, virt_load_acquire);
-}
-EXPORT_SYMBOL_NS_GPL(vmmem_load_acquire_u64, VMMEM_NS);
-
-/**
- * vmmem_store_release_u16() - store a u16 into guest memory with release
- * @vm: the map
+ * __vmmem_store_2() - store 2 bytes into guest memory
+ * @space: the map or snapshot
  * @gpa: guest-physical address, 2-byte aligned
  * @val: the value
+ * @release: with release ordering (virt_store_release()), else WRITE_ONCE()
  *
- * One untorn access with release ordering: guest memory written before
- * it is visible to the guest before it (virt_store_release()).
+ * The out-of-line half of vmmem_store() and vmmem_store_release(), which
+ * callers use instead. Dirty-logged while logging is on.
  *
  * Context: Any context; does not sleep.
  * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped or read-only.
  */
-int vmmem_store_release_u16(struct vmmem *vm, u64 gpa, u16 val)
+int __vmmem_store_2(vmmem_space_t space, u64 gpa, u16 val, bool release)
 {
-	return vmmem_single_store(vm, gpa, val, virt_store_release);
+	return vmmem_single_store(space, gpa, val, release);
 }
-EXPORT_SYMBOL_NS_GPL(vmmem_store_release_u16, VMMEM_NS);
+EXPORT_SYMBOL_NS_GPL(__vmmem_store_2, VMMEM_NS);
 
 /**
- * vmmem_store_release_u32() - store a u32 into guest memory with release
- * @vm: the map
+ * __vmmem_load_4() - load 4 bytes from guest memory
+ * @space: the map or snapshot
+ * @gpa: guest-physical address, 4-byte aligned
+ * @val: where the value is stored; unchanged on failure
+ * @acquire: with acquire ordering (virt_load_acquire()), else READ_ONCE()
+ *
+ * The out-of-line half of vmmem_load() and vmmem_load_acquire(), which
+ * callers use instead.
+ *
+ * Context: Any context; does not sleep.
+ * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped.
+ */
+int __vmmem_load_4(vmmem_space_t space, u64 gpa, u32 *val, bool acquire)
+{
+	return vmmem_single_load(space, gpa, val, acquire);
+}
+EXPORT_SYMBOL_NS_GPL(__vmmem_load_4, VMMEM_NS);
+
+/**
+ * __vmmem_store_4() - store 4 bytes into guest memory
+ * @space: the map or snapshot
  * @gpa: guest-physical address, 4-byte aligned
  * @val: the value
+ * @release: with release ordering (virt_store_release()), else WRITE_ONCE()
  *
- * One untorn access with release ordering: guest memory written before
- * it is visible to the guest before it (virt_store_release()).
+ * The out-of-line half of vmmem_store() and vmmem_store_release(), which
+ * callers use instead. Dirty-logged while logging is on.
  *
  * Context: Any context; does not sleep.
  * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped or read-only.
  */
-int vmmem_store_release_u32(struct vmmem *vm, u64 gpa, u32 val)
+int __vmmem_store_4(vmmem_space_t space, u64 gpa, u32 val, bool release)
 {
-	return vmmem_single_store(vm, gpa, val, virt_store_release);
+	return vmmem_single_store(space, gpa, val, release);
 }
-EXPORT_SYMBOL_NS_GPL(vmmem_store_release_u32, VMMEM_NS);
+EXPORT_SYMBOL_NS_GPL(__vmmem_store_4, VMMEM_NS);
 
 /**
- * vmmem_store_release_u64() - store a u64 into guest memory with release
- * @vm: the map
+ * __vmmem_load_8() - load 8 bytes from guest memory
+ * @space: the map or snapshot
+ * @gpa: guest-physical address, 8-byte aligned
+ * @val: where the value is stored; unchanged on failure
+ * @acquire: with acquire ordering (virt_load_acquire()), else READ_ONCE()
+ *
+ * The out-of-line half of vmmem_load() and vmmem_load_acquire(), which
+ * callers use instead.
+ *
+ * Context: Any context; does not sleep.
+ * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped.
+ */
+int __vmmem_load_8(vmmem_space_t space, u64 gpa, u64 *val, bool acquire)
+{
+	return vmmem_single_load(space, gpa, val, acquire);
+}
+EXPORT_SYMBOL_NS_GPL(__vmmem_load_8, VMMEM_NS);
+
+/**
+ * __vmmem_store_8() - store 8 bytes into guest memory
+ * @space: the map or snapshot
  * @gpa: guest-physical address, 8-byte aligned
  * @val: the value
+ * @release: with release ordering (virt_store_release()), else WRITE_ONCE()
  *
- * One untorn access with release ordering: guest memory written before
- * it is visible to the guest before it (virt_store_release()).
+ * The out-of-line half of vmmem_store() and vmmem_store_release(), which
+ * callers use instead. Dirty-logged while logging is on.
  *
  * Context: Any context; does not sleep.
  * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped or read-only.
  */
-int vmmem_store_release_u64(struct vmmem *vm, u64 gpa, u64 val)
+int __vmmem_store_8(vmmem_space_t space, u64 gpa, u64 val, bool release)
 {
-	return vmmem_single_store(vm, gpa, val, virt_store_release);
+	return vmmem_single_store(space, gpa, val, release);
 }
-EXPORT_SYMBOL_NS_GPL(vmmem_store_release_u64, VMMEM_NS);
+EXPORT_SYMBOL_NS_GPL(__vmmem_store_8, VMMEM_NS);

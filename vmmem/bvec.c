@@ -52,7 +52,7 @@ static void vmmem_bvec_add(struct vmmem_bvecs *bv, struct vmmem_bvec_tail *tail,
 
 /**
  * vmmem_translate() - guest range to bio_vecs, holding its regions
- * @vm: the map or snapshot
+ * @space: the map or snapshot
  * @gpa: first guest-physical address of the range
  * @len: length in bytes
  * @access: %VMMEM_READ (the device reads guest memory, e.g. a write bio)
@@ -73,8 +73,8 @@ static void vmmem_bvec_add(struct vmmem_bvecs *bv, struct vmmem_bvec_tail *tail,
  * nothing is held; -EFAULT at a hole, a region that does not permit
  * @access or past 2^64 - 1, nothing held; -EINVAL for invalid @access.
  */
-int vmmem_translate(struct vmmem *vm, u64 gpa, u64 len, unsigned int access,
-		    struct vmmem_bvecs *bv)
+int vmmem_translate(vmmem_space_t space, u64 gpa, u64 len,
+		    unsigned int access, struct vmmem_bvecs *bv)
 {
 	struct vmmem_bvec_tail tail = {};
 	struct vmmem_slice_iter iter;
@@ -86,7 +86,7 @@ int vmmem_translate(struct vmmem *vm, u64 gpa, u64 len, unsigned int access,
 	bv->nr = 0;
 	bv->nr_held = 0;
 	bv->write = access & VMMEM_WRITE;
-	__vmmem_slice_iter_init(&iter, vm, gpa, len, access);
+	__vmmem_slice_iter_init(&iter, vmmem_space_map(space), gpa, len, access);
 	rcu_read_lock();
 	while ((ret = __vmmem_slice_iter_next_region(&iter, &piece, &region)) > 0) {
 		/* Counted beyond @max, as the bio_vecs are, for -ENOBUFS. */
@@ -108,7 +108,7 @@ int vmmem_translate(struct vmmem *vm, u64 gpa, u64 len, unsigned int access,
 	if (!ret && (bv->nr > bv->max || bv->nr_held > bv->max))
 		ret = -ENOBUFS;
 	if (ret) {
-		vmmem_release_range(bv->held, min(bv->nr_held, bv->max));
+		vmmem_release(bv->held, min(bv->nr_held, bv->max));
 		bv->nr = ret == -ENOBUFS ? max(bv->nr, bv->nr_held) : 0;
 		bv->nr_held = 0;
 		bv->write = false;
@@ -138,7 +138,7 @@ void vmmem_untranslate(struct vmmem_bvecs *bv)
 		vmmem_dirty_note(bv->held[i].region, bv->held[i].gpa,
 				 bv->held[i].len);
 	rcu_read_unlock();
-	vmmem_release_range(bv->held, bv->nr_held);
+	vmmem_release(bv->held, bv->nr_held);
 	bv->nr = 0;
 	bv->nr_held = 0;
 	bv->write = false;

@@ -2,68 +2,74 @@
 /*
  * The caller-side translation cache: remember where a guest window (a ring,
  * a config block) lives in kernel memory, and revalidate with one compare
- * of the map's generation. Only the slow path lives here; the fast path is
- * inline in <linux/vmmem.h>.
+ * of the map's generation. Only the slow paths live here; the fast path is
+ * inline in <linux/vmmem.h>. The fields are private to vmmem (__private),
+ * so they are read and written here through ACCESS_PRIVATE().
  */
 #include "vmmem.h"
+
+#define cache_field(cache, field)	ACCESS_PRIVATE(cache, field)
 
 /* What an unresolved cache's log flag points at. */
 static const bool vmmem_cache_never_logs;
 
-/* Resolve the window; 0 or the errno of vmmem_get_slice(). Under RCU. */
+/* Resolve the window; 0 or the errno of vmmem_find_slice(). Under RCU. */
 static int vmmem_cache_resolve(struct vmmem_cache *cache)
 {
 	/* Pairs with the release in vmmem_layout_publish(). */
-	u64 generation = smp_load_acquire(cache->generation);
+	u64 generation = smp_load_acquire(cache_field(cache, generation));
 	struct vmmem_region *region;
 	struct vmmem_slice slice;
 	int ret;
 
-	ret = __vmmem_get_slice(cache->vm, cache->gpa, cache->len,
-				cache->access, &slice, &region);
+	ret = __vmmem_find_slice(cache_field(cache, vm), cache_field(cache, gpa),
+				 cache_field(cache, len),
+				 cache_field(cache, access), &slice, &region);
 	if (ret) {
-		cache->valid_gen = VMMEM_CACHE_INVALID;
+		cache_field(cache, valid_gen) = VMMEM_CACHE_INVALID;
 		return ret;
 	}
-	cache->hva = slice.ptr;
-	cache->region = region;
-	cache->log = &region->log;
-	cache->valid_gen = generation;
+	cache_field(cache, hva) = slice.ptr;
+	cache_field(cache, region) = region;
+	cache_field(cache, log) = &region->log;
+	cache_field(cache, valid_gen) = generation;
 	return 0;
 }
 
 /**
  * vmmem_cache_init() - set up a translation cache for a guest window
- * @cache: the cache, owned by the caller
- * @vm: the map or snapshot; must outlive the cache
+ * @space: the map or snapshot; must outlive the cache
  * @gpa: first guest-physical address of the window
  * @len: length of the window in bytes, inside one region
  * @access: %VMMEM_READ and/or %VMMEM_WRITE that the caller will do
+ * @cache: the cache, owned by the caller
  *
  * The window is resolved now and again whenever the map's generation has
  * moved. A cache is not shared between threads without the caller's own
- * serialisation.
+ * serialisation. Use it with vmmem_cache_ptr(), vmmem_load(),
+ * vmmem_store(), vmmem_load_acquire() and vmmem_store_release().
  *
  * Context: Any context.
  * Return: 0; -EINVAL for invalid @access, a zero @len or a window that
  * crosses a region's end; -EFAULT if the window is unmapped or not
  * permitted. The cache is usable (and retries) after an error.
  */
-int vmmem_cache_init(struct vmmem_cache *cache, struct vmmem *vm, u64 gpa,
-		     u64 len, unsigned int access)
+int vmmem_cache_init(vmmem_space_t space, u64 gpa, u64 len,
+		     unsigned int access, struct vmmem_cache *cache)
 {
+	struct vmmem *vm = vmmem_space_map(space);
 	int ret;
 
-	cache->vm = vm;
-	cache->generation = vm->frozen ? &vm->frozen->generation :
-					 &vm->generation;
-	cache->gpa = gpa;
-	cache->len = len;
-	cache->access = access;
-	cache->hva = NULL;
-	cache->region = NULL;
-	cache->log = &vmmem_cache_never_logs;
-	cache->valid_gen = VMMEM_CACHE_INVALID;
+	cache_field(cache, vm) = vm;
+	cache_field(cache, generation) = vm->frozen ? &vm->frozen->generation :
+						      &vm->generation;
+	cache_field(cache, gpa) = gpa;
+	cache_field(cache, len) = len;
+	cache_field(cache, access) = access;
+	cache_field(cache, hva) = NULL;
+	cache_field(cache, region) = NULL;
+	cache_field(cache, log) = &vmmem_cache_never_logs;
+	cache_field(cache, valid_gen) = VMMEM_CACHE_INVALID;
 	if (!len || !vmmem_access_valid(access))
 		return -EINVAL;
 
@@ -74,37 +80,64 @@ int vmmem_cache_init(struct vmmem_cache *cache, struct vmmem *vm, u64 gpa,
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_cache_init, VMMEM_NS);
 
+/* True if [@gpa, @gpa + @size) is inside the window. */
+static bool vmmem_cache_covers(struct vmmem_cache *cache, u64 gpa, u64 size)
+{
+	u64 len = cache_field(cache, len);
+
+	return size <= len && gpa - cache_field(cache, gpa) <= len - size;
+}
+
 /**
- * vmmem_cache_refresh() - resolve a cache's window again
+ * __vmmem_cache_resolve() - the slow path of vmmem_cache_ptr()
  * @cache: the cache
+ * @gpa: first guest-physical address of the range
+ * @size: length of the range in bytes
+ * @access: %VMMEM_READ and/or %VMMEM_WRITE
  *
- * The slow path of vmmem_cache_ptr(), taken when the map's generation no
- * longer matches.
+ * Taken when the map's generation no longer matches or @access is not the
+ * cache's: checks all that vmmem_cache_ptr() checks, resolving the window
+ * again first. Callers use vmmem_cache_ptr() instead.
  *
  * Context: rcu_read_lock() held by the caller.
- * Return: the kernel address of the window's first byte, or NULL if the
- * window is no longer mapped and permitted in one region.
+ * Return: as vmmem_cache_ptr().
  */
-void *vmmem_cache_refresh(struct vmmem_cache *cache)
+void *__vmmem_cache_resolve(struct vmmem_cache *cache, u64 gpa, size_t size,
+			    unsigned int access)
 {
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
 			 "vmmem cache used outside rcu_read_lock()");
-	return vmmem_cache_resolve(cache) ? NULL : cache->hva;
+	if (!vmmem_access_valid(access) ||
+	    (access & ~cache_field(cache, access)) ||
+	    !vmmem_cache_covers(cache, gpa, size))
+		return NULL;
+	if (READ_ONCE(*cache_field(cache, generation)) !=
+	    cache_field(cache, valid_gen) && vmmem_cache_resolve(cache))
+		return NULL;
+	return vmmem_region_ptr(cache_field(cache, region), gpa);
 }
-EXPORT_SYMBOL_NS_GPL(vmmem_cache_refresh, VMMEM_NS);
+EXPORT_SYMBOL_NS_GPL(__vmmem_cache_resolve, VMMEM_NS);
 
 /**
- * vmmem_cache_mark_dirty() - dirty logging for a store through a cache
- * @cache: the cache, used under rcu_read_lock() with a matching generation
+ * __vmmem_cache_mark_dirty() - dirty logging for a store through a cache
+ * @cache: the cache, resolved (its pointer just used, in this RCU section)
  * @gpa: first byte written
  * @len: bytes written
  *
- * The slow path of vmmem_cache_store_release() while logging is on.
+ * The slow path of vmmem_store() and vmmem_store_release() on a cache
+ * while logging is on; callers use those instead. A range outside the
+ * window, or a cache that is not resolved, marks nothing.
  *
- * Context: rcu_read_lock() held by the caller.
+ * Context: rcu_read_lock() held by the caller, the same section in which
+ * the store was made.
  */
-void vmmem_cache_mark_dirty(struct vmmem_cache *cache, u64 gpa, u64 len)
+void __vmmem_cache_mark_dirty(struct vmmem_cache *cache, u64 gpa, size_t len)
 {
-	__vmmem_mark_dirty(cache->region, gpa, len);
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
+			 "vmmem cache used outside rcu_read_lock()");
+	if (cache_field(cache, valid_gen) == VMMEM_CACHE_INVALID ||
+	    !vmmem_cache_covers(cache, gpa, len))
+		return;
+	__vmmem_mark_dirty(cache_field(cache, region), gpa, len);
 }
-EXPORT_SYMBOL_NS_GPL(vmmem_cache_mark_dirty, VMMEM_NS);
+EXPORT_SYMBOL_NS_GPL(__vmmem_cache_mark_dirty, VMMEM_NS);

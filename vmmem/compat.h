@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Every difference between the kernel versions vmmem builds against lives
- * here, so the rest of the sources read as plain kernel code. The one
- * difference consumers see too, the form of the namespace (VMMEM_NS), is
- * in <linux/vmmem.h>.
+ * here, so the rest of the sources read as plain kernel code.
  */
 #ifndef _VMMEM_COMPAT_H
 #define _VMMEM_COMPAT_H
@@ -11,6 +9,17 @@
 #include <linux/export.h>
 #include <linux/maple_tree.h>
 #include <linux/version.h>
+
+/*
+ * The symbol namespace of every vmmem export, in the form this kernel's
+ * EXPORT_SYMBOL_NS_GPL() takes: a string literal from 6.13, a bare word
+ * before.
+ */
+#if KERNEL_VERSION(6, 13, 0) <= LINUX_VERSION_CODE
+#define VMMEM_NS	"VMMEM"
+#else
+#define VMMEM_NS	VMMEM
+#endif
 
 /* 6.12 moved the unaligned-access helpers out of asm/. */
 #if KERNEL_VERSION(6, 12, 0) <= LINUX_VERSION_CODE

@@ -193,22 +193,24 @@ static __always_inline bool vmmem_copy_fits(const struct vmmem_region *region,
 
 /**
  * vmmem_copy_from_guest() - copy bytes out of guest memory
- * @vm: the map
- * @dst: kernel destination buffer of at least @len bytes
+ * @space: the map or snapshot
  * @gpa: guest-physical address of the first byte
+ * @dst: kernel destination buffer of at least @len bytes
  * @len: number of bytes
  *
  * The copy crosses adjacent regions and stops at the first unmapped byte
  * (a hole, or past 2^64 - 1); the bytes before it are copied. A copy of
  * 2, 4 or 8 bytes at a naturally aligned address inside one region is one
- * untorn load.
+ * untorn load. A caller that needs all of it or an error writes
+ * "if (vmmem_copy_from_guest(...)) return -EFAULT;".
  *
  * Context: Any context; does not sleep.
  * Return: the number of bytes not copied, 0 on full success.
  */
-unsigned long vmmem_copy_from_guest(struct vmmem *vm, void *dst, u64 gpa,
+unsigned long vmmem_copy_from_guest(vmmem_space_t space, u64 gpa, void *dst,
 				    unsigned long len)
 {
+	struct vmmem *vm = vmmem_space_map(space);
 	struct vmmem_region *region;
 	unsigned long left = 0;
 
@@ -226,7 +228,7 @@ EXPORT_SYMBOL_NS_GPL(vmmem_copy_from_guest, VMMEM_NS);
 
 /**
  * vmmem_copy_to_guest() - copy bytes into guest memory
- * @vm: the map
+ * @space: the map or snapshot
  * @gpa: guest-physical address of the first byte
  * @src: kernel source buffer of at least @len bytes
  * @len: number of bytes
@@ -240,9 +242,10 @@ EXPORT_SYMBOL_NS_GPL(vmmem_copy_from_guest, VMMEM_NS);
  * Context: Any context; does not sleep.
  * Return: the number of bytes not copied, 0 on full success.
  */
-unsigned long vmmem_copy_to_guest(struct vmmem *vm, u64 gpa, const void *src,
-				  unsigned long len)
+unsigned long vmmem_copy_to_guest(vmmem_space_t space, u64 gpa,
+				  const void *src, unsigned long len)
 {
+	struct vmmem *vm = vmmem_space_map(space);
 	struct vmmem_region *region;
 	unsigned long left = 0;
 
@@ -259,37 +262,3 @@ unsigned long vmmem_copy_to_guest(struct vmmem *vm, u64 gpa, const void *src,
 	return left;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_copy_to_guest, VMMEM_NS);
-
-/**
- * vmmem_read() - read a whole guest range or fail
- * @vm: the map
- * @gpa: guest-physical address of the first byte
- * @dst: kernel destination buffer of at least @len bytes
- * @len: number of bytes
- *
- * Context: Any context; does not sleep.
- * Return: 0 on success, -EFAULT if any byte is unmapped (@dst may then
- * hold part of the range).
- */
-int vmmem_read(struct vmmem *vm, u64 gpa, void *dst, size_t len)
-{
-	return vmmem_copy_from_guest(vm, dst, gpa, len) ? -EFAULT : 0;
-}
-EXPORT_SYMBOL_NS_GPL(vmmem_read, VMMEM_NS);
-
-/**
- * vmmem_write() - write a whole guest range or fail
- * @vm: the map
- * @gpa: guest-physical address of the first byte
- * @src: kernel source buffer of at least @len bytes
- * @len: number of bytes
- *
- * Context: Any context; does not sleep.
- * Return: 0 on success, -EFAULT if any byte is unmapped or read-only (the
- * bytes before it may have been written).
- */
-int vmmem_write(struct vmmem *vm, u64 gpa, const void *src, size_t len)
-{
-	return vmmem_copy_to_guest(vm, gpa, src, len) ? -EFAULT : 0;
-}
-EXPORT_SYMBOL_NS_GPL(vmmem_write, VMMEM_NS);

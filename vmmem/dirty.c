@@ -140,8 +140,6 @@ static int vmmem_dirty_set_logging(struct vmmem *vm, bool on)
 	unsigned int i;
 	int ret = 0;
 
-	if (vm->frozen)
-		return -EPERM;
 	mutex_lock(&vm->dirty_lock);
 	mutex_lock(&vm->lock);
 	/* Starting twice must not wipe bits nobody harvested yet. */
@@ -207,9 +205,9 @@ int vmmem_region_dirty_alloc(struct vmmem_region *region)
  * later while logging is on are logged from their first write. Starting
  * while logging is already on changes nothing (no bit is cleared). From here
  * on every write that goes through vmmem marks the pages it touched:
- * copies to guest memory, vmmem_write() and the object and endian writes,
- * single stores and store-releases (also through a &struct vmmem_cache),
- * and writes that cross regions (each region's own bits). Writes made
+ * copies to guest memory (from kernel buffers and iov_iters), single
+ * stores and store-releases (also through a &struct vmmem_cache), and
+ * writes that cross regions (each region's own bits). Writes made
  * through a slice or a raw pointer are the caller's to mark with
  * vmmem_mark_dirty().
  *
@@ -218,7 +216,7 @@ int vmmem_region_dirty_alloc(struct vmmem_region *region)
  * Bits of regions removed earlier are dropped too, as if harvested.
  *
  * Context: Process context; sleeps for an RCU grace period.
- * Return: 0, -ENOMEM (logging stays as it was), -EPERM for a snapshot.
+ * Return: 0, or -ENOMEM (logging stays as it was).
  */
 int vmmem_dirty_log_start(struct vmmem *vm)
 {
@@ -235,7 +233,7 @@ EXPORT_SYMBOL_NS_GPL(vmmem_dirty_log_start, VMMEM_NS);
  * saw logging on has marked its pages.
  *
  * Context: Process context; sleeps for an RCU grace period.
- * Return: 0, -EPERM for a snapshot.
+ * Return: 0.
  */
 int vmmem_dirty_log_stop(struct vmmem *vm)
 {
@@ -337,7 +335,9 @@ static unsigned long vmmem_dirty_collect(struct vmmem *vm, u64 gpa, u64 len,
  * @gpa: first guest-physical address, page-aligned
  * @len: length in bytes, page-aligned and non-zero
  * @bitmap: the caller's bitmap of @len / PAGE_SIZE bits, cleared by the
- *	caller; bit i is set if the page at @gpa + i * PAGE_SIZE was written
+ *	caller; bit i is set if the page at @gpa + i * PAGE_SIZE was written.
+ *	NULL clears the bits unread (KVM_CLEAR_DIRTY_LOG with manual
+ *	protection: a VMM that copied a sub-range by other means drops them)
  *
  * Like KVM_GET_DIRTY_LOG: each bitmap word is read and cleared with one
  * atomic, so a write that races with the harvest is either in this harvest
@@ -350,8 +350,8 @@ static unsigned long vmmem_dirty_collect(struct vmmem *vm, u64 gpa, u64 len,
  * returns.
  *
  * Context: Any context; does not sleep.
- * Return: the number of dirty pages found, or -EINVAL for an empty or
- * misaligned range, -EOVERFLOW for a range past 2^64.
+ * Return: the number of dirty pages found (bits cleared), or -EINVAL for
+ * an empty or misaligned range, -EOVERFLOW for a range past 2^64.
  */
 long vmmem_dirty_harvest(struct vmmem *vm, u64 gpa, u64 len,
 			 unsigned long *bitmap)
@@ -365,43 +365,21 @@ long vmmem_dirty_harvest(struct vmmem *vm, u64 gpa, u64 len,
 EXPORT_SYMBOL_NS_GPL(vmmem_dirty_harvest, VMMEM_NS);
 
 /**
- * vmmem_dirty_clear() - clear the dirty bits of a guest range unread
- * @vm: the map
- * @gpa: first guest-physical address, page-aligned
- * @len: length in bytes, page-aligned and non-zero
- *
- * The shape of KVM_CLEAR_DIRTY_LOG with manual protection: a VMM that
- * copied a sub-range by other means drops its bits without reading them.
- *
- * Context: Any context; does not sleep.
- * Return: the number of bits that were set, or -EINVAL / -EOVERFLOW as for
- * vmmem_dirty_harvest().
- */
-long vmmem_dirty_clear(struct vmmem *vm, u64 gpa, u64 len)
-{
-	int ret = vmmem_dirty_range_ok(gpa, len);
-
-	if (ret)
-		return ret;
-	return vmmem_dirty_collect(vm, gpa, len, NULL);
-}
-EXPORT_SYMBOL_NS_GPL(vmmem_dirty_clear, VMMEM_NS);
-
-/**
  * vmmem_mark_dirty() - mark guest pages written behind vmmem's back
- * @vm: the map or snapshot
+ * @space: the map or snapshot
  * @gpa: first written guest-physical address
  * @len: number of bytes written
  *
- * For writes made through a slice (vmmem_get_slice(), held slices, slice
+ * For writes made through a slice (vmmem_find_slice(), held slices, slice
  * walks) or a vmmem_cache_ptr() pointer: call this after the data is
  * written. Bytes in holes are skipped; nothing happens while logging is
  * off or for @len 0.
  *
  * Context: Any context; does not sleep.
  */
-void vmmem_mark_dirty(struct vmmem *vm, u64 gpa, u64 len)
+void vmmem_mark_dirty(vmmem_space_t space, u64 gpa, u64 len)
 {
+	struct vmmem *vm = vmmem_space_map(space);
 	struct vmmem_slice_iter iter;
 	struct vmmem_region *region;
 	struct vmmem_slice slice;

@@ -8,79 +8,33 @@
 #include "vmmem.h"
 
 /**
- * vmmem_hold_slice() - a slice that stays valid across sleeping
- * @vm: the map or snapshot
- * @gpa: first guest-physical address of the range
- * @len: length of the range in bytes, inside one region
- * @access: %VMMEM_READ and/or %VMMEM_WRITE that the caller will do
- * @slice: filled on success; release it with vmmem_release_slice()
+ * vmmem_release() - let go of held slices
+ * @slices: from vmmem_hold(); their fields are invalid afterwards
+ * @nr: number of slices it returned
  *
- * Like vmmem_get_slice(), but without the caller's rcu_read_lock(): the
- * slice holds a reference on its region, which keeps the memory (and, for
- * user and page-array regions, the pages) until the slice is released,
- * even if the region is removed from the map meanwhile. Holding does not
- * block removal, so a holder may remove the region it holds.
- *
- * Context: Any context; does not sleep.
- * Return: 0 on success; -EFAULT if @gpa is unmapped or the region does not
- * permit @access; -EINVAL if the range would cross the end of the region
- * or @access is invalid.
- */
-int vmmem_hold_slice(struct vmmem *vm, u64 gpa, size_t len,
-		     unsigned int access, struct vmmem_slice *slice)
-{
-	struct vmmem_region *region;
-	int ret;
-
-	rcu_read_lock();
-	ret = __vmmem_get_slice(vm, gpa, len, access, slice, &region);
-	if (!ret) {
-		/* Found in a published layout, so the layout holds it. */
-		vmmem_region_get(region);
-		slice->region = region;
-	}
-	rcu_read_unlock();
-	return ret;
-}
-EXPORT_SYMBOL_NS_GPL(vmmem_hold_slice, VMMEM_NS);
-
-/**
- * vmmem_release_slice() - let go of a held slice
- * @slice: from vmmem_hold_slice() or vmmem_hold_range(); its fields are
- *	invalid afterwards
- *
- * If the region was removed and this was its last holder, its memory is
+ * If a region was removed and this was its last holder, its memory is
  * released from a workqueue.
  *
  * Context: Any context; does not sleep.
  */
-void vmmem_release_slice(struct vmmem_slice *slice)
+void vmmem_release(struct vmmem_slice *slices, unsigned int nr)
 {
-	if (slice->region) {
-		vmmem_region_put(slice->region);
-		slice->region = NULL;
+	struct vmmem_slice *slice;
+
+	while (nr--) {
+		slice = &slices[nr];
+		if (slice->region) {
+			vmmem_region_put(slice->region);
+			slice->region = NULL;
+		}
+		slice->ptr = NULL;
 	}
-	slice->ptr = NULL;
 }
-EXPORT_SYMBOL_NS_GPL(vmmem_release_slice, VMMEM_NS);
+EXPORT_SYMBOL_NS_GPL(vmmem_release, VMMEM_NS);
 
 /**
- * vmmem_release_range() - let go of held slices
- * @slices: from vmmem_hold_range()
- * @nr: number of slices it returned
- *
- * Context: Any context; does not sleep.
- */
-void vmmem_release_range(struct vmmem_slice *slices, unsigned int nr)
-{
-	while (nr--)
-		vmmem_release_slice(&slices[nr]);
-}
-EXPORT_SYMBOL_NS_GPL(vmmem_release_range, VMMEM_NS);
-
-/**
- * vmmem_hold_range() - hold every per-region piece of a guest range
- * @vm: the map or snapshot
+ * vmmem_hold() - slices of a guest range that stay valid across sleeping
+ * @space: the map or snapshot
  * @gpa: first guest-physical address of the range
  * @len: length of the range in bytes
  * @access: %VMMEM_READ and/or %VMMEM_WRITE, checked on every piece
@@ -88,7 +42,12 @@ EXPORT_SYMBOL_NS_GPL(vmmem_release_range, VMMEM_NS);
  * @nr: in: entries in @slices; out: pieces held, or pieces needed after
  *	-ENOBUFS
  *
- * All or nothing: on any error no slice is held.
+ * Like vmmem_find_slice(), but without the caller's rcu_read_lock(): each
+ * slice holds a reference on its region, which keeps the memory (and, for
+ * user and page-array regions, the pages) until vmmem_release(), even if
+ * the region is removed from the map meanwhile. Holding does not block
+ * removal, so a holder may remove the region it holds. A range inside one
+ * region needs one slice. All or nothing: on any error no slice is held.
  *
  * Context: Any context; does not sleep.
  * Return: 0 with *@nr held slices (none for @len 0); -ENOBUFS if the range
@@ -96,8 +55,8 @@ EXPORT_SYMBOL_NS_GPL(vmmem_release_range, VMMEM_NS);
  * a region that does not permit @access or a byte past 2^64 - 1; -EINVAL
  * if @access is invalid.
  */
-int vmmem_hold_range(struct vmmem *vm, u64 gpa, u64 len, unsigned int access,
-		     struct vmmem_slice *slices, unsigned int *nr)
+int vmmem_hold(vmmem_space_t space, u64 gpa, u64 len, unsigned int access,
+	       struct vmmem_slice *slices, unsigned int *nr)
 {
 	struct vmmem_slice_iter iter;
 	struct vmmem_region *region;
@@ -105,7 +64,7 @@ int vmmem_hold_range(struct vmmem *vm, u64 gpa, u64 len, unsigned int access,
 	unsigned int n = 0;
 	int ret;
 
-	__vmmem_slice_iter_init(&iter, vm, gpa, len, access);
+	__vmmem_slice_iter_init(&iter, vmmem_space_map(space), gpa, len, access);
 	rcu_read_lock();
 	while ((ret = __vmmem_slice_iter_next_region(&iter, &piece, &region)) > 0) {
 		if (n < *nr) {
@@ -120,7 +79,7 @@ int vmmem_hold_range(struct vmmem *vm, u64 gpa, u64 len, unsigned int access,
 	if (!ret && n > *nr)
 		ret = -ENOBUFS;
 	if (ret) {
-		vmmem_release_range(slices, min(n, *nr));
+		vmmem_release(slices, min(n, *nr));
 		if (ret == -ENOBUFS)
 			*nr = n;
 		return ret;
@@ -128,4 +87,4 @@ int vmmem_hold_range(struct vmmem *vm, u64 gpa, u64 len, unsigned int access,
 	*nr = n;
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(vmmem_hold_range, VMMEM_NS);
+EXPORT_SYMBOL_NS_GPL(vmmem_hold, VMMEM_NS);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Streams: copies between guest memory and any iov_iter (kvec, bvec, user
- * buffers), and the user-pointer forms built on them. Kernel iterators are
+ * buffers: iov_iter_ubuf() makes one of a user pointer). Kernel iterators are
  * copied under RCU; user iterators piece by piece through held slices,
  * outside RCU, because copying to or from user memory may fault and sleep.
  */
@@ -84,7 +84,7 @@ static size_t vmmem_iter_copy(struct vmmem *vm, u64 gpa, size_t len,
 	       vmmem_hold_next(vm, gpa + done, len - done,
 			       to_guest ? VMMEM_WRITE : VMMEM_READ, &slice) > 0) {
 		n = vmmem_iter_piece(&slice, slice.region, iter, to_guest);
-		vmmem_release_slice(&slice);
+		vmmem_release(&slice, 1);
 		done += n;
 		if (n < slice.len || slice.gpa + (slice.len - 1) == U64_MAX)
 			break;
@@ -92,44 +92,33 @@ static size_t vmmem_iter_copy(struct vmmem *vm, u64 gpa, size_t len,
 	return done;
 }
 
-/* All of it, or -EFAULT with the iterator back where it was. */
-static int vmmem_iter_copy_full(struct vmmem *vm, u64 gpa, size_t len,
-				struct iov_iter *iter, bool to_guest)
-{
-	size_t done = vmmem_iter_copy(vm, gpa, len, iter, to_guest);
-
-	if (done == len)
-		return 0;
-	iov_iter_revert(iter, done);
-	return -EFAULT;
-}
-
 /**
  * vmmem_copy_to_iter() - copy guest memory into an iov_iter
- * @vm: the map or snapshot
+ * @space: the map or snapshot
  * @gpa: guest-physical address of the first byte
- * @len: number of bytes
  * @iter: the destination; advanced by exactly the bytes copied
+ * @len: number of bytes
  *
- * Stops at a hole, past 2^64 - 1, or when @iter is full or faults.
+ * Stops at a hole, past 2^64 - 1, or when @iter is full or faults. A
+ * caller that needs all of it reverts a short copy with iov_iter_revert().
  *
  * Context: Any context for kernel iterators (kvec, bvec); process context
  * for user iterators, which may fault and sleep.
  * Return: the number of bytes copied.
  */
-size_t vmmem_copy_to_iter(struct vmmem *vm, u64 gpa, size_t len,
-			  struct iov_iter *iter)
+size_t vmmem_copy_to_iter(vmmem_space_t space, u64 gpa, struct iov_iter *iter,
+			  size_t len)
 {
-	return vmmem_iter_copy(vm, gpa, len, iter, false);
+	return vmmem_iter_copy(vmmem_space_map(space), gpa, len, iter, false);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_copy_to_iter, VMMEM_NS);
 
 /**
  * vmmem_copy_from_iter() - copy an iov_iter into guest memory
- * @vm: the map or snapshot
+ * @space: the map or snapshot
  * @gpa: guest-physical address of the first byte
- * @len: number of bytes
  * @iter: the source; advanced by exactly the bytes copied
+ * @len: number of bytes
  *
  * Stops at a hole, a read-only region, past 2^64 - 1, or when @iter is
  * exhausted or faults. The bytes written are dirty-logged.
@@ -137,94 +126,9 @@ EXPORT_SYMBOL_NS_GPL(vmmem_copy_to_iter, VMMEM_NS);
  * Context: As vmmem_copy_to_iter().
  * Return: the number of bytes copied.
  */
-size_t vmmem_copy_from_iter(struct vmmem *vm, u64 gpa, size_t len,
-			    struct iov_iter *iter)
+size_t vmmem_copy_from_iter(vmmem_space_t space, u64 gpa,
+			    struct iov_iter *iter, size_t len)
 {
-	return vmmem_iter_copy(vm, gpa, len, iter, true);
+	return vmmem_iter_copy(vmmem_space_map(space), gpa, len, iter, true);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_copy_from_iter, VMMEM_NS);
-
-/**
- * vmmem_copy_to_iter_full() - copy a whole guest range into an iov_iter
- * @vm: the map or snapshot
- * @gpa: guest-physical address of the first byte
- * @len: number of bytes
- * @iter: the destination
- *
- * Context: As vmmem_copy_to_iter().
- * Return: 0 with @iter advanced by @len; -EFAULT if fewer bytes could be
- * copied, with @iter back where it was (its buffer may hold part of the
- * data).
- */
-int vmmem_copy_to_iter_full(struct vmmem *vm, u64 gpa, size_t len,
-			    struct iov_iter *iter)
-{
-	return vmmem_iter_copy_full(vm, gpa, len, iter, false);
-}
-EXPORT_SYMBOL_NS_GPL(vmmem_copy_to_iter_full, VMMEM_NS);
-
-/**
- * vmmem_copy_from_iter_full() - copy an iov_iter into a whole guest range
- * @vm: the map or snapshot
- * @gpa: guest-physical address of the first byte
- * @len: number of bytes
- * @iter: the source
- *
- * Context: As vmmem_copy_to_iter().
- * Return: 0 with @iter advanced by @len; -EFAULT if fewer bytes could be
- * copied, with @iter back where it was (guest memory may hold part of the
- * data, dirty-logged).
- */
-int vmmem_copy_from_iter_full(struct vmmem *vm, u64 gpa, size_t len,
-			      struct iov_iter *iter)
-{
-	return vmmem_iter_copy_full(vm, gpa, len, iter, true);
-}
-EXPORT_SYMBOL_NS_GPL(vmmem_copy_from_iter_full, VMMEM_NS);
-
-/**
- * vmmem_copy_to_user() - copy guest memory to a user buffer
- * @vm: the map or snapshot
- * @dst: user buffer of the calling process
- * @gpa: guest-physical address of the first byte
- * @len: number of bytes
- *
- * Context: Process context; may fault and sleep.
- * Return: the number of bytes not copied, 0 on full success.
- */
-unsigned long vmmem_copy_to_user(struct vmmem *vm, void __user *dst, u64 gpa,
-				 unsigned long len)
-{
-	struct iov_iter iter;
-
-	/* Not import_ubuf(): it would cap @len at MAX_RW_COUNT, and 6.1 lacks it. */
-	if (!access_ok(dst, len))
-		return len;
-	iov_iter_ubuf(&iter, ITER_DEST, dst, len);
-	return len - vmmem_iter_copy(vm, gpa, len, &iter, false);
-}
-EXPORT_SYMBOL_NS_GPL(vmmem_copy_to_user, VMMEM_NS);
-
-/**
- * vmmem_copy_from_user() - copy a user buffer into guest memory
- * @vm: the map or snapshot
- * @gpa: guest-physical address of the first byte
- * @src: user buffer of the calling process
- * @len: number of bytes
- *
- * The bytes written are dirty-logged.
- *
- * Context: Process context; may fault and sleep.
- * Return: the number of bytes not copied, 0 on full success.
- */
-unsigned long vmmem_copy_from_user(struct vmmem *vm, u64 gpa,
-				   const void __user *src, unsigned long len)
-{
-	struct iov_iter iter;
-
-	if (!access_ok(src, len))
-		return len;
-	iov_iter_ubuf(&iter, ITER_SOURCE, (void __user *)src, len);
-	return len - vmmem_iter_copy(vm, gpa, len, &iter, true);
-}
-EXPORT_SYMBOL_NS_GPL(vmmem_copy_from_user, VMMEM_NS);

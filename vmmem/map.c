@@ -270,7 +270,7 @@ struct vmmem_layout *vmmem_layout_publish(struct vmmem *vm,
 	 * Cached translations stop matching before anything is released (a
 	 * grace period after this at the earliest); a cache that sees the new
 	 * generation also sees the new layout: this release pairs with the
-	 * acquire in vmmem_generation() and the cache's resolve.
+	 * acquire in the cache's resolve.
 	 */
 	smp_store_release(&vm->generation, layout->generation);
 	return old;
@@ -352,17 +352,14 @@ free_vm:
 EXPORT_SYMBOL_NS_GPL(vmmem_create, VMMEM_NS);
 
 /**
- * vmmem_get() - take another reference on a map or a snapshot
- * @vm: the map or snapshot; the caller must already hold a reference
+ * vmmem_get() - take another reference on a map
+ * @vm: the map; the caller must already hold a reference
  *
  * Context: Any context.
  */
 void vmmem_get(struct vmmem *vm)
 {
-	if (vm->frozen)
-		refcount_inc(&vm->frozen->ref);
-	else
-		refcount_inc(&vm->users);
+	refcount_inc(&vm->users);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_get, VMMEM_NS);
 
@@ -390,54 +387,70 @@ static void vmmem_destroy(struct vmmem *vm)
 }
 
 /**
- * vmmem_put() - drop a reference on a map or a snapshot
- * @vm: the map or snapshot, or NULL
+ * vmmem_put() - drop a reference on a map
+ * @vm: the map, or NULL
  *
- * Dropping the last reference on a map removes every region: regions that
- * no snapshot or held slice still uses are released before this returns.
- * Dropping a snapshot never sleeps; what it alone kept alive is released
- * later from a workqueue.
+ * Dropping the last reference removes every region: regions that no
+ * snapshot or held slice still uses are released before this returns.
  *
- * Context: Any context for a snapshot. For a map, process context when it
- * may be the last reference (it waits for a grace period).
+ * Context: Process context when it may be the last reference (it waits
+ * for a grace period); any context otherwise.
  */
 void vmmem_put(struct vmmem *vm)
 {
-	if (!vm)
-		return;
-	if (vm->frozen)
-		vmmem_layout_put(vm->frozen);
-	else if (refcount_dec_and_test(&vm->users))
+	if (vm && refcount_dec_and_test(&vm->users))
 		vmmem_destroy(vm);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_put, VMMEM_NS);
 
 /**
  * vmmem_snapshot() - take a consistent view of a map
- * @vm: the map (or a snapshot, which gives the same view again)
+ * @space: the map, or a snapshot (which gives the same view again, with
+ *	one more reference)
  *
  * The view sees exactly the regions the map had when it was taken, across
  * any number of accesses and across sleeping; regions removed from the
  * map later stay valid (their memory is not released) until the last
- * snapshot holding them is put. Use the view with every read and write
- * call of the API; adding or removing regions through it fails with
- * -EPERM. Drop it with vmmem_put().
+ * snapshot holding them is put. Every access call takes the view as it
+ * takes a map; the calls that change a map do not accept it.
  *
  * Context: Any context; does not sleep and cannot fail.
- * Return: the snapshot.
+ * Return: the snapshot; drop it with vmmem_snapshot_put().
  */
-struct vmmem *vmmem_snapshot(struct vmmem *vm)
+struct vmmem_snapshot *vmmem_snapshot(vmmem_space_t space)
 {
+	struct vmmem *vm = vmmem_space_map(space);
 	struct vmmem_layout *layout;
 
+	if (vm->frozen) {
+		refcount_inc(&vm->frozen->ref);
+		return space.snapshot;
+	}
 	rcu_read_lock();
 	do {
 		layout = rcu_dereference(vm->layout);
 	} while (!refcount_inc_not_zero(&layout->ref));
 	rcu_read_unlock();
-	return &layout->view;
+	/* See vmmem_space_map(): a snapshot is its layout's frozen view. */
+	return (struct vmmem_snapshot *)&layout->view;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_snapshot, VMMEM_NS);
+
+/**
+ * vmmem_snapshot_put() - drop a reference on a snapshot
+ * @snap: the snapshot, or NULL
+ *
+ * Never sleeps: what the snapshot alone kept alive (regions removed from
+ * the map since) is released later from a workqueue.
+ *
+ * Context: Any context.
+ */
+void vmmem_snapshot_put(struct vmmem_snapshot *snap)
+{
+	if (snap)
+		vmmem_layout_put(vmmem_space_map(snap)->frozen);
+}
+EXPORT_SYMBOL_NS_GPL(vmmem_snapshot_put, VMMEM_NS);
 
 /**
  * vmmem_layout_find() - the first region of a layout in a range
@@ -550,70 +563,36 @@ void vmmem_region_abort(struct vmmem_region *region)
 }
 
 /**
- * vmmem_num_regions() - number of regions in a map
- * @vm: the map or snapshot
+ * vmmem_info() - what a map or snapshot holds
+ * @space: the map or snapshot
+ * @info: filled with the generation, the number of regions and the last
+ *	mapped byte, all of one layout
  *
- * Context: Any context. For a live map the count may change as soon as it
- * is read.
- * Return: the number of regions.
- */
-unsigned int vmmem_num_regions(struct vmmem *vm)
-{
-	unsigned int nr;
-
-	rcu_read_lock();
-	nr = vmmem_current_layout(vm)->nr_regions;
-	rcu_read_unlock();
-	return nr;
-}
-EXPORT_SYMBOL_NS_GPL(vmmem_num_regions, VMMEM_NS);
-
-/**
- * vmmem_last_addr() - highest mapped guest-physical address
- * @vm: the map or snapshot
+ * The generation changes with every published change of the map (an
+ * update of any number of operations), and before any memory the previous
+ * layout referenced can be released. A snapshot keeps the generation it
+ * was taken at. For a live map, the answer may be stale as soon as it is
+ * returned.
  *
  * Context: Any context.
- * Return: the last byte of the highest region (inclusive), or 0 when the
- * map is empty.
  */
-u64 vmmem_last_addr(struct vmmem *vm)
+void vmmem_info(vmmem_space_t space, struct vmmem_info *info)
 {
 	struct vmmem_layout *layout;
-	u64 last = 0;
 
 	rcu_read_lock();
-	layout = vmmem_current_layout(vm);
-	if (layout->nr_regions)
-		last = vmmem_region_last(layout->regions[layout->nr_regions - 1]);
+	layout = vmmem_current_layout(vmmem_space_map(space));
+	info->generation = layout->generation;
+	info->nr_regions = layout->nr_regions;
+	info->last_addr = layout->nr_regions ?
+		vmmem_region_last(layout->regions[layout->nr_regions - 1]) : 0;
 	rcu_read_unlock();
-	return last;
 }
-EXPORT_SYMBOL_NS_GPL(vmmem_last_addr, VMMEM_NS);
-
-/**
- * vmmem_generation() - generation number of a map's layout
- * @vm: the map or snapshot
- *
- * The number changes with every published change of the map (an add, a
- * remove, a batch), and changes before any memory the previous layout
- * referenced can be released. A snapshot keeps the generation it was
- * taken at.
- *
- * Context: Any context.
- * Return: the current generation.
- */
-u64 vmmem_generation(const struct vmmem *vm)
-{
-	if (vm->frozen)
-		return vm->frozen->generation;
-	/* Pairs with the release in vmmem_layout_publish(). */
-	return smp_load_acquire(&vm->generation);
-}
-EXPORT_SYMBOL_NS_GPL(vmmem_generation, VMMEM_NS);
+EXPORT_SYMBOL_NS_GPL(vmmem_info, VMMEM_NS);
 
 /**
  * vmmem_region_info() - describe the region that contains a guest address
- * @vm: the map or snapshot
+ * @space: the map or snapshot
  * @gpa: any guest-physical address inside the region
  * @info: filled on success
  *
@@ -623,8 +602,10 @@ EXPORT_SYMBOL_NS_GPL(vmmem_generation, VMMEM_NS);
  * Context: Any context.
  * Return: 0 on success, -ENOENT if @gpa is in a hole.
  */
-int vmmem_region_info(struct vmmem *vm, u64 gpa, struct vmmem_region_info *info)
+int vmmem_region_info(vmmem_space_t space, u64 gpa,
+		      struct vmmem_region_info *info)
 {
+	struct vmmem *vm = vmmem_space_map(space);
 	const struct vmmem_region *region;
 	int ret = -ENOENT;
 

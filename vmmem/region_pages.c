@@ -41,7 +41,7 @@ static int vmmem_pages_size(unsigned long npages, u64 *size)
  *
  * Context: Process context; may sleep.
  * Return: the region, not in any map, holding a reference on each page,
- * or ERR_PTR() with the errors of vmmem_add_pages() other than -EEXIST.
+ * or ERR_PTR() with the errors of vmmem_update() other than -EEXIST.
  */
 struct vmmem_region *vmmem_prepare_pages(u64 gpa, struct page **pages,
 					 unsigned long npages,
@@ -81,39 +81,3 @@ free_region:
 	kfree(region);
 	return ERR_PTR(-ENOMEM);
 }
-
-/**
- * vmmem_add_pages() - add a region backed by pages the caller owns
- * @vm: the map
- * @gpa: first guest-physical address, page-aligned
- * @pages: @npages ordinary refcounted pages (not slab, not the zero page),
- *	in guest order
- * @npages: number of pages, non-zero
- * @flags: 0 or %VMMEM_REGION_RDONLY
- *
- * vmmem copies the array and holds its own reference on every page until
- * the region is removed, so the caller may drop its references at any
- * time. A failed add changes nothing and holds nothing.
- *
- * Context: Process context; sleeps.
- * Return: 0 on success; -EINVAL for unknown flags, no pages or a
- * misaligned @gpa; -EOVERFLOW if the region would pass 2^64; -EEXIST if it
- * overlaps another; -ENOMEM if memory ran out; -EPERM for a snapshot.
- */
-int vmmem_add_pages(struct vmmem *vm, u64 gpa, struct page **pages,
-		    unsigned long npages, unsigned int flags)
-{
-	struct vmmem_region *region;
-	u64 size;
-	int ret;
-
-	ret = vmmem_pages_size(npages, &size) ?:
-	      vmmem_add_prepare(vm, gpa, size, flags);
-	if (ret)
-		return ret;
-	region = vmmem_prepare_pages(gpa, pages, npages, flags);
-	if (IS_ERR(region))
-		return PTR_ERR(region);
-	return vmmem_add_region(vm, region);
-}
-EXPORT_SYMBOL_NS_GPL(vmmem_add_pages, VMMEM_NS);

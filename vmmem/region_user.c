@@ -106,7 +106,7 @@ static const struct vmmem_backing_ops vmmem_user_ops = {
  *
  * Context: Process context with a user address space; may sleep.
  * Return: the region, not in any map, or ERR_PTR() with the errors of
- * vmmem_add_user() other than -EEXIST.
+ * vmmem_update() other than -EEXIST.
  */
 struct vmmem_region *vmmem_prepare_user(u64 gpa, unsigned long uaddr,
 					u64 size, unsigned int flags)
@@ -166,48 +166,3 @@ free_region:
 	kfree(region);
 	return ERR_PTR(ret);
 }
-
-/**
- * vmmem_add_user() - add a region backed by the calling process's memory
- * @vm: the map
- * @gpa: first guest-physical address, page-aligned
- * @uaddr: address of the backing memory in the calling process, page-aligned
- * @size: length in bytes, page-aligned and non-zero
- * @flags: 0 or %VMMEM_REGION_RDONLY
- *
- * Pins [@uaddr, @uaddr + @size) of current->mm with FOLL_LONGTERM (and
- * FOLL_WRITE unless the region is read-only), charges the pages to the
- * process's RLIMIT_MEMLOCK through mm->pinned_vm (unless the caller has
- * CAP_IPC_LOCK) and maps them into one kernel view. The pins do not follow
- * later changes of the user mapping (munmap(), mremap(), MADV_DONTNEED):
- * the VMM must remove the region before it changes that mapping. Removal
- * and the last vmmem_put() unpin (marking writable pages dirty) and
- * unaccount against the same mm, whichever task does it.
- *
- * A failed add changes nothing: no page stays pinned or accounted.
- *
- * Context: Process context with a user address space; sleeps.
- * Return: 0 on success; -EINVAL for unknown flags, a zero size, a
- * misaligned @gpa, @size or @uaddr, or a caller without a user address
- * space; -EOVERFLOW if the guest or the user range would wrap; -EEXIST if
- * the region overlaps another; -ENOMEM over RLIMIT_MEMLOCK or out of
- * memory; -EFAULT if a page of the range is unmapped, cannot be pinned
- * long-term (VM_IO, VM_PFNMAP) or is read-only while the region is
- * writable; -EINTR if a fatal signal arrived while pinning; -EPERM for a
- * snapshot.
- */
-int vmmem_add_user(struct vmmem *vm, u64 gpa, unsigned long uaddr, u64 size,
-		   unsigned int flags)
-{
-	struct vmmem_region *region;
-	int ret;
-
-	ret = vmmem_add_prepare(vm, gpa, size, flags);
-	if (ret)
-		return ret;
-	region = vmmem_prepare_user(gpa, uaddr, size, flags);
-	if (IS_ERR(region))
-		return PTR_ERR(region);
-	return vmmem_add_region(vm, region);
-}
-EXPORT_SYMBOL_NS_GPL(vmmem_add_user, VMMEM_NS);

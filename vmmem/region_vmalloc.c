@@ -53,34 +53,3 @@ struct vmmem_region *vmmem_prepare_vmalloc(u64 gpa, u64 size,
 	}
 	return region;
 }
-
-/**
- * vmmem_add_vmalloc() - add a region backed by new zeroed vmalloc memory
- * @vm: the map
- * @gpa: first guest-physical address, page-aligned
- * @size: length in bytes, page-aligned and non-zero
- * @flags: 0 or %VMMEM_REGION_RDONLY
- *
- * The region is visible to lookups as soon as this returns 0. A failed add
- * changes nothing.
- *
- * Context: Process context; sleeps.
- * Return: 0 on success; -EINVAL for unknown flags, a zero size or a
- * misaligned @gpa or @size; -EOVERFLOW if the region would pass 2^64;
- * -EEXIST if it overlaps a region; -ENOMEM if memory ran out; -EPERM for a
- * snapshot.
- */
-int vmmem_add_vmalloc(struct vmmem *vm, u64 gpa, u64 size, unsigned int flags)
-{
-	struct vmmem_region *region;
-	int ret;
-
-	ret = vmmem_add_prepare(vm, gpa, size, flags);
-	if (ret)
-		return ret;
-	region = vmmem_prepare_vmalloc(gpa, size, flags);
-	if (IS_ERR(region))
-		return PTR_ERR(region);
-	return vmmem_add_region(vm, region);
-}
-EXPORT_SYMBOL_NS_GPL(vmmem_add_vmalloc, VMMEM_NS);

@@ -9,15 +9,16 @@
 #include "vmmem.h"
 
 /**
- * vmmem_get_slice() - kernel view of a guest range inside one region
- * @vm: the map
+ * vmmem_find_slice() - kernel view of a guest range inside one region
+ * @space: the map or snapshot
  * @gpa: first guest-physical address of the range
  * @len: length of the range in bytes; 0 gives an empty slice at @gpa
  * @access: %VMMEM_READ and/or %VMMEM_WRITE that the caller will do
  * @slice: filled on success
  *
- * The slice stays valid only until the caller leaves the rcu_read_lock()
- * section it was obtained in. Accesses through it are the caller's to make
+ * No reference is taken (vmmem_hold() takes one): the slice stays valid
+ * only until the caller leaves the rcu_read_lock() section it was
+ * obtained in. Accesses through it are the caller's to make
  * untorn (READ_ONCE() and friends) where the guest may race with them.
  *
  * Context: rcu_read_lock() held by the caller; does not sleep.
@@ -25,31 +26,32 @@
  * permit @access; -EINVAL if the range would cross the end of the region
  * or @access is invalid.
  */
-int vmmem_get_slice(struct vmmem *vm, u64 gpa, size_t len,
-		    unsigned int access, struct vmmem_slice *slice)
+int vmmem_find_slice(vmmem_space_t space, u64 gpa, size_t len,
+		     unsigned int access, struct vmmem_slice *slice)
 {
 	struct vmmem_region *region;
 
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
 			 "vmmem slice taken outside rcu_read_lock()");
-	return __vmmem_get_slice(vm, gpa, len, access, slice, &region);
+	return __vmmem_find_slice(vmmem_space_map(space), gpa, len, access,
+				  slice, &region);
 }
-EXPORT_SYMBOL_NS_GPL(vmmem_get_slice, VMMEM_NS);
+EXPORT_SYMBOL_NS_GPL(vmmem_find_slice, VMMEM_NS);
 
 /**
  * vmmem_slice_iter_init() - start a walk over the pieces of a guest range
- * @iter: the walk to initialise
- * @vm: the map
+ * @space: the map or snapshot
  * @gpa: first guest-physical address of the range
  * @len: length of the range in bytes
  * @access: %VMMEM_READ and/or %VMMEM_WRITE, checked on every piece
+ * @iter: the walk to initialise
  *
  * Context: Any context.
  */
-void vmmem_slice_iter_init(struct vmmem_slice_iter *iter, struct vmmem *vm,
-			   u64 gpa, u64 len, unsigned int access)
+void vmmem_slice_iter_init(vmmem_space_t space, u64 gpa, u64 len,
+			   unsigned int access, struct vmmem_slice_iter *iter)
 {
-	__vmmem_slice_iter_init(iter, vm, gpa, len, access);
+	__vmmem_slice_iter_init(iter, vmmem_space_map(space), gpa, len, access);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_slice_iter_init, VMMEM_NS);
 
@@ -77,47 +79,8 @@ int vmmem_slice_iter_next(struct vmmem_slice_iter *iter,
 EXPORT_SYMBOL_NS_GPL(vmmem_slice_iter_next, VMMEM_NS);
 
 /**
- * vmmem_walk_slices() - call a function on each piece of a guest range
- * @vm: the map
- * @gpa: first guest-physical address of the range
- * @len: length of the range in bytes
- * @access: %VMMEM_READ and/or %VMMEM_WRITE, checked on every piece
- * @fn: called for each piece with @priv; returns 0 to go on, anything else
- *      to stop the walk with that value; runs under rcu_read_lock()
- * @priv: passed to @fn
- *
- * The slice handed to @fn is valid only during the call. The pieces before
- * a hole are handed to @fn before the error is returned.
- *
- * Context: Any context; @fn must not sleep.
- * Return: 0 when every piece was visited; the first non-zero value @fn
- * returned; -EFAULT at a hole, a byte past 2^64 - 1 or a region that does
- * not permit @access; -EINVAL if @access is invalid.
- */
-int vmmem_walk_slices(struct vmmem *vm, u64 gpa, u64 len,
-		      unsigned int access,
-		      int (*fn)(const struct vmmem_slice *slice, void *priv),
-		      void *priv)
-{
-	struct vmmem_slice_iter iter;
-	struct vmmem_slice slice;
-	int ret;
-
-	__vmmem_slice_iter_init(&iter, vm, gpa, len, access);
-	rcu_read_lock();
-	while ((ret = __vmmem_slice_iter_next(&iter, &slice)) > 0) {
-		ret = fn(&slice, priv);
-		if (ret)
-			break;
-	}
-	rcu_read_unlock();
-	return ret;
-}
-EXPORT_SYMBOL_NS_GPL(vmmem_walk_slices, VMMEM_NS);
-
-/**
  * vmmem_check_range() - tell whether a whole guest range is accessible
- * @vm: the map
+ * @space: the map or snapshot
  * @gpa: first guest-physical address of the range
  * @len: length of the range in bytes
  * @access: %VMMEM_READ and/or %VMMEM_WRITE
@@ -130,8 +93,10 @@ EXPORT_SYMBOL_NS_GPL(vmmem_walk_slices, VMMEM_NS);
  * (always true for @len 0 with valid @access); false otherwise, including
  * a range that runs past 2^64 - 1 or invalid @access.
  */
-bool vmmem_check_range(struct vmmem *vm, u64 gpa, u64 len, unsigned int access)
+bool vmmem_check_range(vmmem_space_t space, u64 gpa, u64 len,
+		       unsigned int access)
 {
+	struct vmmem *vm = vmmem_space_map(space);
 	struct vmmem_slice_iter iter;
 	struct vmmem_slice slice;
 	int ret;

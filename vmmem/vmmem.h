@@ -198,6 +198,9 @@ struct vmmem_layout {
 	struct rcu_work free_work;
 };
 
+/* A cache's valid_gen when its window is not resolved: no generation. */
+#define VMMEM_CACHE_INVALID	U64_MAX
+
 /* Frees what removed regions and dropped layouts leave behind. */
 extern struct workqueue_struct *vmmem_wq;
 
@@ -247,10 +250,6 @@ static __always_inline void vmmem_dirty_note(struct vmmem_region *region,
 		__vmmem_mark_dirty(region, gpa, len);
 }
 
-/* batch.c */
-int vmmem_add_region(struct vmmem *vm, struct vmmem_region *region);
-int vmmem_add_prepare(struct vmmem *vm, u64 gpa, u64 size, unsigned int flags);
-
 /* region_*.c: build a region, not yet in any map */
 struct vmmem_region *vmmem_prepare_vmalloc(u64 gpa, u64 size,
 					   unsigned int flags);
@@ -259,6 +258,20 @@ struct vmmem_region *vmmem_prepare_user(u64 gpa, unsigned long uaddr,
 struct vmmem_region *vmmem_prepare_pages(u64 gpa, struct page **pages,
 					 unsigned long npages,
 					 unsigned int flags);
+
+/**
+ * vmmem_space_map() - the struct vmmem behind a space
+ * @space: a live map, or a snapshot
+ *
+ * A &struct vmmem_snapshot is never defined: a snapshot pointer is the
+ * address of its layout's frozen view (&vmmem_layout.view), a struct
+ * vmmem whose @frozen is set. Its type only keeps snapshots out of the
+ * calls that change a map.
+ */
+static __always_inline struct vmmem *vmmem_space_map(vmmem_space_t space)
+{
+	return space.map;
+}
 
 /**
  * vmmem_current_layout() - the layout a reader sees
@@ -483,7 +496,7 @@ __vmmem_slice_iter_next_region(struct vmmem_slice_iter *iter,
 }
 
 /**
- * __vmmem_get_slice() - the body of vmmem_get_slice(), and the region
+ * __vmmem_find_slice() - the body of vmmem_find_slice(), and the region
  * @vm: the map
  * @gpa: first guest-physical address of the range
  * @len: length of the range, inside one region
@@ -492,9 +505,9 @@ __vmmem_slice_iter_next_region(struct vmmem_slice_iter *iter,
  * @regionp: set to the slice's region on success
  *
  * Context: rcu_read_lock() held by the caller.
- * Return: as vmmem_get_slice().
+ * Return: as vmmem_find_slice().
  */
-static inline int __vmmem_get_slice(struct vmmem *vm, u64 gpa, size_t len,
+static inline int __vmmem_find_slice(struct vmmem *vm, u64 gpa, size_t len,
 				    unsigned int access,
 				    struct vmmem_slice *slice,
 				    struct vmmem_region **regionp)

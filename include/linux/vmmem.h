@@ -4,43 +4,55 @@
  *
  * The only header that users of vmmem include. See Documentation/vmmem.rst
  * for the access contract and the locking and context rules.
+ *
+ * One argument order everywhere: first what the call acts on (a space: a
+ * map or a snapshot; or an object vmmem filled in before: a cache, an
+ * iterator, held slices, bio_vecs), then the guest address, then the other
+ * side of a copy (kernel buffer, iov_iter or value), then the length, then
+ * the access bits, and last what the call fills in. Exports live in the
+ * symbol namespace VMMEM: MODULE_IMPORT_NS(VMMEM) before Linux 6.13,
+ * MODULE_IMPORT_NS("VMMEM") from 6.13.
  */
 #ifndef _LINUX_VMMEM_H
 #define _LINUX_VMMEM_H
 
 #include <linux/bug.h>
+#include <linux/build_bug.h>
+#include <linux/compiler_types.h>
 #include <linux/errno.h>
 #include <linux/nospec.h>
 #include <linux/rcupdate.h>
 #include <linux/types.h>
-#include <linux/version.h>
 #include <asm/barrier.h>
-#include <asm/byteorder.h>
 
 struct bio_vec;
 struct iov_iter;
 struct page;
 struct sg_table;
 struct vmmem;
-struct vmmem_batch;
 struct vmmem_region;
+struct vmmem_snapshot;
 
-/*
- * The symbol namespace of every vmmem export, in the form this kernel's
- * MODULE_IMPORT_NS() and EXPORT_SYMBOL_NS_GPL() take: a string literal from
- * 6.13, a bare word before. Consumers write MODULE_IMPORT_NS(VMMEM_NS).
+/**
+ * union vmmem_space - what an access reads and writes: a map or a snapshot
+ * @map: a live guest-physical map, from vmmem_create()
+ * @snapshot: a frozen view of one, from vmmem_snapshot()
+ *
+ * Every call that only accesses guest memory takes a vmmem_space_t, so a
+ * &struct vmmem or a &struct vmmem_snapshot pointer can be passed as it
+ * is (a transparent union, as release_pages() takes). Calls that change a
+ * map take a &struct vmmem: a snapshot passed to them does not compile.
  */
-#if KERNEL_VERSION(6, 13, 0) <= LINUX_VERSION_CODE
-#define VMMEM_NS	"VMMEM"
-#else
-#define VMMEM_NS	VMMEM
-#endif
+typedef union vmmem_space {
+	struct vmmem *map;
+	struct vmmem_snapshot *snapshot;
+} vmmem_space_t __attribute__((__transparent_union__));
 
-/* Region flags for vmmem_add_*(). */
+/* Region flag of struct vmmem_update. */
 #define VMMEM_REGION_RDONLY	0x1u	/* devices may read, never write */
 #define VMMEM_REGION_FLAGS	VMMEM_REGION_RDONLY
 
-/* Access bits for vmmem_check_range(), slices and the slice walk. */
+/* Access bits of range checks, slices, holds, caches and translations. */
 #define VMMEM_READ		0x1u
 #define VMMEM_WRITE		0x2u
 #define VMMEM_ACCESS_MASK	(VMMEM_READ | VMMEM_WRITE)
@@ -48,44 +60,76 @@ struct vmmem_region;
 struct vmmem *vmmem_create(void);
 void vmmem_get(struct vmmem *vm);
 void vmmem_put(struct vmmem *vm);
-struct vmmem *vmmem_snapshot(struct vmmem *vm);
+struct vmmem_snapshot *vmmem_snapshot(vmmem_space_t space);
+void vmmem_snapshot_put(struct vmmem_snapshot *snap);
 void vmmem_synchronize(void);
+
+/**
+ * enum vmmem_update_op - one kind of change to a map
+ * @VMMEM_ADD_VMALLOC: add a zeroed vmalloc area of vmmem's own
+ * @VMMEM_ADD_USER: add pages of the calling process, from
+ *	&vmmem_update.uaddr, pinned with FOLL_LONGTERM
+ * @VMMEM_ADD_PAGES: add the pages in &vmmem_update.pages, which an
+ *	in-kernel provider owns
+ * @VMMEM_REMOVE: remove the region added at exactly [gpa, gpa + size)
+ * @VMMEM_REMOVE_ALL: remove every region (gpa and size are ignored)
+ */
+enum vmmem_update_op {
+	VMMEM_ADD_VMALLOC,
+	VMMEM_ADD_USER,
+	VMMEM_ADD_PAGES,
+	VMMEM_REMOVE,
+	VMMEM_REMOVE_ALL,
+};
+
+/**
+ * struct vmmem_update - one change in a call to vmmem_update()
+ * @op: what to do
+ * @flags: for adds, 0 or %VMMEM_REGION_RDONLY
+ * @gpa: first guest-physical address of the region, page-aligned
+ * @size: its length in bytes, page-aligned and non-zero
+ * @uaddr: %VMMEM_ADD_USER: the caller's address of @gpa, page-aligned
+ * @pages: %VMMEM_ADD_PAGES: @size / PAGE_SIZE ordinary refcounted pages
+ *	in guest order; vmmem copies the array and takes its own references
+ */
+struct vmmem_update {
+	enum vmmem_update_op op;
+	unsigned int flags;
+	u64 gpa;
+	u64 size;
+	unsigned long uaddr;
+	struct page **pages;
+};
+
+int vmmem_update(struct vmmem *vm, const struct vmmem_update *updates,
+		 unsigned int nr_updates);
 
 int vmmem_dirty_log_start(struct vmmem *vm);
 int vmmem_dirty_log_stop(struct vmmem *vm);
 long vmmem_dirty_harvest(struct vmmem *vm, u64 gpa, u64 len,
 			 unsigned long *bitmap);
-long vmmem_dirty_clear(struct vmmem *vm, u64 gpa, u64 len);
-void vmmem_mark_dirty(struct vmmem *vm, u64 gpa, u64 len);
+void vmmem_mark_dirty(vmmem_space_t space, u64 gpa, u64 len);
 
-int vmmem_add_vmalloc(struct vmmem *vm, u64 gpa, u64 size, unsigned int flags);
-int vmmem_add_user(struct vmmem *vm, u64 gpa, unsigned long uaddr, u64 size,
-		   unsigned int flags);
-int vmmem_add_pages(struct vmmem *vm, u64 gpa, struct page **pages,
-		    unsigned long npages, unsigned int flags);
-int vmmem_remove(struct vmmem *vm, u64 gpa, u64 size);
+/**
+ * struct vmmem_info - what a space holds, from one layout
+ * @generation: changes whenever the map changes; a snapshot's never does
+ * @last_addr: the last byte of the highest region (inclusive); 0 when
+ *	there is no region
+ * @nr_regions: number of regions
+ */
+struct vmmem_info {
+	u64 generation;
+	u64 last_addr;
+	unsigned int nr_regions;
+};
 
-struct vmmem_batch *vmmem_batch_create(struct vmmem *vm);
-int vmmem_batch_add_vmalloc(struct vmmem_batch *batch, u64 gpa, u64 size,
-			    unsigned int flags);
-int vmmem_batch_add_user(struct vmmem_batch *batch, u64 gpa,
-			 unsigned long uaddr, u64 size, unsigned int flags);
-int vmmem_batch_add_pages(struct vmmem_batch *batch, u64 gpa,
-			  struct page **pages, unsigned long npages,
-			  unsigned int flags);
-int vmmem_batch_remove(struct vmmem_batch *batch, u64 gpa, u64 size);
-int vmmem_batch_remove_all(struct vmmem_batch *batch);
-int vmmem_batch_commit(struct vmmem_batch *batch);
-void vmmem_batch_abort(struct vmmem_batch *batch);
+void vmmem_info(vmmem_space_t space, struct vmmem_info *info);
 
 /**
  * enum vmmem_backing - what memory backs a region
  * @VMMEM_BACKING_VMALLOC: a zeroed vmalloc area of vmmem's own
- *	(vmmem_add_vmalloc())
  * @VMMEM_BACKING_USER: pages of a process pinned with FOLL_LONGTERM
- *	(vmmem_add_user())
  * @VMMEM_BACKING_PAGES: pages an in-kernel provider handed over
- *	(vmmem_add_pages())
  */
 enum vmmem_backing {
 	VMMEM_BACKING_VMALLOC,
@@ -115,12 +159,10 @@ struct vmmem_region_info {
 	unsigned long nr_large_pages;
 };
 
-int vmmem_region_info(struct vmmem *vm, u64 gpa, struct vmmem_region_info *info);
-
-unsigned int vmmem_num_regions(struct vmmem *vm);
-u64 vmmem_last_addr(struct vmmem *vm);
-u64 vmmem_generation(const struct vmmem *vm);
-bool vmmem_check_range(struct vmmem *vm, u64 gpa, u64 len, unsigned int access);
+int vmmem_region_info(vmmem_space_t space, u64 gpa,
+		      struct vmmem_region_info *info);
+bool vmmem_check_range(vmmem_space_t space, u64 gpa, u64 len,
+		       unsigned int access);
 
 /**
  * struct vmmem_slice - one contiguous kernel view of guest memory
@@ -129,13 +171,13 @@ bool vmmem_check_range(struct vmmem *vm, u64 gpa, u64 len, unsigned int access);
  * @len: number of bytes, all inside one region
  * @writable: false when the region is read-only to devices
  * @region: for a held slice, the reference that keeps it valid; NULL for a
- *	slice from vmmem_get_slice() or a slice walk
+ *	slice from vmmem_find_slice() or a slice walk
  *
- * A slice from vmmem_get_slice() or a slice walk is valid only inside the
+ * A slice from vmmem_find_slice() or a slice walk is valid only inside the
  * rcu_read_lock() section in which it was obtained: once the caller leaves
  * it, the region behind the slice may be removed and its memory freed. A
- * held slice (vmmem_hold_slice(), vmmem_hold_range()) stays valid, across
- * sleeping, until vmmem_release_slice().
+ * held slice (vmmem_hold()) stays valid, across sleeping, until
+ * vmmem_release().
  */
 struct vmmem_slice {
 	void *ptr;
@@ -145,18 +187,15 @@ struct vmmem_slice {
 	struct vmmem_region *region;
 };
 
-int vmmem_get_slice(struct vmmem *vm, u64 gpa, size_t len,
-		    unsigned int access, struct vmmem_slice *slice);
-int vmmem_hold_slice(struct vmmem *vm, u64 gpa, size_t len,
+int vmmem_find_slice(vmmem_space_t space, u64 gpa, size_t len,
 		     unsigned int access, struct vmmem_slice *slice);
-void vmmem_release_slice(struct vmmem_slice *slice);
-int vmmem_hold_range(struct vmmem *vm, u64 gpa, u64 len, unsigned int access,
-		     struct vmmem_slice *slices, unsigned int *nr);
-void vmmem_release_range(struct vmmem_slice *slices, unsigned int nr);
+int vmmem_hold(vmmem_space_t space, u64 gpa, u64 len, unsigned int access,
+	       struct vmmem_slice *slices, unsigned int *nr);
+void vmmem_release(struct vmmem_slice *slices, unsigned int nr);
 
 /**
  * struct vmmem_slice_iter - walk of the per-region pieces of a guest range
- * @vm: the map being walked
+ * @vm: the space being walked
  * @gpa: guest-physical address of the next piece
  * @remaining: bytes not yet returned
  * @access: %VMMEM_READ and/or %VMMEM_WRITE, checked on every piece
@@ -175,185 +214,19 @@ struct vmmem_slice_iter {
 	bool past_end;
 };
 
-void vmmem_slice_iter_init(struct vmmem_slice_iter *iter, struct vmmem *vm,
-			   u64 gpa, u64 len, unsigned int access);
+void vmmem_slice_iter_init(vmmem_space_t space, u64 gpa, u64 len,
+			   unsigned int access, struct vmmem_slice_iter *iter);
 int vmmem_slice_iter_next(struct vmmem_slice_iter *iter,
 			  struct vmmem_slice *slice);
 
-int vmmem_walk_slices(struct vmmem *vm, u64 gpa, u64 len,
-		      unsigned int access,
-		      int (*fn)(const struct vmmem_slice *slice, void *priv),
-		      void *priv);
-
-unsigned long vmmem_copy_from_guest(struct vmmem *vm, void *dst, u64 gpa,
+unsigned long vmmem_copy_from_guest(vmmem_space_t space, u64 gpa, void *dst,
 				    unsigned long len);
-unsigned long vmmem_copy_to_guest(struct vmmem *vm, u64 gpa, const void *src,
-				  unsigned long len);
-int vmmem_read(struct vmmem *vm, u64 gpa, void *dst, size_t len);
-int vmmem_write(struct vmmem *vm, u64 gpa, const void *src, size_t len);
-
-int vmmem_load_u8(struct vmmem *vm, u64 gpa, u8 *val);
-int vmmem_load_u16(struct vmmem *vm, u64 gpa, u16 *val);
-int vmmem_load_u32(struct vmmem *vm, u64 gpa, u32 *val);
-int vmmem_load_u64(struct vmmem *vm, u64 gpa, u64 *val);
-int vmmem_store_u8(struct vmmem *vm, u64 gpa, u8 val);
-int vmmem_store_u16(struct vmmem *vm, u64 gpa, u16 val);
-int vmmem_store_u32(struct vmmem *vm, u64 gpa, u32 val);
-int vmmem_store_u64(struct vmmem *vm, u64 gpa, u64 val);
-int vmmem_load_acquire_u16(struct vmmem *vm, u64 gpa, u16 *val);
-int vmmem_load_acquire_u32(struct vmmem *vm, u64 gpa, u32 *val);
-int vmmem_load_acquire_u64(struct vmmem *vm, u64 gpa, u64 *val);
-int vmmem_store_release_u16(struct vmmem *vm, u64 gpa, u16 val);
-int vmmem_store_release_u32(struct vmmem *vm, u64 gpa, u32 val);
-int vmmem_store_release_u64(struct vmmem *vm, u64 gpa, u64 val);
-
-#define VMMEM_CACHE_INVALID	U64_MAX
-
-/**
- * struct vmmem_cache - a caller-side translation of a guest window
- * @vm: the map or snapshot the window is in
- * @generation: the map's generation word, compared on every access
- * @valid_gen: the generation @hva was resolved at, or %VMMEM_CACHE_INVALID
- * @gpa: first guest-physical address of the window
- * @len: length of the window in bytes
- * @access: %VMMEM_READ and/or %VMMEM_WRITE permitted through the cache
- * @hva: kernel address of @gpa while @valid_gen matches
- * @region: the region of @hva, while @valid_gen matches
- * @log: that region's dirty-logging flag
- *
- * Set up with vmmem_cache_init(); the fields are the cache's own. Like
- * KVM's gfn_to_hva_cache: an access costs one compare while the map is
- * unchanged, and a lookup after any change.
- */
-struct vmmem_cache {
-	struct vmmem *vm;
-	const u64 *generation;
-	u64 valid_gen;
-	u64 gpa;
-	u64 len;
-	unsigned int access;
-	void *hva;
-	struct vmmem_region *region;
-	const bool *log;
-};
-
-int vmmem_cache_init(struct vmmem_cache *cache, struct vmmem *vm, u64 gpa,
-		     u64 len, unsigned int access);
-void *vmmem_cache_refresh(struct vmmem_cache *cache);
-void vmmem_cache_mark_dirty(struct vmmem_cache *cache, u64 gpa, u64 len);
-
-/**
- * vmmem_cache_ptr() - kernel address of a guest range in a cached window
- * @cache: the cache
- * @gpa: first guest-physical address of the range
- * @size: length of the range in bytes
- *
- * The pointer is valid until the caller leaves its rcu_read_lock()
- * section. The offset into the window is clamped under speculation.
- *
- * Context: rcu_read_lock() held by the caller.
- * Return: the kernel address, or NULL if the range is not inside the
- * window or the window is no longer mapped in one region.
- */
-static inline void *vmmem_cache_ptr(struct vmmem_cache *cache, u64 gpa,
-				    size_t size)
-{
-	u64 off = gpa - cache->gpa;
-	void *hva = cache->hva;
-
-	if (unlikely(READ_ONCE(*cache->generation) != cache->valid_gen)) {
-		hva = vmmem_cache_refresh(cache);
-		if (!hva)
-			return NULL;
-	}
-	if (unlikely(size > cache->len || off > cache->len - size))
-		return NULL;
-	return hva + array_index_nospec(off, cache->len - size + 1);
-}
-
-/**
- * vmmem_cache_load_acquire() - load-acquire through a translation cache
- * @cache: the cache
- * @gpa: guest-physical address, naturally aligned for the value's size
- * @valp: pointer to a u16, u32 or u64 to fill; unchanged on failure
- *
- * One untorn load with acquire ordering against the guest, as
- * vmmem_load_acquire_u16() and friends.
- *
- * Context: Any context.
- * Return: 0, -EINVAL if @gpa is misaligned, -EFAULT if it is outside the
- * window or the window is no longer mapped.
- */
-#define vmmem_cache_load_acquire(cache, gpa, valp)			\
-({									\
-	typeof(valp) __vc_val = (valp), __vc_ptr;			\
-	u64 __vc_gpa = (gpa);						\
-	int __vc_ret = -EINVAL;						\
-									\
-	if (IS_ALIGNED(__vc_gpa, sizeof(*__vc_val))) {			\
-		rcu_read_lock();					\
-		__vc_ptr = vmmem_cache_ptr(cache, __vc_gpa,		\
-					   sizeof(*__vc_val));		\
-		__vc_ret = __vc_ptr ? 0 : -EFAULT;			\
-		if (__vc_ptr) {						\
-			/* Later guest reads stay after this one. */	\
-			*__vc_val = virt_load_acquire(__vc_ptr);	\
-		}							\
-		rcu_read_unlock();					\
-	}								\
-	__vc_ret;							\
-})
-
-/**
- * vmmem_cache_store_release() - store-release through a translation cache
- * @cache: the cache, set up with %VMMEM_WRITE
- * @gpa: guest-physical address, naturally aligned for the value's size
- * @val: a u16, u32 or u64 value
- *
- * One untorn store with release ordering against the guest, as
- * vmmem_store_release_u16() and friends.
- *
- * Context: Any context.
- * Return: 0, -EINVAL if @gpa is misaligned, -EFAULT if it is outside the
- * window, the window is no longer mapped or the cache is read-only.
- */
-#define vmmem_cache_store_release(cache, gpa, val)			\
-({									\
-	struct vmmem_cache *__vc_cache = (cache);			\
-	typeof(val) __vc_v = (val), *__vc_ptr;				\
-	u64 __vc_gpa = (gpa);						\
-	int __vc_ret = -EINVAL;						\
-									\
-	if (IS_ALIGNED(__vc_gpa, sizeof(__vc_v))) {			\
-		rcu_read_lock();					\
-		__vc_ptr = (__vc_cache->access & VMMEM_WRITE) ?		\
-			   vmmem_cache_ptr(__vc_cache, __vc_gpa,	\
-					   sizeof(__vc_v)) : NULL;	\
-		__vc_ret = __vc_ptr ? 0 : -EFAULT;			\
-		if (__vc_ptr) {						\
-			/* Earlier guest writes stay before this one. */ \
-			virt_store_release(__vc_ptr, __vc_v);		\
-			if (unlikely(READ_ONCE(*__vc_cache->log)))	\
-				vmmem_cache_mark_dirty(__vc_cache,	\
-					__vc_gpa, sizeof(__vc_v));	\
-		}							\
-		rcu_read_unlock();					\
-	}								\
-	__vc_ret;							\
-})
-
-size_t vmmem_copy_to_iter(struct vmmem *vm, u64 gpa, size_t len,
-			  struct iov_iter *iter);
-size_t vmmem_copy_from_iter(struct vmmem *vm, u64 gpa, size_t len,
-			    struct iov_iter *iter);
-int vmmem_copy_to_iter_full(struct vmmem *vm, u64 gpa, size_t len,
-			    struct iov_iter *iter);
-int vmmem_copy_from_iter_full(struct vmmem *vm, u64 gpa, size_t len,
-			      struct iov_iter *iter);
-unsigned long vmmem_copy_to_user(struct vmmem *vm, void __user *dst, u64 gpa,
-				 unsigned long len);
-unsigned long vmmem_copy_from_user(struct vmmem *vm, u64 gpa,
-				   const void __user *src, unsigned long len);
+unsigned long vmmem_copy_to_guest(vmmem_space_t space, u64 gpa,
+				  const void *src, unsigned long len);
+size_t vmmem_copy_to_iter(vmmem_space_t space, u64 gpa, struct iov_iter *iter,
+			  size_t len);
+size_t vmmem_copy_from_iter(vmmem_space_t space, u64 gpa,
+			    struct iov_iter *iter, size_t len);
 
 /**
  * struct vmmem_bvecs - a guest range translated to bio_vecs
@@ -378,366 +251,283 @@ struct vmmem_bvecs {
 	bool write;
 };
 
-int vmmem_translate(struct vmmem *vm, u64 gpa, u64 len, unsigned int access,
-		    struct vmmem_bvecs *bv);
+int vmmem_translate(vmmem_space_t space, u64 gpa, u64 len,
+		    unsigned int access, struct vmmem_bvecs *bv);
 void vmmem_untranslate(struct vmmem_bvecs *bv);
 int vmmem_bvecs_to_sgtable(const struct vmmem_bvecs *bv, struct sg_table *sgt,
 			   gfp_t gfp);
 
 /**
- * vmmem_read_obj() - read an object from guest memory by its size
- * @vm: the guest memory map
- * @gpa: guest-physical address of the object
- * @objp: pointer to the object to fill; sizeof(*@objp) bytes are read
+ * struct vmmem_cache - a caller-side translation of one guest window
  *
- * Context: Any context, as vmmem_read().
- * Return: 0 on success, -EFAULT if any byte is unmapped.
+ * Set up with vmmem_cache_init(), used with vmmem_cache_ptr() and the
+ * single accesses. Like KVM's gfn_to_hva_cache: an access costs one
+ * compare while the map is unchanged, and a lookup after any change. The
+ * caller owns the memory; every field is vmmem's (sparse checks that).
  */
-#define vmmem_read_obj(vm, gpa, objp)				\
-({									\
-	typeof(objp) __vmmem_obj = (objp);				\
-									\
-	vmmem_read(vm, gpa, __vmmem_obj, sizeof(*__vmmem_obj));		\
-})
+struct vmmem_cache {
+	/* private: */
+	const u64 *__private generation;
+	u64 __private valid_gen;
+	u64 __private gpa;
+	u64 __private len;
+	unsigned int __private access;
+	void *__private hva;
+	const bool *__private log;
+	struct vmmem *__private vm;
+	struct vmmem_region *__private region;
+};
+
+int vmmem_cache_init(vmmem_space_t space, u64 gpa, u64 len,
+		     unsigned int access, struct vmmem_cache *cache);
+void *__vmmem_cache_resolve(struct vmmem_cache *cache, u64 gpa, size_t size,
+			    unsigned int access);
+void __vmmem_cache_mark_dirty(struct vmmem_cache *cache, u64 gpa, size_t len);
 
 /**
- * vmmem_write_obj() - write an object to guest memory by its size
- * @vm: the guest memory map
- * @gpa: guest-physical address of the object
- * @objp: pointer to the object to copy; sizeof(*@objp) bytes are written
+ * vmmem_cache_ptr() - kernel address of a guest range in a cached window
+ * @cache: the cache
+ * @gpa: first guest-physical address of the range
+ * @size: length of the range in bytes
+ * @access: %VMMEM_READ and/or %VMMEM_WRITE, a subset of the cache's
  *
- * Context: Any context, as vmmem_write().
- * Return: 0 on success, -EFAULT if any byte is unmapped or read-only.
+ * The pointer is valid until the caller leaves its rcu_read_lock()
+ * section. The offset into the window is clamped under speculation.
+ *
+ * Context: rcu_read_lock() held by the caller.
+ * Return: the kernel address, or NULL if the range is not inside the
+ * window, @access is not permitted or the window is no longer mapped in
+ * one region.
  */
-#define vmmem_write_obj(vm, gpa, objp)				\
-({									\
-	typeof(objp) __vmmem_obj = (objp);				\
-									\
-	vmmem_write(vm, gpa, __vmmem_obj, sizeof(*__vmmem_obj));	\
-})
+static __always_inline void *vmmem_cache_ptr(struct vmmem_cache *cache,
+					     u64 gpa, size_t size,
+					     unsigned int access)
+{
+	u64 len = ACCESS_PRIVATE(cache, len);
+	u64 off = gpa - ACCESS_PRIVATE(cache, gpa);
+
+	if (unlikely(READ_ONCE(*ACCESS_PRIVATE(cache, generation)) !=
+		     ACCESS_PRIVATE(cache, valid_gen) ||
+		     (access & ~ACCESS_PRIVATE(cache, access))))
+		return __vmmem_cache_resolve(cache, gpa, size, access);
+	if (unlikely(size > len || off > len - size))
+		return NULL;
+	return ACCESS_PRIVATE(cache, hva) + array_index_nospec(off, len - size + 1);
+}
+
+/* The out-of-line single accesses behind vmmem_load() and friends. */
+int __vmmem_load_1(vmmem_space_t space, u64 gpa, u8 *val, bool acquire);
+int __vmmem_load_2(vmmem_space_t space, u64 gpa, u16 *val, bool acquire);
+int __vmmem_load_4(vmmem_space_t space, u64 gpa, u32 *val, bool acquire);
+int __vmmem_load_8(vmmem_space_t space, u64 gpa, u64 *val, bool acquire);
+int __vmmem_store_1(vmmem_space_t space, u64 gpa, u8 val, bool release);
+int __vmmem_store_2(vmmem_space_t space, u64 gpa, u16 val, bool release);
+int __vmmem_store_4(vmmem_space_t space, u64 gpa, u32 val, bool release);
+int __vmmem_store_8(vmmem_space_t space, u64 gpa, u64 val, bool release);
 
 /*
- * Endian helpers: guest values of a fixed byte order, converted to and from
- * CPU order. A naturally aligned value inside one region is read or written
- * in one untorn access; otherwise the bytes are copied (and may straddle
- * regions). Any context; 0 on success, -EFAULT if a byte is unmapped or, for
- * writes, read-only. On failure *@val is left unchanged.
+ * The width of a single access is the size of the value's type, which must
+ * be 1, 2, 4 or 8 bytes. A stored plain int is refused: it is what an
+ * unsuffixed literal or an expression such as (u16 + 1) has, so its width
+ * is rarely the one meant. The value goes through a union of the same
+ * size, so any type of that size (u16, __le32, a pointer) keeps its bits
+ * and its sparse annotations.
  */
+#define __vmmem_single_size_check(type)					\
+	BUILD_BUG_ON_MSG(sizeof(type) != 1 && sizeof(type) != 2 &&	\
+			 sizeof(type) != 4 && sizeof(type) != 8,	\
+			 "vmmem: a single access is of 1, 2, 4 or 8 bytes")
+
+#define __vmmem_single_value_check(type)				\
+do {									\
+	__vmmem_single_size_check(type);				\
+	BUILD_BUG_ON_MSG(__builtin_types_compatible_p(type, int),	\
+			 "vmmem: store a sized type (u16, __le32...), "	\
+			 "not an int");					\
+} while (0)
+
+#define __vmmem_space_load(space, gpa, valp, acquire)			\
+({									\
+	typeof(valp) __vl_p = (valp);					\
+	union {								\
+		u8 b1; u16 b2; u32 b4; u64 b8;				\
+		typeof(*__vl_p) v;					\
+	} __vl_u;							\
+	int __vl_ret;							\
+									\
+	__vmmem_single_size_check(typeof(*__vl_p));			\
+	switch (sizeof(*__vl_p)) {					\
+	case 1:								\
+		__vl_ret = __vmmem_load_1(space, gpa, &__vl_u.b1, acquire); \
+		break;							\
+	case 2:								\
+		__vl_ret = __vmmem_load_2(space, gpa, &__vl_u.b2, acquire); \
+		break;							\
+	case 4:								\
+		__vl_ret = __vmmem_load_4(space, gpa, &__vl_u.b4, acquire); \
+		break;							\
+	default:							\
+		__vl_ret = __vmmem_load_8(space, gpa, &__vl_u.b8, acquire); \
+		break;							\
+	}								\
+	if (!__vl_ret)							\
+		*__vl_p = __vl_u.v;					\
+	__vl_ret;							\
+})
+
+#define __vmmem_space_store(space, gpa, val, release)			\
+({									\
+	union {								\
+		u8 b1; u16 b2; u32 b4; u64 b8;				\
+		typeof(val) v;						\
+	} __vs_u = { .v = (val) };					\
+	int __vs_ret;							\
+									\
+	__vmmem_single_value_check(typeof(val));			\
+	switch (sizeof(__vs_u.v)) {					\
+	case 1:								\
+		__vs_ret = __vmmem_store_1(space, gpa, __vs_u.b1, release); \
+		break;							\
+	case 2:								\
+		__vs_ret = __vmmem_store_2(space, gpa, __vs_u.b2, release); \
+		break;							\
+	case 4:								\
+		__vs_ret = __vmmem_store_4(space, gpa, __vs_u.b4, release); \
+		break;							\
+	default:							\
+		__vs_ret = __vmmem_store_8(space, gpa, __vs_u.b8, release); \
+		break;							\
+	}								\
+	__vs_ret;							\
+})
+
+#define __vmmem_cache_load(cache, gpa, valp, acquire)			\
+({									\
+	struct vmmem_cache *__cl_cache = (cache);			\
+	typeof(valp) __cl_p = (valp), __cl_ptr;				\
+	u64 __cl_gpa = (gpa);						\
+	int __cl_ret = -EINVAL;						\
+									\
+	__vmmem_single_size_check(typeof(*__cl_p));			\
+	if (IS_ALIGNED(__cl_gpa, sizeof(*__cl_p))) {			\
+		rcu_read_lock();					\
+		__cl_ptr = vmmem_cache_ptr(__cl_cache, __cl_gpa,	\
+					   sizeof(*__cl_p), VMMEM_READ); \
+		__cl_ret = __cl_ptr ? 0 : -EFAULT;			\
+		if (__cl_ptr && (acquire))				\
+			*__cl_p = virt_load_acquire(__cl_ptr);		\
+		else if (__cl_ptr)					\
+			*__cl_p = READ_ONCE(*__cl_ptr);			\
+		rcu_read_unlock();					\
+	}								\
+	__cl_ret;							\
+})
+
+#define __vmmem_cache_store(cache, gpa, val, release)			\
+({									\
+	struct vmmem_cache *__cs_cache = (cache);			\
+	typeof(val) __cs_v = (val), *__cs_ptr;				\
+	u64 __cs_gpa = (gpa);						\
+	int __cs_ret = -EINVAL;						\
+									\
+	__vmmem_single_value_check(typeof(val));			\
+	if (IS_ALIGNED(__cs_gpa, sizeof(__cs_v))) {			\
+		rcu_read_lock();					\
+		__cs_ptr = vmmem_cache_ptr(__cs_cache, __cs_gpa,	\
+					   sizeof(__cs_v), VMMEM_WRITE); \
+		__cs_ret = __cs_ptr ? 0 : -EFAULT;			\
+		if (__cs_ptr && (release))				\
+			virt_store_release(__cs_ptr, __cs_v);		\
+		else if (__cs_ptr)					\
+			WRITE_ONCE(*__cs_ptr, __cs_v);			\
+		if (__cs_ptr &&						\
+		    unlikely(READ_ONCE(*ACCESS_PRIVATE(__cs_cache, log)))) \
+			__vmmem_cache_mark_dirty(__cs_cache, __cs_gpa,	\
+						 sizeof(__cs_v));	\
+		rcu_read_unlock();					\
+	}								\
+	__cs_ret;							\
+})
+
+/* A space, or NULL (never used) where a cache was given. */
+#define __vmmem_as_space(from)						\
+	_Generic((from), struct vmmem_cache *: (struct vmmem *)NULL,	\
+		 default: (from))
+
+#define __vmmem_single(from, gpa, v, order, cache_op, space_op)	\
+	_Generic((from),						\
+		 struct vmmem_cache *:					\
+			cache_op((struct vmmem_cache *)(from), gpa, v, order), \
+		 default:						\
+			space_op(__vmmem_as_space(from), gpa, v, order))
 
 /**
- * vmmem_read_le16() - read a little-endian 16-bit guest value
- * @vm: the guest memory map
- * @gpa: guest-physical address of the value
- * @val: where the value is stored, in CPU byte order
+ * vmmem_load() - load one value from guest memory
+ * @from: a map, a snapshot or a &struct vmmem_cache
+ * @gpa: guest-physical address, naturally aligned for the value's size
+ * @valp: pointer to the value to fill, of 1, 2, 4 or 8 bytes (u16,
+ *	__le32, ...); unchanged on failure
  *
- * Context: Any context.
- * Return: 0 on success, -EFAULT if any byte is unmapped.
+ * One untorn load with no ordering (READ_ONCE()), never split. The byte
+ * order is the type's: load a __le16 and convert it with le16_to_cpu().
+ *
+ * Context: Any context; does not sleep.
+ * Return: 0, -EINVAL if @gpa is misaligned, -EFAULT if it is unmapped
+ * (outside a cache's window, or not readable).
  */
-static inline int vmmem_read_le16(struct vmmem *vm, u64 gpa, u16 *val)
-{
-	__le16 raw;
-	int ret = vmmem_read(vm, gpa, &raw, sizeof(raw));
-
-	if (!ret)
-		*val = le16_to_cpu(raw);
-	return ret;
-}
+#define vmmem_load(from, gpa, valp)					\
+	__vmmem_single(from, gpa, valp, false, __vmmem_cache_load,	\
+		       __vmmem_space_load)
 
 /**
- * vmmem_read_le32() - read a little-endian 32-bit guest value
- * @vm: the guest memory map
- * @gpa: guest-physical address of the value
- * @val: where the value is stored, in CPU byte order
+ * vmmem_load_acquire() - load one value from guest memory, with acquire
+ * @from: a map, a snapshot or a &struct vmmem_cache
+ * @gpa: guest-physical address, naturally aligned for the value's size
+ * @valp: pointer to the value to fill, of 1, 2, 4 or 8 bytes
  *
- * Context: Any context.
- * Return: 0 on success, -EFAULT if any byte is unmapped.
+ * As vmmem_load(), with acquire ordering against the guest: guest memory
+ * read after it is not read before it (virt_load_acquire()).
+ *
+ * Context: Any context; does not sleep.
+ * Return: as vmmem_load().
  */
-static inline int vmmem_read_le32(struct vmmem *vm, u64 gpa, u32 *val)
-{
-	__le32 raw;
-	int ret = vmmem_read(vm, gpa, &raw, sizeof(raw));
-
-	if (!ret)
-		*val = le32_to_cpu(raw);
-	return ret;
-}
+#define vmmem_load_acquire(from, gpa, valp)				\
+	__vmmem_single(from, gpa, valp, true, __vmmem_cache_load,	\
+		       __vmmem_space_load)
 
 /**
- * vmmem_read_le64() - read a little-endian 64-bit guest value
- * @vm: the guest memory map
- * @gpa: guest-physical address of the value
- * @val: where the value is stored, in CPU byte order
+ * vmmem_store() - store one value into guest memory
+ * @from: a map, a snapshot or a &struct vmmem_cache set up for writing
+ * @gpa: guest-physical address, naturally aligned for the value's size
+ * @val: the value; its type (u8, u16, __le32, u64, ..., not int) sets the
+ *	width
  *
- * Context: Any context.
- * Return: 0 on success, -EFAULT if any byte is unmapped.
+ * One untorn store with no ordering (WRITE_ONCE()), never split, and
+ * dirty-logged while logging is on.
+ *
+ * Context: Any context; does not sleep.
+ * Return: 0, -EINVAL if @gpa is misaligned, -EFAULT if it is unmapped or
+ * read-only (or outside a cache's window).
  */
-static inline int vmmem_read_le64(struct vmmem *vm, u64 gpa, u64 *val)
-{
-	__le64 raw;
-	int ret = vmmem_read(vm, gpa, &raw, sizeof(raw));
-
-	if (!ret)
-		*val = le64_to_cpu(raw);
-	return ret;
-}
+#define vmmem_store(from, gpa, val)					\
+	__vmmem_single(from, gpa, val, false, __vmmem_cache_store,	\
+		       __vmmem_space_store)
 
 /**
- * vmmem_read_be16() - read a big-endian 16-bit guest value
- * @vm: the guest memory map
- * @gpa: guest-physical address of the value
- * @val: where the value is stored, in CPU byte order
+ * vmmem_store_release() - store one value into guest memory, with release
+ * @from: a map, a snapshot or a &struct vmmem_cache set up for writing
+ * @gpa: guest-physical address, naturally aligned for the value's size
+ * @val: the value; its type (not int) sets the width
  *
- * Context: Any context.
- * Return: 0 on success, -EFAULT if any byte is unmapped.
- */
-static inline int vmmem_read_be16(struct vmmem *vm, u64 gpa, u16 *val)
-{
-	__be16 raw;
-	int ret = vmmem_read(vm, gpa, &raw, sizeof(raw));
-
-	if (!ret)
-		*val = be16_to_cpu(raw);
-	return ret;
-}
-
-/**
- * vmmem_read_be32() - read a big-endian 32-bit guest value
- * @vm: the guest memory map
- * @gpa: guest-physical address of the value
- * @val: where the value is stored, in CPU byte order
+ * As vmmem_store(), with release ordering against the guest: guest memory
+ * written before it is visible to the guest before it
+ * (virt_store_release()).
  *
- * Context: Any context.
- * Return: 0 on success, -EFAULT if any byte is unmapped.
+ * Context: Any context; does not sleep.
+ * Return: as vmmem_store().
  */
-static inline int vmmem_read_be32(struct vmmem *vm, u64 gpa, u32 *val)
-{
-	__be32 raw;
-	int ret = vmmem_read(vm, gpa, &raw, sizeof(raw));
-
-	if (!ret)
-		*val = be32_to_cpu(raw);
-	return ret;
-}
-
-/**
- * vmmem_read_be64() - read a big-endian 64-bit guest value
- * @vm: the guest memory map
- * @gpa: guest-physical address of the value
- * @val: where the value is stored, in CPU byte order
- *
- * Context: Any context.
- * Return: 0 on success, -EFAULT if any byte is unmapped.
- */
-static inline int vmmem_read_be64(struct vmmem *vm, u64 gpa, u64 *val)
-{
-	__be64 raw;
-	int ret = vmmem_read(vm, gpa, &raw, sizeof(raw));
-
-	if (!ret)
-		*val = be64_to_cpu(raw);
-	return ret;
-}
-
-/**
- * vmmem_write_le16() - write a 16-bit value to guest memory as little-endian
- * @vm: the guest memory map
- * @gpa: guest-physical address of the value
- * @val: the value, in CPU byte order
- *
- * Context: Any context.
- * Return: 0 on success, -EFAULT if any byte is unmapped or read-only.
- */
-static inline int vmmem_write_le16(struct vmmem *vm, u64 gpa, u16 val)
-{
-	__le16 raw = cpu_to_le16(val);
-
-	return vmmem_write(vm, gpa, &raw, sizeof(raw));
-}
-
-/**
- * vmmem_write_le32() - write a 32-bit value to guest memory as little-endian
- * @vm: the guest memory map
- * @gpa: guest-physical address of the value
- * @val: the value, in CPU byte order
- *
- * Context: Any context.
- * Return: 0 on success, -EFAULT if any byte is unmapped or read-only.
- */
-static inline int vmmem_write_le32(struct vmmem *vm, u64 gpa, u32 val)
-{
-	__le32 raw = cpu_to_le32(val);
-
-	return vmmem_write(vm, gpa, &raw, sizeof(raw));
-}
-
-/**
- * vmmem_write_le64() - write a 64-bit value to guest memory as little-endian
- * @vm: the guest memory map
- * @gpa: guest-physical address of the value
- * @val: the value, in CPU byte order
- *
- * Context: Any context.
- * Return: 0 on success, -EFAULT if any byte is unmapped or read-only.
- */
-static inline int vmmem_write_le64(struct vmmem *vm, u64 gpa, u64 val)
-{
-	__le64 raw = cpu_to_le64(val);
-
-	return vmmem_write(vm, gpa, &raw, sizeof(raw));
-}
-
-/**
- * vmmem_write_be16() - write a 16-bit value to guest memory as big-endian
- * @vm: the guest memory map
- * @gpa: guest-physical address of the value
- * @val: the value, in CPU byte order
- *
- * Context: Any context.
- * Return: 0 on success, -EFAULT if any byte is unmapped or read-only.
- */
-static inline int vmmem_write_be16(struct vmmem *vm, u64 gpa, u16 val)
-{
-	__be16 raw = cpu_to_be16(val);
-
-	return vmmem_write(vm, gpa, &raw, sizeof(raw));
-}
-
-/**
- * vmmem_write_be32() - write a 32-bit value to guest memory as big-endian
- * @vm: the guest memory map
- * @gpa: guest-physical address of the value
- * @val: the value, in CPU byte order
- *
- * Context: Any context.
- * Return: 0 on success, -EFAULT if any byte is unmapped or read-only.
- */
-static inline int vmmem_write_be32(struct vmmem *vm, u64 gpa, u32 val)
-{
-	__be32 raw = cpu_to_be32(val);
-
-	return vmmem_write(vm, gpa, &raw, sizeof(raw));
-}
-
-/**
- * vmmem_write_be64() - write a 64-bit value to guest memory as big-endian
- * @vm: the guest memory map
- * @gpa: guest-physical address of the value
- * @val: the value, in CPU byte order
- *
- * Context: Any context.
- * Return: 0 on success, -EFAULT if any byte is unmapped or read-only.
- */
-static inline int vmmem_write_be64(struct vmmem *vm, u64 gpa, u64 val)
-{
-	__be64 raw = cpu_to_be64(val);
-
-	return vmmem_write(vm, gpa, &raw, sizeof(raw));
-}
-
-/*
- * Little-endian acquire and release: virtio rings are little-endian, and
- * their indices need ordering. The same rules as vmmem_load_acquire_u16()
- * and vmmem_store_release_u16(): one untorn access, naturally aligned,
- * inside one region; on failure *@val is left unchanged.
- */
-
-/**
- * vmmem_load_acquire_le16() - load-acquire a little-endian 16-bit guest value
- * @vm: the guest memory map
- * @gpa: guest-physical address of the value, 2-byte aligned
- * @val: where the value is stored, in CPU byte order
- *
- * Context: Any context.
- * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped.
- */
-static inline int vmmem_load_acquire_le16(struct vmmem *vm, u64 gpa, u16 *val)
-{
-	u16 raw;
-	int ret = vmmem_load_acquire_u16(vm, gpa, &raw);
-
-	if (!ret)
-		*val = le16_to_cpu((__force __le16)raw);
-	return ret;
-}
-
-/**
- * vmmem_load_acquire_le32() - load-acquire a little-endian 32-bit guest value
- * @vm: the guest memory map
- * @gpa: guest-physical address of the value, 4-byte aligned
- * @val: where the value is stored, in CPU byte order
- *
- * Context: Any context.
- * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped.
- */
-static inline int vmmem_load_acquire_le32(struct vmmem *vm, u64 gpa, u32 *val)
-{
-	u32 raw;
-	int ret = vmmem_load_acquire_u32(vm, gpa, &raw);
-
-	if (!ret)
-		*val = le32_to_cpu((__force __le32)raw);
-	return ret;
-}
-
-/**
- * vmmem_load_acquire_le64() - load-acquire a little-endian 64-bit guest value
- * @vm: the guest memory map
- * @gpa: guest-physical address of the value, 8-byte aligned
- * @val: where the value is stored, in CPU byte order
- *
- * Context: Any context.
- * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped.
- */
-static inline int vmmem_load_acquire_le64(struct vmmem *vm, u64 gpa, u64 *val)
-{
-	u64 raw;
-	int ret = vmmem_load_acquire_u64(vm, gpa, &raw);
-
-	if (!ret)
-		*val = le64_to_cpu((__force __le64)raw);
-	return ret;
-}
-
-/**
- * vmmem_store_release_le16() - store-release a 16-bit value as little-endian
- * @vm: the guest memory map
- * @gpa: guest-physical address of the value, 2-byte aligned
- * @val: the value, in CPU byte order
- *
- * Context: Any context.
- * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped or read-only.
- */
-static inline int vmmem_store_release_le16(struct vmmem *vm, u64 gpa, u16 val)
-{
-	return vmmem_store_release_u16(vm, gpa, (__force u16)cpu_to_le16(val));
-}
-
-/**
- * vmmem_store_release_le32() - store-release a 32-bit value as little-endian
- * @vm: the guest memory map
- * @gpa: guest-physical address of the value, 4-byte aligned
- * @val: the value, in CPU byte order
- *
- * Context: Any context.
- * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped or read-only.
- */
-static inline int vmmem_store_release_le32(struct vmmem *vm, u64 gpa, u32 val)
-{
-	return vmmem_store_release_u32(vm, gpa, (__force u32)cpu_to_le32(val));
-}
-
-/**
- * vmmem_store_release_le64() - store-release a 64-bit value as little-endian
- * @vm: the guest memory map
- * @gpa: guest-physical address of the value, 8-byte aligned
- * @val: the value, in CPU byte order
- *
- * Context: Any context.
- * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped or read-only.
- */
-static inline int vmmem_store_release_le64(struct vmmem *vm, u64 gpa, u64 val)
-{
-	return vmmem_store_release_u64(vm, gpa, (__force u64)cpu_to_le64(val));
-}
+#define vmmem_store_release(from, gpa, val)				\
+	__vmmem_single(from, gpa, val, true, __vmmem_cache_store,	\
+		       __vmmem_space_store)
 
 #endif /* _LINUX_VMMEM_H */

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Compile-time checks of <linux/vmmem.h>, built by the build lane as a tiny
+ * module against each kernel's headers. Without a VMMEM_MISUSE_* define it
+ * is every accepted form and must build without a warning; with one, it is
+ * one misuse the header promises to refuse, and the build must fail.
+ */
+#include <linux/module.h>
+#include <linux/vmmem.h>
+
+/* Never called: only compiled. */
+int vmmem_api_use(struct vmmem *vm, struct vmmem_cache *cache, u64 gpa);
+int vmmem_api_use(struct vmmem *vm, struct vmmem_cache *cache, u64 gpa)
+{
+	struct vmmem_snapshot *snap = vmmem_snapshot(vm);
+	struct vmmem_update add = { .op = VMMEM_ADD_VMALLOC, .size = PAGE_SIZE };
+	__le16 idx;
+	__be32 word;
+	void *ptr;
+	u8 byte;
+	u64 val;
+	int ret;
+
+	/* Maps, snapshots and caches take the same single accesses. */
+	ret = vmmem_load(vm, gpa, &byte) ?:
+	      vmmem_load(snap, gpa, &idx) ?:
+	      vmmem_load_acquire(cache, gpa, &idx) ?:
+	      vmmem_load(cache, gpa, &ptr) ?:
+	      vmmem_store(vm, gpa, cpu_to_le16(le16_to_cpu(idx) + 1)) ?:
+	      vmmem_store_release(snap, gpa, cpu_to_be32(7)) ?:
+	      vmmem_store(cache, gpa, (u64)byte) ?:
+	      vmmem_store_release(cache, gpa, word = cpu_to_be32(1));
+	ret = ret ?: (int)vmmem_copy_from_guest(snap, gpa, &val, sizeof(val));
+	ret = ret ?: vmmem_update(vm, &add, 1);
+
+#ifdef VMMEM_MISUSE_SNAPSHOT_UPDATE
+	ret = vmmem_update(snap, &add, 1);	/* a snapshot never changes */
+#endif
+#ifdef VMMEM_MISUSE_SNAPSHOT_PUT
+	vmmem_put(snap);			/* snapshots have their own put */
+#endif
+#ifdef VMMEM_MISUSE_SNAPSHOT_LOG
+	ret = vmmem_dirty_log_start(snap);
+#endif
+#ifdef VMMEM_MISUSE_STORE_INT
+	ret = vmmem_store(vm, gpa, 1);		/* an int: width not chosen */
+#endif
+#ifdef VMMEM_MISUSE_LOAD_WIDTH
+	{
+		struct { u8 b[3]; } three;
+
+		ret = vmmem_load(vm, gpa, &three);	/* not 1, 2, 4 or 8 bytes */
+	}
+#endif
+#ifdef VMMEM_MISUSE_CACHE_FIELD
+	ptr = cache->hva;			/* the cache's fields are vmmem's */
+#endif
+	vmmem_snapshot_put(snap);
+	return ret;
+}
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("vmmem API compile checks");
