@@ -64,6 +64,9 @@ int vmmem_hold(vmmem_space_t space, u64 gpa, u64 len, unsigned int access,
 	unsigned int n = 0;
 	int ret;
 
+	/* Checked here too, as a walk of nothing never looks at them. */
+	if (!vmmem_access_valid(access))
+		return -EINVAL;
 	__vmmem_slice_iter_init(&iter, vmmem_space_map(space), gpa, len, access);
 	rcu_read_lock();
 	while ((ret = __vmmem_slice_iter_next_region(&iter, &piece, &region)) > 0) {

@@ -12,7 +12,8 @@
  * vmmem_find_slice() - kernel view of a guest range inside one region
  * @space: the map or snapshot
  * @gpa: first guest-physical address of the range
- * @len: length of the range in bytes; 0 gives an empty slice at @gpa
+ * @len: length of the range in bytes; 0 gives an empty slice at a mapped
+ *	@gpa
  * @access: %VMMEM_READ and/or %VMMEM_WRITE that the caller will do
  * @slice: filled on success
  *

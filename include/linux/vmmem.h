@@ -449,15 +449,22 @@ do {									\
 	__cs_ret;							\
 })
 
-/* A space, or NULL (never used) where a cache was given. */
+/*
+ * Both branches of a _Generic() must compile whatever @from is, so each
+ * gets @from only when it is of its kind, and a NULL it never uses
+ * otherwise.
+ */
 #define __vmmem_as_space(from)						\
 	_Generic((from), struct vmmem_cache *: (struct vmmem *)NULL,	\
 		 default: (from))
+#define __vmmem_as_cache(from)						\
+	_Generic((from), struct vmmem_cache *: (from),			\
+		 default: (struct vmmem_cache *)NULL)
 
 #define __vmmem_single(from, gpa, v, order, cache_op, space_op)	\
 	_Generic((from),						\
 		 struct vmmem_cache *:					\
-			cache_op((struct vmmem_cache *)(from), gpa, v, order), \
+			cache_op(__vmmem_as_cache(from), gpa, v, order), \
 		 default:						\
 			space_op(__vmmem_as_space(from), gpa, v, order))
 

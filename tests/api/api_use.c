@@ -9,8 +9,10 @@
 #include <linux/vmmem.h>
 
 /* Never called: only compiled. */
-int vmmem_api_use(struct vmmem *vm, struct vmmem_cache *cache, u64 gpa);
-int vmmem_api_use(struct vmmem *vm, struct vmmem_cache *cache, u64 gpa)
+int vmmem_api_use(struct vmmem *vm, struct vmmem_cache *cache, u64 gpa,
+		  vmmem_space_t space);
+int vmmem_api_use(struct vmmem *vm, struct vmmem_cache *cache, u64 gpa,
+		  vmmem_space_t space)
 {
 	struct vmmem_snapshot *snap = vmmem_snapshot(vm);
 	struct vmmem_update add = { .op = VMMEM_ADD_VMALLOC, .size = PAGE_SIZE };
@@ -30,6 +32,9 @@ int vmmem_api_use(struct vmmem *vm, struct vmmem_cache *cache, u64 gpa)
 	      vmmem_store_release(snap, gpa, cpu_to_be32(7)) ?:
 	      vmmem_store(cache, gpa, (u64)byte) ?:
 	      vmmem_store_release(cache, gpa, word = cpu_to_be32(1));
+	/* A helper that takes a space passes it on as it is. */
+	ret = ret ?: vmmem_load(space, gpa, &val) ?:
+	      vmmem_store(space, gpa, val);
 	ret = ret ?: (int)vmmem_copy_from_guest(snap, gpa, &val, sizeof(val));
 	ret = ret ?: vmmem_update(vm, &add, 1);
 
