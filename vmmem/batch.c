@@ -147,9 +147,13 @@ static int vmmem_publish_ops(struct vmmem *vm, struct list_head *ops)
 static int vmmem_update_check(const struct vmmem_update *up)
 {
 	switch (up->op) {
+	case VMMEM_ADD_PAGES:
+		/* A page count that does not fit (32-bit) is no region to add. */
+		if (up->size >> PAGE_SHIFT > ULONG_MAX)
+			return -EOVERFLOW;
+		fallthrough;
 	case VMMEM_ADD_VMALLOC:
 	case VMMEM_ADD_USER:
-	case VMMEM_ADD_PAGES:
 		return vmmem_check_new_region(up->gpa, up->size, up->flags);
 	case VMMEM_REMOVE:
 	case VMMEM_REMOVE_ALL:
@@ -215,16 +219,20 @@ static void vmmem_ops_release(struct vmmem_op *ops, unsigned int nr)
  * %VMMEM_ADD_USER); sleeps, for an RCU grace period (outside the map's
  * lock) if it removes regions.
  * Return: 0, or the error of the first update (in array order) that
- * fails: argument errors of every update come first (-EINVAL for an
- * unknown op or flags, a zero size, a misaligned @gpa, @size or @uaddr,
- * %VMMEM_ADD_USER from a caller with no user address space; -EOVERFLOW if a region would pass 2^64 or a user range would wrap);
- * then -EEXIST if an added region overlaps one already there (checked
- * before building when the update removes nothing); the errors of
- * building: -ENOMEM (out of memory, or over RLIMIT_MEMLOCK), -EFAULT (a
- * user page that is unmapped, cannot be pinned long-term such as VM_IO or
- * VM_PFNMAP, or is read-only while the region is writable), -EINTR (a fatal signal while pinning); then, at
- * publication, -EEXIST if an add overlaps the map as the earlier updates
- * leave it, -ENOENT if a removed region does not exist exactly as added.
+ * fails. Argument errors of every update come first: -EINVAL for an
+ * unknown op or flags, a zero size, a misaligned @gpa or @size;
+ * -EOVERFLOW if a region would pass 2^64 or its page count does not fit
+ * an unsigned long. Then -EEXIST if an added region overlaps one already
+ * there (checked before building when the update removes nothing). Then
+ * the errors of building: -EINVAL for a misaligned @uaddr or a caller
+ * with no user address space; -EOVERFLOW for a user range that wraps;
+ * -ENOMEM when out of memory, over RLIMIT_MEMLOCK or given more pages
+ * than RAM; -EFAULT for a user page that is unmapped, cannot be pinned
+ * long-term (VM_IO, VM_PFNMAP) or is read-only while the region is
+ * writable; -EINTR for a fatal signal while pinning. Last, at
+ * publication: -EEXIST if an add overlaps the map as the earlier updates
+ * leave it, -ENOENT if a removed region does not exist exactly as added,
+ * -ENOMEM.
  */
 int vmmem_update(struct vmmem *vm, const struct vmmem_update *updates,
 		 unsigned int nr_updates)

@@ -57,6 +57,10 @@ struct vmmem_region *vmmem_prepare_pages(u64 gpa, struct page **pages,
 	if (ret)
 		return ERR_PTR(ret);
 
+	/* No caller has more pages than RAM: refuse before allocating. */
+	if (npages > totalram_pages())
+		return ERR_PTR(-ENOMEM);
+
 	region = vmmem_region_alloc(gpa, size, flags, &vmmem_pages_ops);
 	if (!region)
 		return ERR_PTR(-ENOMEM);
