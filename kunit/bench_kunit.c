@@ -88,7 +88,7 @@ static void copy_from_vmmem(struct bench *b)
 
 	for (i = 0; i < b->iters; i++) {
 		off = (i * b->len) % BENCH_SIZE;
-		vmmem_copy_from_guest(b->vm, b->buf, BENCH_GPA + off, b->len);
+		vmmem_copy_from_guest(b->vm, BENCH_GPA + off, b->buf, b->len);
 	}
 }
 
@@ -137,7 +137,7 @@ static void cross_from_vmmem(struct bench *b)
 	unsigned long i;
 
 	for (i = 0; i < b->iters; i++)
-		vmmem_copy_from_guest(b->vm, b->buf, BENCH_GPA + cross_off(i), b->len);
+		vmmem_copy_from_guest(b->vm, BENCH_GPA + cross_off(i), b->buf, b->len);
 }
 
 static void cross_from_memcpy(struct bench *b)
@@ -160,7 +160,7 @@ static void iter_from_vmmem(struct bench *b)
 		iov_iter_kvec(&iter, ITER_DEST, &kv, 1, b->len);
 		b->copied += vmmem_copy_to_iter(b->vm, BENCH_GPA +
 						(i * b->len) % BENCH_SIZE,
-						b->len, &iter);
+						&iter, b->len);
 	}
 }
 
@@ -184,7 +184,7 @@ static void iter_from_buffer(struct bench *b)
  */
 static void write_after_clear(struct bench *b)
 {
-	vmmem_dirty_clear(b->vm, BENCH_GPA, BENCH_SIZE);
+	vmmem_dirty_harvest(b->vm, BENCH_GPA, BENCH_SIZE, NULL);
 	copy_to_vmmem(b);
 }
 
@@ -237,8 +237,8 @@ static void vmmem_bench_copies(struct kunit *test)
 	/* Whole copies, not ones that stop at the end of the first region. */
 	KUNIT_ASSERT_EQ(test, 0, vmmem_copy_to_guest(b.vm, BENCH_GPA + cross_off(0),
 						     b.buf, b.len));
-	KUNIT_ASSERT_EQ(test, 0, vmmem_copy_from_guest(b.vm, b.buf,
-						       BENCH_GPA + cross_off(62), b.len));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_copy_from_guest(b.vm, BENCH_GPA + cross_off(62),
+						       b.buf, b.len));
 	compare(test, &b, "copy_to_guest_4096_cross", cross_to_vmmem,
 		cross_to_memcpy, false);
 	compare(test, &b, "copy_from_guest_4096_cross", cross_from_vmmem,

@@ -64,17 +64,17 @@ static u64 median(u64 *v)
 static void lookup_vmmem(struct lookup_bench *b)
 {
 	unsigned long i;
-	u8 v;
+	u8 v = 0;
 
 	for (i = 0; i < b->iters; i++) {
-		vmmem_load_u8(b->vm, b->addr[i % NADDR], &v);
+		vmmem_load(b->vm, b->addr[i % NADDR], &v);
 		b->sink += v;
 	}
 }
 
 /*
  * Not an alternative: vmmem's lookup inlined here, without the exported
- * call and the access checks of vmmem_load_u8(), to show what the search
+ * call and the access checks of vmmem_load(), to show what the search
  * itself costs.
  */
 static void lookup_only(struct lookup_bench *b)
@@ -164,21 +164,39 @@ static u64 time_ns(void (*fn)(struct lookup_bench *b), struct lookup_bench *b)
 	return max(ktime_get_ns() - start, 1ULL);
 }
 
-/* The map: N one-page regions two pages apart, over one shared zeroed page. */
-static void build_map(struct kunit *test, struct lookup_bench *b,
-		      unsigned int n, struct page *page)
+KUNIT_DEFINE_ACTION_WRAPPER(kvfree_action, kvfree, const void *);
+
+/*
+ * Adds of @n one-page regions two pages apart, over one shared zeroed
+ * page (*@page, which must outlive the adds): built once per case, so that
+ * the hotplug bench counts none of it as the map's slab.
+ */
+static struct vmmem_update *page_adds(struct kunit *test, unsigned int n,
+				      struct page **page)
 {
-	struct vmmem_batch *batch;
+	struct vmmem_update *ups = kvcalloc(n, sizeof(*ups), GFP_KERNEL);
 	unsigned int i;
 
+	KUNIT_ASSERT_NOT_NULL(test, ups);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, kvfree_action, ups));
+	for (i = 0; i < n; i++)
+		ups[i] = (struct vmmem_update){
+			.op = VMMEM_ADD_PAGES,
+			.gpa = 2ULL * i * PAGE_SIZE,
+			.size = PAGE_SIZE,
+			.pages = page,
+		};
+	return ups;
+}
+
+/* The map: the first @n of @adds, in one update. */
+static void build_map(struct kunit *test, struct lookup_bench *b,
+		      unsigned int n, const struct vmmem_update *adds)
+{
 	b->vm = vmmem_create();
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b->vm);
 	b->n = n;
-	batch = vmmem_batch_create(b->vm);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, batch);
-	for (i = 0; i < n; i++)
-		vmmem_batch_add_pages(batch, 2ULL * i * PAGE_SIZE, &page, 1, 0);
-	KUNIT_ASSERT_EQ(test, 0, vmmem_batch_commit(batch));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_update(b->vm, adds, n));
 }
 
 /* The alternatives, over the map's regions and kernel addresses. */
@@ -193,7 +211,7 @@ static void build_alternatives(struct kunit *test, struct lookup_bench *b)
 	b->itree = RB_ROOT_CACHED;
 	rcu_read_lock();
 	for (i = 0; i < n; i++) {
-		vmmem_get_slice(b->vm, 2ULL * i * PAGE_SIZE, PAGE_SIZE, VMMEM_READ, &slice);
+		vmmem_find_slice(b->vm, 2ULL * i * PAGE_SIZE, PAGE_SIZE, VMMEM_READ, &slice);
 		b->flat[i] = (struct flat_region){ slice.gpa, PAGE_SIZE, slice.ptr };
 		b->itnodes[i].start = slice.gpa;
 		b->itnodes[i].last = slice.gpa + PAGE_SIZE - 1;
@@ -204,9 +222,9 @@ static void build_alternatives(struct kunit *test, struct lookup_bench *b)
 }
 
 static void build(struct kunit *test, struct lookup_bench *b, unsigned int n,
-		  struct page *page)
+		  const struct vmmem_update *adds)
 {
-	build_map(test, b, n, page);
+	build_map(test, b, n, adds);
 	build_alternatives(test, b);
 }
 
@@ -264,20 +282,22 @@ static void vmmem_bench_lookup(struct kunit *test)
 	struct page *page = alloc_page(GFP_KERNEL | __GFP_ZERO);
 	u64 t_vm[REPEATS], t_only[REPEATS], t_alt[3][REPEATS], vs_best[REPEATS];
 	u64 best;
+	struct vmmem_update *adds;
 	struct rnd_state rnd;
 	unsigned int c, a, r, pattern;
 
 	KUNIT_ASSERT_NOT_NULL(test, page);
+	adds = page_adds(test, counts[ARRAY_SIZE(counts) - 1], &page);
 	b.addr = kunit_kmalloc_array(test, NADDR, sizeof(*b.addr), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, b.addr);
 	prandom_seed_state(&rnd, 42);
 
-	kunit_info(test, "lookup + 1-byte load, ns per op (median of %d); vmmem through vmmem_load_u8(), lookup only inlined\n",
+	kunit_info(test, "lookup + 1-byte load, ns per op (median of %d); vmmem through vmmem_load(), lookup only inlined\n",
 		   REPEATS);
 	kunit_info(test, "vs best: throughput vmmem / fastest alternative of each repeat, min / median / max\n");
 	for (pattern = 0; pattern < 2; pattern++) {
 		for (c = 0; c < ARRAY_SIZE(counts); c++) {
-			build(test, &b, counts[c], page);
+			build(test, &b, counts[c], adds);
 			fill_addrs(&b, pattern == 0, &rnd);
 			b.iters = LOOKUPS;
 			for (r = 0; r < REPEATS; r++) {
@@ -326,16 +346,18 @@ static void vmmem_bench_lookup_growth(struct kunit *test)
 	struct lookup_bench small = {}, large = {};
 	u64 vm_growth[REPEATS], sorted_growth[REPEATS], t8, t32764;
 	char s1[64], s2[64], m[24];
+	struct vmmem_update *adds;
 	struct rnd_state rnd;
 	unsigned int r;
 
 	KUNIT_ASSERT_NOT_NULL(test, page);
+	adds = page_adds(test, 32764, &page);
 	small.addr = kunit_kmalloc_array(test, NADDR, sizeof(u64), GFP_KERNEL);
 	large.addr = kunit_kmalloc_array(test, NADDR, sizeof(u64), GFP_KERNEL);
 	KUNIT_ASSERT_TRUE(test, small.addr && large.addr);
 	prandom_seed_state(&rnd, 8);
-	build(test, &small, 8, page);
-	build(test, &large, 32764, page);
+	build(test, &small, 8, adds);
+	build(test, &large, 32764, adds);
 	fill_addrs(&small, true, &rnd);
 	fill_addrs(&large, true, &rnd);
 	small.iters = LOOKUPS;
@@ -392,27 +414,28 @@ typedef u64 acc_u64;
 static void acc_vmmem_##T(struct access_bench *b)				\
 {										\
 	unsigned int i;								\
-	acc_##T v;								\
+	acc_##T v = 0;								\
 										\
 	for (i = 0; i < ACCESSES; i++) {					\
-		vmmem_load_acquire_##T(b->vm, ACC_GPA +				\
-				       (i % ACC_SLOTS) * sizeof(v), &v);	\
-		vmmem_store_release_##T(b->vm, ACC_GPA + (ACC_SLOTS +		\
-					i % ACC_SLOTS) * sizeof(v), v + 1);	\
+		vmmem_load_acquire(b->vm, ACC_GPA +				\
+				   (i % ACC_SLOTS) * sizeof(v), &v);		\
+		vmmem_store_release(b->vm, ACC_GPA + (ACC_SLOTS +		\
+				    i % ACC_SLOTS) * sizeof(v),			\
+				    (acc_##T)(v + 1));				\
 	}									\
 }										\
 										\
 static void acc_cache_##T(struct access_bench *b)				\
 {										\
 	unsigned int i;								\
-	acc_##T v;								\
+	acc_##T v = 0;								\
 										\
 	for (i = 0; i < ACCESSES; i++) {					\
-		vmmem_cache_load_acquire(&b->cache, ACC_GPA +			\
-					 (i % ACC_SLOTS) * sizeof(v), &v);	\
-		vmmem_cache_store_release(&b->cache, ACC_GPA + (ACC_SLOTS +	\
-					  i % ACC_SLOTS) * sizeof(v),		\
-					  (acc_##T)(v + 1));			\
+		vmmem_load_acquire(&b->cache, ACC_GPA +				\
+				   (i % ACC_SLOTS) * sizeof(v), &v);		\
+		vmmem_store_release(&b->cache, ACC_GPA + (ACC_SLOTS +		\
+				    i % ACC_SLOTS) * sizeof(v),			\
+				    (acc_##T)(v + 1));				\
 	}									\
 }										\
 										\
@@ -459,35 +482,25 @@ static void acc_plain_##T(struct access_bench *b)				\
 static void acc_vmmem_relaxed_##T(struct access_bench *b)			\
 {										\
 	unsigned int i;								\
-	acc_##T v;								\
+	acc_##T v = 0;								\
 										\
 	for (i = 0; i < ACCESSES; i++) {					\
-		vmmem_load_##T(b->vm, ACC_GPA + (i % ACC_SLOTS) * sizeof(v), &v); \
-		vmmem_store_##T(b->vm, ACC_GPA + (ACC_SLOTS +			\
-				i % ACC_SLOTS) * sizeof(v), v + 1);		\
+		vmmem_load(b->vm, ACC_GPA + (i % ACC_SLOTS) * sizeof(v), &v);	\
+		vmmem_store(b->vm, ACC_GPA + (ACC_SLOTS +			\
+			    i % ACC_SLOTS) * sizeof(v), (acc_##T)(v + 1));	\
 	}									\
 }										\
 										\
-/* Relaxed accesses through the cache: its pointer, then the access. */		\
+/* Relaxed accesses through the cache: one compare, then the access. */	\
 static void acc_cache_relaxed_##T(struct access_bench *b)			\
 {										\
 	unsigned int i;								\
 	acc_##T v = 0;								\
-	typeof(v) *p;								\
 										\
 	for (i = 0; i < ACCESSES; i++) {					\
-		rcu_read_lock();						\
-		p = vmmem_cache_ptr(&b->cache, ACC_GPA +			\
-				    (i % ACC_SLOTS) * sizeof(v), sizeof(v));	\
-		if (p)								\
-			v = READ_ONCE(*p);					\
-		rcu_read_unlock();						\
-		rcu_read_lock();						\
-		p = vmmem_cache_ptr(&b->cache, ACC_GPA + (ACC_SLOTS +		\
-				    i % ACC_SLOTS) * sizeof(v), sizeof(v));	\
-		if (p)								\
-			WRITE_ONCE(*p, v + 1);					\
-		rcu_read_unlock();						\
+		vmmem_load(&b->cache, ACC_GPA + (i % ACC_SLOTS) * sizeof(v), &v); \
+		vmmem_store(&b->cache, ACC_GPA + (ACC_SLOTS +			\
+			    i % ACC_SLOTS) * sizeof(v), (acc_##T)(v + 1));	\
 	}									\
 }
 
@@ -531,11 +544,11 @@ static void vmmem_bench_access(struct kunit *test)
 	unsigned int w, r;
 
 	fx_add(test, b.vm, ACC_GPA, FX_P, 0);
-	KUNIT_ASSERT_EQ(test, 0, vmmem_cache_init(&b.cache, b.vm, ACC_GPA,
+	KUNIT_ASSERT_EQ(test, 0, vmmem_cache_init(b.vm, ACC_GPA,
 						  2 * ACC_SLOTS * sizeof(u64),
-						  VMMEM_READ | VMMEM_WRITE));
+						  VMMEM_READ | VMMEM_WRITE, &b.cache));
 	rcu_read_lock();
-	KUNIT_ASSERT_EQ(test, 0, vmmem_get_slice(b.vm, ACC_GPA, FX_P, VMMEM_READ, &slice));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_find_slice(b.vm, ACC_GPA, FX_P, VMMEM_READ, &slice));
 	rcu_read_unlock();
 	/* vmalloc memory: stays put while the map holds it. */
 	b.hva = slice.ptr;
@@ -588,25 +601,37 @@ static void vmmem_bench_hotplug(struct kunit *test)
 {
 	static const unsigned int counts[] = { 1, 8, 64, 512, 4096, 32764 };
 	struct page *page = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	u64 t_add[REPEATS], t_rm[REPEATS], start, gpa;
+	u64 t_add[REPEATS], t_rm[REPEATS], start;
+	struct vmmem_update *adds, add, rm;
 	struct lookup_bench b = {};
 	long slab_before, slab_after;
 	char s1[64], s2[64];
 	unsigned int c, r;
 
 	KUNIT_ASSERT_NOT_NULL(test, page);
+	adds = page_adds(test, counts[ARRAY_SIZE(counts) - 1], &page);
 	for (c = 0; c < ARRAY_SIZE(counts); c++) {
 		rcu_barrier();
 		slab_before = slab_pages();
-		build_map(test, &b, counts[c], page);
+		build_map(test, &b, counts[c], adds);
 		slab_after = slab_pages();
-		gpa = 2ULL * counts[c] * PAGE_SIZE;
+		add = (struct vmmem_update){
+			.op = VMMEM_ADD_PAGES,
+			.gpa = 2ULL * counts[c] * PAGE_SIZE,
+			.size = PAGE_SIZE,
+			.pages = &page,
+		};
+		rm = (struct vmmem_update){
+			.op = VMMEM_REMOVE,
+			.gpa = add.gpa,
+			.size = PAGE_SIZE,
+		};
 		for (r = 0; r < REPEATS; r++) {
 			start = ktime_get_ns();
-			KUNIT_ASSERT_EQ(test, 0, vmmem_add_pages(b.vm, gpa, &page, 1, 0));
+			KUNIT_ASSERT_EQ(test, 0, vmmem_update(b.vm, &add, 1));
 			t_add[r] = ktime_get_ns() - start;
 			start = ktime_get_ns();
-			KUNIT_ASSERT_EQ(test, 0, vmmem_remove(b.vm, gpa, PAGE_SIZE));
+			KUNIT_ASSERT_EQ(test, 0, vmmem_update(b.vm, &rm, 1));
 			t_rm[r] = ktime_get_ns() - start;
 		}
 		slab_after = slab_after > slab_before ?
@@ -647,7 +672,7 @@ static int reader_fn(void *data)
 	u8 v;
 
 	while (!READ_ONCE(rd->stop)) {
-		vmmem_load_u8(rd->b->vm, rd->b->addr[i++ % NADDR], &v);
+		vmmem_load(rd->b->vm, rd->b->addr[i++ % NADDR], &v);
 		if (!(i & 1023))
 			cond_resched();
 	}
@@ -665,14 +690,18 @@ static u64 reader_rate(struct kunit *test, struct lookup_bench *b, bool hotplug,
 	struct task_struct *t;
 	unsigned long end = jiffies + HZ / 5;
 	u64 gpa = 2ULL * b->n * PAGE_SIZE;
+	struct vmmem_update add = {
+		.op = VMMEM_ADD_PAGES, .gpa = gpa, .size = PAGE_SIZE, .pages = &page,
+	};
+	struct vmmem_update rm = { .op = VMMEM_REMOVE, .gpa = gpa, .size = PAGE_SIZE };
 
 	init_completion(&rd.done);
 	t = kthread_run(reader_fn, &rd, "vmmem-bench-reader");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 	while (time_before(jiffies, end)) {
 		if (hotplug) {
-			vmmem_add_pages(b->vm, gpa, &page, 1, 0);
-			vmmem_remove(b->vm, gpa, PAGE_SIZE);
+			vmmem_update(b->vm, &add, 1);
+			vmmem_update(b->vm, &rm, 1);
 		}
 		schedule();
 	}
@@ -686,15 +715,17 @@ static void vmmem_bench_readers_under_hotplug(struct kunit *test)
 	struct page *page = alloc_page(GFP_KERNEL | __GFP_ZERO);
 	u64 quiet, busy, ratios[REPEATS];
 	struct lookup_bench b = {};
+	struct vmmem_update *adds;
 	struct rnd_state rnd;
 	char s1[64];
 	unsigned int r;
 
 	KUNIT_ASSERT_NOT_NULL(test, page);
+	adds = page_adds(test, 512, &page);
 	b.addr = kunit_kmalloc_array(test, NADDR, sizeof(*b.addr), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, b.addr);
 	prandom_seed_state(&rnd, 7);
-	build(test, &b, 512, page);
+	build(test, &b, 512, adds);
 	fill_addrs(&b, true, &rnd);
 	for (r = 0; r < REPEATS; r++) {
 		quiet = reader_rate(test, &b, false, page);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vmmem_copy: byte copies, the whole-or-error forms, object and endian
- * helpers, against the fixture layout (see fixture.h).
+ * vmmem_copy: byte copies of every size, and of values and objects at any
+ * alignment and across regions, against the fixture layout (see
+ * fixture.h).
  */
 #include <kunit/test.h>
 #include <linux/string.h>
@@ -44,6 +45,8 @@ static const struct copy_case from_cases[] = {
 	{ "ULONG_MAX bytes from the top region", FX_TOP, ULONG_MAX,
 	  ULONG_MAX - FX_TOP_SIZE },
 	{ "ULONG_MAX bytes from a hole", FX_HOLE, ULONG_MAX, ULONG_MAX },
+	{ "2 bytes into a hole", FX_HOLE - 1, 2, 1 },
+	{ "8 bytes into 2^64", 0 - 4ULL, 8, 4 },
 };
 
 KUNIT_ARRAY_PARAM_DESC(from, from_cases, desc);
@@ -61,15 +64,10 @@ static void vmmem_copy_from_rules(struct kunit *test)
 	memset(buf, POISON, copied + GUARD);
 
 	KUNIT_EXPECT_EQ(test, c->not_copied,
-			vmmem_copy_from_guest(vm, buf, c->gpa, c->len));
+			vmmem_copy_from_guest(vm, c->gpa, buf, c->len));
 	KUNIT_EXPECT_TRUE(test, fx_matches(buf, c->gpa, copied));
 	for (i = copied; i < copied + GUARD && i < c->len; i++)
 		KUNIT_ASSERT_EQ_MSG(test, buf[i], POISON, "byte %zu written", i);
-
-	/* The whole-or-error form agrees. */
-	if (c->len <= FX_TOP_SIZE)
-		KUNIT_EXPECT_EQ(test, c->not_copied ? -EFAULT : 0,
-				vmmem_read(vm, c->gpa, buf, c->len));
 }
 
 static const struct copy_case to_cases[] = {
@@ -88,6 +86,9 @@ static const struct copy_case to_cases[] = {
 	{ "64 bytes ending at 2^64 - 1", 0 - 64ULL, 64, 0 },
 	{ "last byte of the address space", U64_MAX, 1, 0 },
 	{ "runs into 2^64", 0 - 8ULL, 16, 8 },
+	{ "4 bytes in a read-only region", FX_C + 4, 4, 4 },
+	{ "8 bytes into a read-only region", FX_C - 4, 8, 4 },
+	{ "2 bytes into a hole", FX_E + FX_E_SIZE - 1, 2, 1 },
 };
 
 KUNIT_ARRAY_PARAM_DESC(to, to_cases, desc);
@@ -111,15 +112,12 @@ static void vmmem_copy_to_rules(struct kunit *test)
 			vmmem_copy_to_guest(vm, c->gpa, src, c->len));
 
 	/* The copied prefix landed; the byte after it did not change. */
-	KUNIT_EXPECT_EQ(test, 0, vmmem_read(vm, c->gpa, back, copied));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_from_guest(vm, c->gpa, back, copied));
 	KUNIT_EXPECT_EQ(test, 0, memcmp(back, src, copied));
 	if (c->not_copied && vmmem_check_range(vm, c->gpa + copied, 1, VMMEM_READ))
 		KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, c->gpa + copied, 1));
 	/* Read-only memory is never written. */
 	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, FX_C, FX_C_SIZE));
-
-	KUNIT_EXPECT_EQ(test, c->not_copied ? -EFAULT : 0,
-			vmmem_write(vm, c->gpa, src, c->len));
 }
 
 /*
@@ -143,7 +141,7 @@ static void vmmem_copy_small_sizes(struct kunit *test)
 				src[i] = s * 16 + off + i;
 			memset(dst, POISON, sizeof(dst));
 			KUNIT_ASSERT_EQ(test, 0, vmmem_copy_to_guest(vm, gpa, src, sizes[s]));
-			KUNIT_ASSERT_EQ(test, 0, vmmem_copy_from_guest(vm, dst, gpa, sizes[s]));
+			KUNIT_ASSERT_EQ(test, 0, vmmem_copy_from_guest(vm, gpa, dst, sizes[s]));
 			KUNIT_EXPECT_EQ_MSG(test, 0, memcmp(src, dst, sizes[s]),
 					    "size %zu offset %u", sizes[s], off);
 			KUNIT_EXPECT_EQ(test, dst[sizes[s]], POISON);
@@ -164,26 +162,31 @@ static void vmmem_copy_aligned_words(struct kunit *test)
 	u16 v16 = 0xddee, got16 = 0;
 
 	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_to_guest(vm, FX_B + 8, &v64, 8));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_load_u64(vm, FX_B + 8, &got64));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(vm, FX_B + 8, &got64));
 	KUNIT_EXPECT_EQ(test, got64, v64);
 	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_to_guest(vm, FX_B + 4, &v32, 4));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_load_u32(vm, FX_B + 4, &got32));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(vm, FX_B + 4, &got32));
 	KUNIT_EXPECT_EQ(test, got32, v32);
 	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_to_guest(vm, FX_B + 2, &v16, 2));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_load_u16(vm, FX_B + 2, &got16));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(vm, FX_B + 2, &got16));
 	KUNIT_EXPECT_EQ(test, got16, v16);
 
-	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u64(vm, FX_TOP, ~v64));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_from_guest(vm, &got64, FX_TOP, 8));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, FX_TOP, ~v64));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_from_guest(vm, FX_TOP, &got64, 8));
 	KUNIT_EXPECT_EQ(test, got64, ~v64);
 }
 
+/*
+ * Values in a fixed byte order, read and written with the copy recipe
+ * (vmmem_copy_*_guest() of a __le32 or __be64 and a conversion): at any
+ * alignment, across adjacent regions, and stopping at a hole or at 2^64.
+ */
 struct endian_case {
 	const char *desc;
 	unsigned int bytes;
 	bool big;
 	u64 gpa;
-	int ret;
+	unsigned int not_copied;
 };
 
 static const struct endian_case endian_cases[] = {
@@ -197,86 +200,83 @@ static const struct endian_case endian_cases[] = {
 	{ "be64 misaligned", 8, true, FX_A + 3, 0 },
 	{ "le64 across adjacent regions", 8, false, FX_B - 3, 0 },
 	{ "be32 across adjacent regions", 4, true, FX_B - 1, 0 },
-	{ "le16 into a hole", 2, false, FX_HOLE - 1, -EFAULT },
-	{ "be64 in a hole", 8, true, FX_HOLE, -EFAULT },
-	{ "le64 into 2^64", 8, false, 0 - 4ULL, -EFAULT },
+	{ "le16 into a hole", 2, false, FX_E + FX_E_SIZE - 1, 1 },
+	{ "be64 in a hole", 8, true, FX_HOLE, 8 },
+	{ "le64 into 2^64", 8, false, 0 - 4ULL, 4 },
 	{ "be16 at the top", 2, true, 0 - 2ULL, 0 },
 };
 
 KUNIT_ARRAY_PARAM_DESC(endian, endian_cases, desc);
 
-static int endian_write(struct vmmem *vm, const struct endian_case *c, u64 v)
+union endian_value {
+	__le16 le16;
+	__be16 be16;
+	__le32 le32;
+	__be32 be32;
+	__le64 le64;
+	__be64 be64;
+	u8 bytes[8];
+};
+
+static void endian_encode(const struct endian_case *c, u64 v, union endian_value *raw)
 {
 	switch (c->bytes) {
 	case 2:
-		return c->big ? vmmem_write_be16(vm, c->gpa, v) :
-				vmmem_write_le16(vm, c->gpa, v);
+		if (c->big)
+			raw->be16 = cpu_to_be16(v);
+		else
+			raw->le16 = cpu_to_le16(v);
+		break;
 	case 4:
-		return c->big ? vmmem_write_be32(vm, c->gpa, v) :
-				vmmem_write_le32(vm, c->gpa, v);
+		if (c->big)
+			raw->be32 = cpu_to_be32(v);
+		else
+			raw->le32 = cpu_to_le32(v);
+		break;
 	default:
-		return c->big ? vmmem_write_be64(vm, c->gpa, v) :
-				vmmem_write_le64(vm, c->gpa, v);
+		if (c->big)
+			raw->be64 = cpu_to_be64(v);
+		else
+			raw->le64 = cpu_to_le64(v);
+		break;
 	}
 }
 
-/* Reads into *v, which keeps its old value on failure. */
-static int endian_read(struct vmmem *vm, const struct endian_case *c, u64 *v)
+static u64 endian_decode(const struct endian_case *c, const union endian_value *raw)
 {
-	u16 v16 = *v;
-	u32 v32 = *v;
-	int ret;
-
 	switch (c->bytes) {
 	case 2:
-		ret = c->big ? vmmem_read_be16(vm, c->gpa, &v16) :
-			       vmmem_read_le16(vm, c->gpa, &v16);
-		*v = v16;
-		return ret;
+		return c->big ? be16_to_cpu(raw->be16) : le16_to_cpu(raw->le16);
 	case 4:
-		ret = c->big ? vmmem_read_be32(vm, c->gpa, &v32) :
-			       vmmem_read_le32(vm, c->gpa, &v32);
-		*v = v32;
-		return ret;
+		return c->big ? be32_to_cpu(raw->be32) : le32_to_cpu(raw->le32);
 	default:
-		return c->big ? vmmem_read_be64(vm, c->gpa, v) :
-				vmmem_read_le64(vm, c->gpa, v);
+		return c->big ? be64_to_cpu(raw->be64) : le64_to_cpu(raw->le64);
 	}
 }
 
-static void vmmem_endian_rules(struct kunit *test)
+static void vmmem_endian_copies(struct kunit *test)
 {
 	const struct endian_case *c = test->param_value;
 	struct vmmem *vm = fx_create_layout(test);
 	u64 value = 0x0102030405060708ULL >> (64 - 8 * c->bytes);
-	u64 got = 0xdead;
-	u8 raw[8];
-	unsigned int i;
+	unsigned int copied = c->bytes - c->not_copied, i;
+	union endian_value raw, back;
+
+	endian_encode(c, value, &raw);
+	KUNIT_EXPECT_EQ(test, c->not_copied,
+			vmmem_copy_to_guest(vm, c->gpa, &raw, c->bytes));
+	memset(&back, POISON, sizeof(back));
+	KUNIT_EXPECT_EQ(test, c->not_copied,
+			vmmem_copy_from_guest(vm, c->gpa, &back, c->bytes));
 
 	/* Guest bytes of @value, most significant first for big-endian. */
-	KUNIT_EXPECT_EQ(test, c->ret, endian_write(vm, c, value));
-	KUNIT_EXPECT_EQ(test, c->ret, endian_read(vm, c, &got));
-	if (c->ret) {
-		KUNIT_EXPECT_EQ(test, got, 0xdead);
-		return;
-	}
-	KUNIT_EXPECT_EQ(test, got, value);
-	KUNIT_ASSERT_EQ(test, 0, vmmem_read(vm, c->gpa, raw, c->bytes));
-	for (i = 0; i < c->bytes; i++)
-		KUNIT_EXPECT_EQ(test, raw[i],
+	for (i = 0; i < copied; i++)
+		KUNIT_EXPECT_EQ(test, back.bytes[i],
 				c->big ? i + 1 : c->bytes - i);
-}
-
-/* Endian writes into read-only memory fail and leave it alone. */
-static void vmmem_endian_read_only(struct kunit *test)
-{
-	struct vmmem *vm = fx_create_layout(test);
-	u32 v32;
-
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_write_le32(vm, FX_C + 4, 1));
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_write_be64(vm, FX_C - 4, 1));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_read_le32(vm, FX_C + 4, &v32));
-	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, FX_C, FX_C_SIZE));
+	for (; i < sizeof(back); i++)
+		KUNIT_EXPECT_EQ(test, back.bytes[i], POISON);
+	if (!c->not_copied)
+		KUNIT_EXPECT_EQ(test, endian_decode(c, &back), value);
 }
 
 struct fx_obj {
@@ -285,33 +285,28 @@ struct fx_obj {
 	u64 c;
 } __packed;
 
-static void vmmem_object_helpers(struct kunit *test)
+/* Objects are copies, not single accesses: they may straddle regions. */
+static void vmmem_copy_objects(struct kunit *test)
 {
 	struct vmmem *vm = fx_create_layout(test);
 	struct fx_obj in = { 0x1234, 0x56789abc, 0xdef0123456789abcULL };
 	struct fx_obj out = { 0 };
 
-	/* Straddles A and B: objects are copies, not single accesses. */
-	KUNIT_EXPECT_EQ(test, 0, vmmem_write_obj(vm, FX_B - 5, &in));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_read_obj(vm, FX_B - 5, &out));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_to_guest(vm, FX_B - 5, &in, sizeof(in)));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_from_guest(vm, FX_B - 5, &out, sizeof(out)));
 	KUNIT_EXPECT_EQ(test, 0, memcmp(&in, &out, sizeof(in)));
 
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_write_obj(vm, FX_HOLE - 4, &in));
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_read_obj(vm, FX_HOLE - 4, &out));
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_write_obj(vm, FX_C, &in));
-}
-
-/* Whole-or-error writes leave the bytes before the failure written. */
-static void vmmem_write_partial_stays(struct kunit *test)
-{
-	struct vmmem *vm = fx_create_layout(test);
-	u8 src[16], back[8];
-
-	memset(src, 0x3c, sizeof(src));
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_write(vm, FX_C - 8, src, sizeof(src)));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_read(vm, FX_C - 8, back, sizeof(back)));
-	KUNIT_EXPECT_EQ(test, 0, memcmp(back, src, sizeof(back)));
-	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, FX_C, FX_C_SIZE));
+	/* Four bytes before the hole, none of a read-only region. */
+	memset(&out, POISON, sizeof(out));
+	KUNIT_EXPECT_EQ(test, sizeof(in) - 4,
+			vmmem_copy_to_guest(vm, FX_E + FX_E_SIZE - 4, &in, sizeof(in)));
+	KUNIT_EXPECT_EQ(test, sizeof(out) - 4,
+			vmmem_copy_from_guest(vm, FX_E + FX_E_SIZE - 4, &out,
+					      sizeof(out)));
+	KUNIT_EXPECT_EQ(test, 0, memcmp(&in, &out, 4));
+	KUNIT_EXPECT_EQ(test, ((u8 *)&out)[4], POISON);
+	KUNIT_EXPECT_EQ(test, sizeof(in),
+			vmmem_copy_to_guest(vm, FX_C, &in, sizeof(in)));
 }
 
 /*
@@ -332,16 +327,15 @@ static void vmmem_copy_never_wraps(struct kunit *test)
 	fx_fill(test, vm, 0 - FX_P, FX_P);
 
 	memset(buf, POISON, sizeof(buf));
-	KUNIT_EXPECT_EQ(test, 16, vmmem_copy_from_guest(vm, buf, 0 - 16ULL, 32));
+	KUNIT_EXPECT_EQ(test, 16, vmmem_copy_from_guest(vm, 0 - 16ULL, buf, 32));
 	KUNIT_EXPECT_TRUE(test, fx_matches(buf, 0 - 16ULL, 16));
 	KUNIT_EXPECT_EQ(test, buf[16], POISON);
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_read(vm, 0 - 16ULL, buf, 32));
 	KUNIT_EXPECT_EQ(test, 16, vmmem_copy_to_guest(vm, 0 - 16ULL, buf, 32));
 	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, 0, 16));
 	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, 0 - 16ULL, 32, VMMEM_READ));
 
-	vmmem_slice_iter_init(&iter, vm, 0 - 16ULL, 32, VMMEM_READ);
 	rcu_read_lock();
+	vmmem_slice_iter_init(vm, 0 - 16ULL, 32, VMMEM_READ, &iter);
 	KUNIT_EXPECT_EQ(test, 1, vmmem_slice_iter_next(&iter, &slice));
 	ret = vmmem_slice_iter_next(&iter, &slice);
 	rcu_read_unlock();
@@ -356,7 +350,5 @@ FX_DEFINE_SUITES(vmmem_copy,
 		 KUNIT_CASE(vmmem_copy_small_sizes),
 		 KUNIT_CASE(vmmem_copy_aligned_words),
 		 KUNIT_CASE(vmmem_copy_never_wraps),
-		 KUNIT_CASE_PARAM(vmmem_endian_rules, endian_gen_params),
-		 KUNIT_CASE(vmmem_endian_read_only),
-		 KUNIT_CASE(vmmem_object_helpers),
-		 KUNIT_CASE(vmmem_write_partial_stays));
+		 KUNIT_CASE_PARAM(vmmem_endian_copies, endian_gen_params),
+		 KUNIT_CASE(vmmem_copy_objects));

@@ -17,8 +17,8 @@
 #define PG(n)		BIT(n)
 
 enum write_path {
-	W_COPY_TO, W_WRITE, W_WRITE_OBJ, W_WRITE_LE32, W_WRITE_BE64, W_STORE_U8, W_STORE_U16,
-	W_STORE_U32, W_STORE_U64, W_RELEASE_U16, W_RELEASE_U32, W_RELEASE_U64,
+	W_COPY_TO, W_STORE_BE64, W_STORE_U8, W_STORE_U16, W_STORE_U32, W_STORE_U64,
+	W_RELEASE_U8, W_RELEASE_U16, W_RELEASE_U32, W_RELEASE_U64, W_CACHE_STORE,
 	W_CACHE_RELEASE, W_MARK,
 };
 
@@ -43,19 +43,21 @@ static const struct dirty_case dirty_cases[] = {
 	{ "copy stopped by read-only", W_COPY_TO, FX_C - 4, 8, PG(3) },
 	{ "copy into a hole", W_COPY_TO, FX_HOLE, 8, 0 },
 	{ "copy stopped by a hole", W_COPY_TO, FX_E + FX_P - 4, 8, PG(7) },
-	{ "vmmem_write of a region", W_WRITE, FX_B, FX_B_SIZE, PG(2) | PG(3) },
-	{ "vmmem_write into read-only", W_WRITE, FX_C, 8, 0 },
-	{ "object write", W_WRITE_OBJ, FX_A + FX_P - 8, 16, PG(0) | PG(1) },
-	{ "le32 across regions", W_WRITE_LE32, FX_B - 2, 4, PG(1) | PG(2) },
-	{ "be64", W_WRITE_BE64, FX_E + 8, 8, PG(7) },
+	{ "copy of a whole region", W_COPY_TO, FX_B, FX_B_SIZE, PG(2) | PG(3) },
+	{ "copy into read-only", W_COPY_TO, FX_C, 8, 0 },
+	{ "16-byte copy across a page", W_COPY_TO, FX_A + FX_P - 8, 16, PG(0) | PG(1) },
+	{ "4-byte copy across regions", W_COPY_TO, FX_B - 2, 4, PG(1) | PG(2) },
+	{ "store __be64", W_STORE_BE64, FX_E + 8, 8, PG(7) },
 	{ "store u8", W_STORE_U8, FX_E + FX_P - 1, 1, PG(7) },
 	{ "store u16", W_STORE_U16, FX_A + 2, 2, PG(0) },
 	{ "store u32", W_STORE_U32, FX_A + FX_P, 4, PG(1) },
 	{ "store u64", W_STORE_U64, FX_B + FX_P - 8, 8, PG(2) },
 	{ "store u64 into read-only", W_STORE_U64, FX_C, 8, 0 },
+	{ "store-release u8", W_RELEASE_U8, FX_A + FX_P + 1, 1, PG(1) },
 	{ "store-release u16", W_RELEASE_U16, FX_B, 2, PG(2) },
 	{ "store-release u32", W_RELEASE_U32, FX_E, 4, PG(7) },
 	{ "store-release u64", W_RELEASE_U64, FX_A + 16, 8, PG(0) },
+	{ "store through a cache", W_CACHE_STORE, FX_B + 4, 4, PG(2) },
 	{ "store-release through a cache", W_CACHE_RELEASE, FX_B + FX_P + 8, 8, PG(3) },
 	{ "vmmem_mark_dirty across a hole", W_MARK, FX_C, 4 * FX_P, PG(4) | PG(7) },
 	{ "vmmem_mark_dirty of nothing", W_MARK, FX_HOLE, 2 * FX_P, 0 },
@@ -68,7 +70,6 @@ static void do_write(struct kunit *test, struct vmmem *vm,
 {
 	u8 *buf = kunit_kmalloc(test, 2 * PAGE_SIZE + 16, GFP_KERNEL);
 	struct vmmem_cache cache;
-	struct { u64 a, b; } obj = { 1, 2 };
 
 	KUNIT_ASSERT_NOT_NULL(test, buf);
 	memset(buf, 0x5c, 2 * PAGE_SIZE + 16);
@@ -76,43 +77,42 @@ static void do_write(struct kunit *test, struct vmmem *vm,
 	case W_COPY_TO:
 		vmmem_copy_to_guest(vm, c->gpa, buf, c->len);
 		break;
-	case W_WRITE:
-		vmmem_write(vm, c->gpa, buf, c->len);
-		break;
-	case W_WRITE_OBJ:
-		KUNIT_EXPECT_EQ(test, 0, vmmem_write_obj(vm, c->gpa, &obj));
-		break;
-	case W_WRITE_LE32:
-		KUNIT_EXPECT_EQ(test, 0, vmmem_write_le32(vm, c->gpa, 7));
-		break;
-	case W_WRITE_BE64:
-		KUNIT_EXPECT_EQ(test, 0, vmmem_write_be64(vm, c->gpa, 7));
+	case W_STORE_BE64:
+		KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, c->gpa, cpu_to_be64(7)));
 		break;
 	case W_STORE_U8:
-		KUNIT_EXPECT_EQ(test, 0, vmmem_store_u8(vm, c->gpa, 7));
+		KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, c->gpa, (u8)7));
 		break;
 	case W_STORE_U16:
-		KUNIT_EXPECT_EQ(test, 0, vmmem_store_u16(vm, c->gpa, 7));
+		KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, c->gpa, (u16)7));
 		break;
 	case W_STORE_U32:
-		KUNIT_EXPECT_EQ(test, 0, vmmem_store_u32(vm, c->gpa, 7));
+		KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, c->gpa, (u32)7));
 		break;
 	case W_STORE_U64:
-		vmmem_store_u64(vm, c->gpa, 7);
+		vmmem_store(vm, c->gpa, (u64)7);
+		break;
+	case W_RELEASE_U8:
+		KUNIT_EXPECT_EQ(test, 0, vmmem_store_release(vm, c->gpa, (u8)7));
 		break;
 	case W_RELEASE_U16:
-		KUNIT_EXPECT_EQ(test, 0, vmmem_store_release_u16(vm, c->gpa, 7));
+		KUNIT_EXPECT_EQ(test, 0, vmmem_store_release(vm, c->gpa, (u16)7));
 		break;
 	case W_RELEASE_U32:
-		KUNIT_EXPECT_EQ(test, 0, vmmem_store_release_u32(vm, c->gpa, 7));
+		KUNIT_EXPECT_EQ(test, 0, vmmem_store_release(vm, c->gpa, (u32)7));
 		break;
 	case W_RELEASE_U64:
-		KUNIT_EXPECT_EQ(test, 0, vmmem_store_release_u64(vm, c->gpa, 7));
+		KUNIT_EXPECT_EQ(test, 0, vmmem_store_release(vm, c->gpa, (u64)7));
+		break;
+	case W_CACHE_STORE:
+		KUNIT_ASSERT_EQ(test, 0, vmmem_cache_init(vm, FX_B, FX_B_SIZE, VMMEM_WRITE,
+							  &cache));
+		KUNIT_EXPECT_EQ(test, 0, vmmem_store(&cache, c->gpa, (u32)7));
 		break;
 	case W_CACHE_RELEASE:
-		KUNIT_ASSERT_EQ(test, 0, vmmem_cache_init(&cache, vm, FX_B, FX_B_SIZE,
-							  VMMEM_WRITE));
-		KUNIT_EXPECT_EQ(test, 0, vmmem_cache_store_release(&cache, c->gpa, (u64)7));
+		KUNIT_ASSERT_EQ(test, 0, vmmem_cache_init(vm, FX_B, FX_B_SIZE, VMMEM_WRITE,
+							  &cache));
+		KUNIT_EXPECT_EQ(test, 0, vmmem_store_release(&cache, c->gpa, (u64)7));
 		break;
 	case W_MARK:
 		vmmem_mark_dirty(vm, c->gpa, c->len);
@@ -148,21 +148,21 @@ static void vmmem_dirty_off_and_restart(struct kunit *test)
 {
 	struct vmmem *vm = fx_create_layout(test);
 
-	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u64(vm, FX_A, 1));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, FX_A, (u64)1));
 	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(vm));
 	KUNIT_EXPECT_EQ(test, harvest_span(test, vm), 0);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u64(vm, FX_A, 1));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, FX_A, (u64)1));
 	/* A second start keeps the bits not harvested yet. */
 	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_log_start(vm));
 	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_log_stop(vm));
 	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_log_stop(vm));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u64(vm, FX_B, 1));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, FX_B, (u64)1));
 	/* Bits set before the stop stay; none after it. */
 	KUNIT_EXPECT_EQ(test, harvest_span(test, vm), PG(0));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u64(vm, FX_E, 1));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, FX_E, (u64)1));
 	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(vm));
 	KUNIT_EXPECT_EQ(test, harvest_span(test, vm), 0);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u64(vm, FX_E, 1));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, FX_E, (u64)1));
 	KUNIT_EXPECT_EQ(test, harvest_span(test, vm), PG(7));
 }
 
@@ -175,10 +175,10 @@ static void vmmem_dirty_new_regions(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(vm));
 	fx_add(test, vm, FX_HOLE, 2 * FX_P, 0);
 	KUNIT_EXPECT_EQ(test, harvest_span(test, vm), 0);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u32(vm, FX_HOLE + FX_P, 1));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, FX_HOLE + FX_P, (u32)1));
 	KUNIT_EXPECT_EQ(test, harvest_span(test, vm), PG(6));
 	/* The top region, at the end of the address space. */
-	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u8(vm, U64_MAX, 1));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, U64_MAX, (u8)1));
 	KUNIT_EXPECT_EQ(test, 1, vmmem_dirty_harvest(vm, FX_TOP, FX_TOP_SIZE, &bits));
 	KUNIT_EXPECT_EQ(test, bits, PG(1));
 	/* Marking to the end of the address space skips holes, stops at 2^64. */
@@ -193,7 +193,6 @@ static void vmmem_dirty_sub_ranges(struct kunit *test)
 {
 	struct vmmem *vm = fx_create_layout(test);
 	unsigned long bits = 0;
-	struct vmmem *snap;
 
 	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(vm));
 	vmmem_mark_dirty(vm, FX_A, 4 * FX_P + 1);
@@ -202,19 +201,41 @@ static void vmmem_dirty_sub_ranges(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 2, vmmem_dirty_harvest(vm, FX_A + FX_P, 2 * FX_P, &bits));
 	KUNIT_EXPECT_EQ(test, bits, PG(0) | PG(1));
 	/* Clear B1 unread. */
-	KUNIT_EXPECT_EQ(test, 1, vmmem_dirty_clear(vm, FX_B + FX_P, FX_P));
+	KUNIT_EXPECT_EQ(test, 1, vmmem_dirty_harvest(vm, FX_B + FX_P, FX_P, NULL));
 	KUNIT_EXPECT_EQ(test, harvest_span(test, vm), PG(0) | PG(4) | PG(7));
 
 	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_dirty_harvest(vm, FX_A + 8, FX_P, &bits));
 	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_dirty_harvest(vm, FX_A, 0, &bits));
-	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_dirty_clear(vm, FX_A, FX_P + 1));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_dirty_harvest(vm, FX_A, FX_P + 1, NULL));
 	KUNIT_EXPECT_EQ(test, -EOVERFLOW, vmmem_dirty_harvest(vm, FX_TOP, 2 * FX_TOP_SIZE,
 							      &bits));
+}
 
-	snap = vmmem_snapshot(vm);
-	KUNIT_EXPECT_EQ(test, -EPERM, vmmem_dirty_log_start(snap));
-	KUNIT_EXPECT_EQ(test, -EPERM, vmmem_dirty_log_stop(snap));
-	vmmem_put(snap);
+/*
+ * Harvesting into no bitmap clears without reporting: across regions and
+ * holes, only what is asked, and what it cleared is not reported again.
+ */
+static void vmmem_dirty_clear_unread(struct kunit *test)
+{
+	struct vmmem *vm = fx_create_layout(test);
+	unsigned long bits = 0;
+
+	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(vm));
+	/* Nothing dirty yet: nothing cleared. */
+	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_harvest(vm, FX_A, SPAN_PAGES * FX_P, NULL));
+	vmmem_mark_dirty(vm, FX_A, SPAN_PAGES * FX_P);
+	vmmem_mark_dirty(vm, FX_TOP, FX_TOP_SIZE);
+	/* A1 .. C, across two region boundaries: four pages. */
+	KUNIT_EXPECT_EQ(test, 4, vmmem_dirty_harvest(vm, FX_A + FX_P, 4 * FX_P, NULL));
+	KUNIT_EXPECT_EQ(test, harvest_span(test, vm), PG(0) | PG(7));
+	/* The top page of the address space, the other left alone. */
+	KUNIT_EXPECT_EQ(test, 1, vmmem_dirty_harvest(vm, 0 - FX_P, FX_P, NULL));
+	KUNIT_EXPECT_EQ(test, 1, vmmem_dirty_harvest(vm, FX_TOP, FX_TOP_SIZE, &bits));
+	KUNIT_EXPECT_EQ(test, bits, PG(0));
+	/* Written again after the clear: reported again. */
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, FX_B, (u64)1));
+	KUNIT_EXPECT_EQ(test, 1, vmmem_dirty_harvest(vm, FX_A, SPAN_PAGES * FX_P, NULL));
+	KUNIT_EXPECT_EQ(test, harvest_span(test, vm), 0);
 }
 
 /*
@@ -245,9 +266,11 @@ static void writer_work(struct fx_worker *w)
 		off = round_down(prandom_u32_state(&rnd) % mig->size, 8);
 		seq = atomic64_inc_return(&mig->seq);
 		if (prandom_u32_state(&rnd) % 2)
-			ret = vmmem_store_u64(mig->vm, mig->gpa + off, seq);
+			ret = vmmem_store(mig->vm, mig->gpa + off, seq);
+		else if (vmmem_copy_to_guest(mig->vm, mig->gpa + off, &seq, sizeof(seq)))
+			ret = -EFAULT;
 		else
-			ret = vmmem_write(mig->vm, mig->gpa + off, &seq, sizeof(seq));
+			ret = 0;
 		if (ret)
 			atomic64_inc(&mig->errors);
 		atomic64_inc(&mig->writes);
@@ -266,8 +289,9 @@ static unsigned long copy_dirty(struct kunit *test, struct migration *mig,
 	bitmap_zero(bits, mig->size >> PAGE_SHIFT);
 	KUNIT_ASSERT_GE(test, vmmem_dirty_harvest(mig->vm, mig->gpa, mig->size, bits), 0);
 	for_each_set_bit(page, bits, mig->size >> PAGE_SHIFT) {
-		KUNIT_ASSERT_EQ(test, 0, vmmem_read(mig->vm, mig->gpa + page * PAGE_SIZE,
-						    shadow + page * PAGE_SIZE, PAGE_SIZE));
+		KUNIT_ASSERT_EQ(test, 0, vmmem_copy_from_guest(mig->vm, mig->gpa + page * PAGE_SIZE,
+							       shadow + page * PAGE_SIZE,
+							       PAGE_SIZE));
 		n++;
 	}
 	return n;
@@ -290,7 +314,7 @@ static void vmmem_dirty_migration(struct kunit *test)
 
 	/* Start logging, then take the first full copy. */
 	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(mig->vm));
-	KUNIT_ASSERT_EQ(test, 0, vmmem_read(mig->vm, mig->gpa, shadow, mig->size));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_copy_from_guest(mig->vm, mig->gpa, shadow, mig->size));
 	writers = fx_threads_start(test, writer_work, mig, MIG_WRITERS, "vmmem-writer");
 	fx_threads_print(test, writers);
 	/* Harvest for as long as the writers write. */
@@ -303,7 +327,7 @@ static void vmmem_dirty_migration(struct kunit *test)
 	copied += copy_dirty(test, mig, shadow);
 	harvests++;
 
-	KUNIT_ASSERT_EQ(test, 0, vmmem_read(mig->vm, mig->gpa, final, mig->size));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_copy_from_guest(mig->vm, mig->gpa, final, mig->size));
 	kunit_info(test, "%lld writes, %lu harvests, %lu pages copied\n",
 		   atomic64_read(&mig->writes), harvests, copied);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&mig->writes), MIG_WRITERS * MIG_WRITES);
@@ -316,4 +340,5 @@ FX_DEFINE_SUITES(vmmem_dirty,
 		 KUNIT_CASE(vmmem_dirty_off_and_restart),
 		 KUNIT_CASE(vmmem_dirty_new_regions),
 		 KUNIT_CASE(vmmem_dirty_sub_ranges),
+		 KUNIT_CASE(vmmem_dirty_clear_unread),
 		 KUNIT_CASE_SLOW(vmmem_dirty_migration));

@@ -16,6 +16,8 @@
 #include <linux/string.h>
 
 #include "fixture.h"
+/* VMMEM_NS: the namespace in the form this kernel's MODULE_IMPORT_NS() takes. */
+#include "../vmmem/compat.h"
 
 KUNIT_DEFINE_ACTION_WRAPPER(fx_put_action, vmmem_put, struct vmmem *);
 
@@ -63,11 +65,17 @@ unsigned long fx_user_map(struct kunit *test, unsigned long len,
 static int fx_add_user(struct kunit *test, struct vmmem *vm, u64 gpa,
 		       u64 size, unsigned int flags)
 {
-	unsigned long uaddr = fx_user_map(test, size, PROT_READ | PROT_WRITE,
-					  MAP_ANONYMOUS | MAP_PRIVATE |
-					  MAP_POPULATE);
+	struct vmmem_update up = {
+		.op = VMMEM_ADD_USER,
+		.flags = flags,
+		.gpa = gpa,
+		.size = size,
+		.uaddr = fx_user_map(test, size, PROT_READ | PROT_WRITE,
+				     MAP_ANONYMOUS | MAP_PRIVATE |
+				     MAP_POPULATE),
+	};
 
-	return vmmem_add_user(vm, gpa, uaddr, size, flags);
+	return vmmem_update(vm, &up, 1);
 }
 
 /* vmmem keeps its own page references: ours are dropped right away. */
@@ -75,6 +83,12 @@ static int fx_add_pages(struct kunit *test, struct vmmem *vm, u64 gpa,
 			u64 size, unsigned int flags)
 {
 	unsigned long i, npages = size >> PAGE_SHIFT;
+	struct vmmem_update up = {
+		.op = VMMEM_ADD_PAGES,
+		.flags = flags,
+		.gpa = gpa,
+		.size = size,
+	};
 	struct page **pages;
 	int ret;
 
@@ -84,7 +98,8 @@ static int fx_add_pages(struct kunit *test, struct vmmem *vm, u64 gpa,
 		pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
 		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
 	}
-	ret = vmmem_add_pages(vm, gpa, pages, npages, flags);
+	up.pages = pages;
+	ret = vmmem_update(vm, &up, 1);
 	for (i = 0; i < npages; i++)
 		put_page(pages[i]);
 	return ret;
@@ -95,6 +110,12 @@ int fx_try_add(struct kunit *test, struct vmmem *vm, u64 gpa, u64 size,
 	       unsigned int flags)
 {
 	const enum fx_backing *backing = test->priv;
+	struct vmmem_update up = {
+		.op = VMMEM_ADD_VMALLOC,
+		.flags = flags,
+		.gpa = gpa,
+		.size = size,
+	};
 
 	switch (backing ? *backing : FX_VMALLOC) {
 	case FX_USER:
@@ -102,7 +123,7 @@ int fx_try_add(struct kunit *test, struct vmmem *vm, u64 gpa, u64 size,
 	case FX_PAGES:
 		return fx_add_pages(test, vm, gpa, size, flags);
 	default:
-		return vmmem_add_vmalloc(vm, gpa, size, flags);
+		return vmmem_update(vm, &up, 1);
 	}
 }
 
@@ -114,8 +135,9 @@ void fx_add(struct kunit *test, struct vmmem *vm, u64 gpa, u64 size,
 }
 
 /*
- * Writes the pattern through slices rather than vmmem_write(), so that
- * read-only regions can be filled and the copy code is not its own oracle.
+ * Writes the pattern through slices rather than vmmem_copy_to_guest(), so
+ * that read-only regions can be filled and the copy code is not its own
+ * oracle.
  */
 void fx_fill(struct kunit *test, struct vmmem *vm, u64 gpa, u64 len)
 {
@@ -124,8 +146,8 @@ void fx_fill(struct kunit *test, struct vmmem *vm, u64 gpa, u64 len)
 	int ret;
 	size_t i;
 
-	vmmem_slice_iter_init(&iter, vm, gpa, len, VMMEM_READ);
 	rcu_read_lock();
+	vmmem_slice_iter_init(vm, gpa, len, VMMEM_READ, &iter);
 	while ((ret = vmmem_slice_iter_next(&iter, &slice)) > 0)
 		for (i = 0; i < slice.len; i++)
 			((u8 *)slice.ptr)[i] = fx_pattern(slice.gpa + i);
@@ -168,7 +190,7 @@ bool fx_guest_matches(struct kunit *test, struct vmmem *vm, u64 gpa,
 	u8 *buf = kunit_kmalloc(test, len, GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, buf);
-	KUNIT_ASSERT_EQ(test, 0, vmmem_read(vm, gpa, buf, len));
+	KUNIT_ASSERT_EQ(test, 0UL, vmmem_copy_from_guest(vm, gpa, buf, len));
 	return fx_matches(buf, gpa, len);
 }
 

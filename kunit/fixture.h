@@ -84,6 +84,27 @@ bool fx_matches(const u8 *buf, u64 gpa, size_t len);
 bool fx_guest_matches(struct kunit *test, struct vmmem *vm, u64 gpa,
 		      size_t len);
 
+/* Removes the region added at exactly [@gpa, @gpa + @size), alone. */
+static inline int fx_remove(struct vmmem *vm, u64 gpa, u64 size)
+{
+	const struct vmmem_update up = {
+		.op = VMMEM_REMOVE,
+		.gpa = gpa,
+		.size = size,
+	};
+
+	return vmmem_update(vm, &up, 1);
+}
+
+/* What vmmem_info() says about a map or a snapshot, as a value. */
+static inline struct vmmem_info fx_info(union vmmem_space space)
+{
+	struct vmmem_info info;
+
+	vmmem_info(space, &info);
+	return info;
+}
+
 /*
  * Worker kthreads for the concurrency suites. fx_threads_start() binds the
  * test thread to one CPU and each worker to another (round robin over the

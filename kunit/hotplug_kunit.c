@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vmmem_hotplug: snapshots, held slices, batches, the generation counter
- * and the translation cache, on the fixture layout (see fixture.h), for
- * every backing.
+ * vmmem_hotplug: snapshots, held slices, updates of many changes, the
+ * generation counter and the translation cache, on the fixture layout (see
+ * fixture.h), for every backing.
  */
 #include <kunit/test.h>
 #include <linux/delay.h>
@@ -10,6 +10,7 @@
 #include <linux/bvec.h>
 #include <linux/err.h>
 #include <linux/jiffies.h>
+#include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/sched/mm.h>
 
@@ -32,65 +33,82 @@ static s64 pinned_vm(void)
 static void vmmem_snapshot_is_frozen(struct kunit *test)
 {
 	struct vmmem *vm = fx_create_layout(test);
-	u64 gen = vmmem_generation(vm);
-	struct vmmem *snap = vmmem_snapshot(vm);
-	unsigned int regions = vmmem_num_regions(vm);
+	struct vmmem_info before = fx_info(vm);
+	struct vmmem_snapshot *snap = vmmem_snapshot(vm);
+	struct vmmem_info info;
 	u64 word = 0x1122334455667788ULL, back = 0;
 
-	KUNIT_EXPECT_EQ(test, vmmem_generation(snap), gen);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_remove(vm, FX_A, FX_A_SIZE));
+	info = fx_info(snap);
+	KUNIT_EXPECT_EQ(test, info.generation, before.generation);
+	KUNIT_EXPECT_EQ(test, info.nr_regions, before.nr_regions);
+	KUNIT_EXPECT_EQ(test, info.last_addr, before.last_addr);
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, FX_A, FX_A_SIZE));
 	fx_add(test, vm, FX_HOLE, FX_P, 0);
 
 	/* The live map moved on... */
-	KUNIT_EXPECT_NE(test, vmmem_generation(vm), gen);
+	KUNIT_EXPECT_NE(test, fx_info(vm).generation, before.generation);
 	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, FX_A, 1, VMMEM_READ));
 	KUNIT_EXPECT_TRUE(test, vmmem_check_range(vm, FX_HOLE, 1, VMMEM_READ));
 	/* ...the snapshot did not, and A's memory is still there. */
-	KUNIT_EXPECT_EQ(test, vmmem_generation(snap), gen);
-	KUNIT_EXPECT_EQ(test, vmmem_num_regions(snap), regions);
-	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, snap, FX_A, FX_A_SIZE + FX_B_SIZE));
+	info = fx_info(snap);
+	KUNIT_EXPECT_EQ(test, info.generation, before.generation);
+	KUNIT_EXPECT_EQ(test, info.nr_regions, before.nr_regions);
+	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, (struct vmmem *)snap, FX_A,
+						 FX_A_SIZE + FX_B_SIZE));
 	KUNIT_EXPECT_FALSE(test, vmmem_check_range(snap, FX_HOLE, 1, VMMEM_READ));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_write(snap, FX_A + 8, &word, 8));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_read(snap, FX_A + 8, &back, 8));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_to_guest(snap, FX_A + 8, &word, 8));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_from_guest(snap, FX_A + 8, &back, 8));
 	KUNIT_EXPECT_EQ(test, back, word);
 	/* B is in both: a write through the snapshot shows in the map. */
-	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u64(snap, FX_B, word));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_load_u64(vm, FX_B, &back));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store(snap, FX_B, word));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(vm, FX_B, &back));
 	KUNIT_EXPECT_EQ(test, back, word);
-
-	/* A snapshot cannot be changed. */
-	KUNIT_EXPECT_EQ(test, -EPERM, vmmem_add_vmalloc(snap, 200 * FX_P, FX_P, 0));
-	KUNIT_EXPECT_EQ(test, -EPERM, vmmem_remove(snap, FX_B, FX_B_SIZE));
-	KUNIT_EXPECT_EQ(test, PTR_ERR(vmmem_batch_create(snap)), -EPERM);
-	KUNIT_EXPECT_EQ(test, vmmem_num_regions(snap), regions);
-	vmmem_put(snap);
+	vmmem_snapshot_put(snap);
 }
 
-/* Snapshots of snapshots, get and put: references on one layout. */
+/*
+ * A snapshot of a snapshot is the same snapshot with one more reference:
+ * it survives one vmmem_snapshot_put(), even with its map changed and the
+ * memory it shows removed from the map.
+ */
 static void vmmem_snapshot_references(struct kunit *test)
 {
 	struct vmmem *vm = fx_create_layout(test);
-	struct vmmem *snap = vmmem_snapshot(vm);
-	struct vmmem *again = vmmem_snapshot(snap);
+	struct vmmem_snapshot *snap = vmmem_snapshot(vm);
+	struct vmmem_snapshot *again = vmmem_snapshot(snap);
+	u64 gen = fx_info(vm).generation;
+	s64 base;
 
 	KUNIT_EXPECT_PTR_EQ(test, snap, again);
-	vmmem_get(snap);
-	vmmem_put(again);
-	vmmem_put(snap);
-	/* One reference is left: the view still works. */
-	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, snap, FX_TOP, FX_TOP_SIZE));
-	vmmem_put(snap);
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, FX_TOP, FX_TOP_SIZE));
+	base = pinned_vm();
+	vmmem_snapshot_put(again);
+	vmmem_synchronize();
+	/* One reference is left: the view still works, as it was. */
+	KUNIT_EXPECT_EQ(test, fx_info(snap).generation, gen);
+	KUNIT_EXPECT_TRUE(test, vmmem_check_range(snap, FX_TOP, FX_TOP_SIZE, VMMEM_WRITE));
+	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, (struct vmmem *)snap, FX_TOP,
+						 FX_TOP_SIZE));
+	KUNIT_EXPECT_EQ(test, pinned_vm(), base);
+	/* The last one releases what only the snapshot kept. */
+	vmmem_snapshot_put(snap);
+	vmmem_synchronize();
+	if (is_user_backed(test))
+		KUNIT_EXPECT_EQ(test, pinned_vm(), base - FX_TOP_SIZE / FX_P);
+	vmmem_snapshot_put(NULL);
 	/* An unchanged map hands out the same view again. */
+	snap = vmmem_snapshot(vm);
 	again = vmmem_snapshot(vm);
 	KUNIT_EXPECT_PTR_EQ(test, snap, again);
-	vmmem_put(again);
+	vmmem_snapshot_put(again);
+	vmmem_snapshot_put(snap);
 }
 
 /* A snapshot outlives the last reference on its map; then all is freed. */
 static void vmmem_snapshot_outlives_map(struct kunit *test)
 {
 	struct vmmem *vm = vmmem_create();
-	struct vmmem *snap;
+	struct vmmem_snapshot *snap;
 	s64 base;
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vm);
@@ -99,9 +117,10 @@ static void vmmem_snapshot_outlives_map(struct kunit *test)
 	base = pinned_vm();
 	snap = vmmem_snapshot(vm);
 	vmmem_put(vm);
-	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, snap, FX_A, FX_A_SIZE));
+	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, (struct vmmem *)snap, FX_A,
+						 FX_A_SIZE));
 	KUNIT_EXPECT_EQ(test, pinned_vm(), base);
-	vmmem_put(snap);
+	vmmem_snapshot_put(snap);
 	vmmem_synchronize();
 	if (is_user_backed(test))
 		KUNIT_EXPECT_EQ(test, pinned_vm(), base - FX_A_SIZE / FX_P);
@@ -112,47 +131,57 @@ static void vmmem_hold_survives_remove(struct kunit *test)
 {
 	struct vmmem *vm = fx_create_layout(test);
 	struct vmmem_slice slice;
+	unsigned int nr = 1;
 	s64 base;
 
-	KUNIT_ASSERT_EQ(test, 0, vmmem_hold_slice(vm, FX_B + 16, FX_P, VMMEM_WRITE,
-						  &slice));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_hold(vm, FX_B + 16, FX_P, VMMEM_WRITE,
+					    &slice, &nr));
+	KUNIT_ASSERT_EQ(test, nr, 1);
 	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(vm, FX_B), 2);
 	base = pinned_vm();
 	/* The holder itself removes the region: no deadlock, no wait. */
-	KUNIT_EXPECT_EQ(test, 0, vmmem_remove(vm, FX_B, FX_B_SIZE));
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, FX_B, FX_B_SIZE));
 	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, FX_B, 1, VMMEM_READ));
 	KUNIT_EXPECT_EQ(test, pinned_vm(), base);
 	/* Sleeping with a held slice is allowed. */
 	usleep_range(1000, 2000);
 	KUNIT_EXPECT_TRUE(test, fx_matches(slice.ptr, FX_B + 16, FX_P));
 	memset(slice.ptr, 0, 8);
-	vmmem_release_slice(&slice);
+	vmmem_release(&slice, nr);
 	KUNIT_EXPECT_NULL(test, slice.region);
 	vmmem_synchronize();
 	if (is_user_backed(test))
 		KUNIT_EXPECT_EQ(test, pinned_vm(), base - FX_B_SIZE / FX_P);
 }
 
+/* Holding one slice: an array of one. */
 static void vmmem_hold_slice_rules(struct kunit *test)
 {
 	struct vmmem *vm = fx_create_layout(test);
 	struct vmmem_slice slice = { .region = NULL };
+	unsigned int nr = 1;
 
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_hold_slice(vm, FX_HOLE, 8, VMMEM_READ, &slice));
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_hold_slice(vm, FX_C, 8, VMMEM_WRITE, &slice));
-	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_hold_slice(vm, FX_B - 4, 8, VMMEM_READ, &slice));
-	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_hold_slice(vm, FX_A, 8, 0, &slice));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_hold(vm, FX_HOLE, 8, VMMEM_READ, &slice, &nr));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_hold(vm, FX_C, 8, VMMEM_WRITE, &slice, &nr));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_hold(vm, FX_A, 8, 0, &slice, &nr));
+	KUNIT_EXPECT_EQ(test, nr, 1);
+	/* Across a region's end: the two pieces it needs, none held. */
+	KUNIT_EXPECT_EQ(test, -ENOBUFS, vmmem_hold(vm, FX_B - 4, 8, VMMEM_READ, &slice, &nr));
+	KUNIT_EXPECT_EQ(test, nr, 2);
 	KUNIT_EXPECT_NULL(test, slice.region);
 	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(vm, FX_A), 1);
+	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(vm, FX_B), 1);
 	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(vm, FX_C), 1);
 
-	KUNIT_ASSERT_EQ(test, 0, vmmem_hold_slice(vm, FX_C, 8, VMMEM_READ, &slice));
+	nr = 1;
+	KUNIT_ASSERT_EQ(test, 0, vmmem_hold(vm, FX_C, 8, VMMEM_READ, &slice, &nr));
+	KUNIT_ASSERT_EQ(test, nr, 1);
 	KUNIT_EXPECT_FALSE(test, slice.writable);
 	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(vm, FX_C), 2);
-	vmmem_release_slice(&slice);
+	vmmem_release(&slice, nr);
 	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(vm, FX_C), 1);
 	/* Releasing twice is harmless. */
-	vmmem_release_slice(&slice);
+	vmmem_release(&slice, nr);
 	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(vm, FX_C), 1);
 }
 
@@ -163,8 +192,8 @@ static void vmmem_hold_range_rules(struct kunit *test)
 	unsigned int nr = ARRAY_SIZE(slices), i;
 
 	/* Three regions: three held pieces, in order. */
-	KUNIT_ASSERT_EQ(test, 0, vmmem_hold_range(vm, FX_A + 8, 5 * FX_P - 16,
-						  VMMEM_READ, slices, &nr));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_hold(vm, FX_A + 8, 5 * FX_P - 16,
+					    VMMEM_READ, slices, &nr));
 	KUNIT_ASSERT_EQ(test, nr, 3);
 	KUNIT_EXPECT_EQ(test, slices[0].gpa, FX_A + 8);
 	KUNIT_EXPECT_EQ(test, slices[1].gpa, FX_B);
@@ -174,193 +203,300 @@ static void vmmem_hold_range_rules(struct kunit *test)
 		KUNIT_EXPECT_TRUE(test, fx_matches(slices[i].ptr, slices[i].gpa,
 						   slices[i].len));
 	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(vm, FX_B), 2);
-	vmmem_release_range(slices, nr);
+	vmmem_release(slices, nr);
 	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(vm, FX_B), 1);
 
 	/* Too small an array: the count needed, and nothing held. */
 	nr = 2;
-	KUNIT_EXPECT_EQ(test, -ENOBUFS, vmmem_hold_range(vm, FX_A, 5 * FX_P,
-							 VMMEM_READ, slices, &nr));
+	KUNIT_EXPECT_EQ(test, -ENOBUFS, vmmem_hold(vm, FX_A, 5 * FX_P,
+						   VMMEM_READ, slices, &nr));
 	KUNIT_EXPECT_EQ(test, nr, 3);
 	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(vm, FX_A), 1);
 	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(vm, FX_B), 1);
 
 	/* A hole, or write access to read-only memory: nothing held. */
 	nr = ARRAY_SIZE(slices);
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_hold_range(vm, FX_B, 4 * FX_P,
-							VMMEM_READ, slices, &nr));
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_hold_range(vm, FX_A, 5 * FX_P,
-							VMMEM_WRITE, slices, &nr));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_hold(vm, FX_B, 4 * FX_P,
+						  VMMEM_READ, slices, &nr));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_hold(vm, FX_A, 5 * FX_P,
+						  VMMEM_WRITE, slices, &nr));
 	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(vm, FX_A), 1);
 	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(vm, FX_B), 1);
 	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(vm, FX_C), 1);
 
 	/* Empty range: nothing to hold, success. */
 	nr = ARRAY_SIZE(slices);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_hold_range(vm, FX_HOLE, 0, VMMEM_READ, slices, &nr));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_hold(vm, FX_HOLE, 0, VMMEM_READ, slices, &nr));
 	KUNIT_EXPECT_EQ(test, nr, 0);
 }
 
-/* Adds a region with the suite's backing through a batch. */
-static int batch_add(struct kunit *test, struct vmmem_batch *batch, u64 gpa,
-		     u64 size, unsigned int flags)
+/* Drops the test's references on a NULL-terminated array of pages. */
+static void put_pages(void *data)
 {
-	const enum fx_backing *backing = test->priv;
-	unsigned long uaddr;
+	struct page **pages = data;
 
-	if (backing && *backing == FX_USER) {
-		uaddr = fx_user_map(test, size, PROT_READ | PROT_WRITE,
-				    MAP_ANONYMOUS | MAP_PRIVATE | MAP_POPULATE);
-		return vmmem_batch_add_user(batch, gpa, uaddr, size, flags);
-	}
-	return vmmem_batch_add_vmalloc(batch, gpa, size, flags);
+	while (*pages)
+		put_page(*pages++);
 }
 
-/* Move a region and resize another in one step. */
-static void vmmem_batch_moves(struct kunit *test)
+/*
+ * An add of fresh memory with the suite's backing. The pages of a page
+ * array stay the test's until it ends, so that their counts show whether
+ * vmmem still holds them.
+ */
+static struct vmmem_update add_update(struct kunit *test, u64 gpa, u64 size,
+				      unsigned int flags)
+{
+	const enum fx_backing *backing = test->priv;
+	struct vmmem_update up = {
+		.op = VMMEM_ADD_VMALLOC,
+		.flags = flags,
+		.gpa = gpa,
+		.size = size,
+	};
+	unsigned long i, n = size >> PAGE_SHIFT;
+
+	switch (backing ? *backing : FX_VMALLOC) {
+	case FX_USER:
+		up.op = VMMEM_ADD_USER;
+		up.uaddr = fx_user_map(test, size, PROT_READ | PROT_WRITE,
+				       MAP_ANONYMOUS | MAP_PRIVATE | MAP_POPULATE);
+		break;
+	case FX_PAGES:
+		up.op = VMMEM_ADD_PAGES;
+		up.pages = kunit_kcalloc(test, n + 1, sizeof(*up.pages), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, up.pages);
+		KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, put_pages,
+								   up.pages));
+		for (i = 0; i < n; i++) {
+			up.pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+			KUNIT_ASSERT_NOT_NULL(test, up.pages[i]);
+		}
+		break;
+	case FX_VMALLOC:
+		break;
+	}
+	return up;
+}
+
+static struct vmmem_update remove_update(u64 gpa, u64 size)
+{
+	return (struct vmmem_update){ .op = VMMEM_REMOVE, .gpa = gpa, .size = size };
+}
+
+/* Nothing the adds of @ups built is held: no pin, no page reference. */
+static void expect_released(struct kunit *test, const struct vmmem_update *ups,
+			    unsigned int nr, s64 pinned)
+{
+	unsigned long k;
+	unsigned int i;
+
+	KUNIT_EXPECT_EQ(test, pinned_vm(), pinned);
+	for (i = 0; i < nr; i++) {
+		if (ups[i].op != VMMEM_ADD_PAGES)
+			continue;
+		for (k = 0; k < ups[i].size >> PAGE_SHIFT; k++)
+			KUNIT_EXPECT_EQ_MSG(test, page_count(ups[i].pages[k]), 1,
+					    "update %u, page %lu", i, k);
+	}
+}
+
+/*
+ * Move a region and resize another in one update: each removed, then added
+ * back. In the other order the adds meet the regions still there.
+ */
+static void vmmem_update_moves(struct kunit *test)
 {
 	struct vmmem *vm = fx_create_layout(test);
-	u64 gen = vmmem_generation(vm);
-	struct vmmem_batch *batch = vmmem_batch_create(vm);
+	u64 gen = fx_info(vm).generation;
+	const struct vmmem_update ups[] = {
+		remove_update(FX_E, FX_E_SIZE),
+		add_update(test, FX_HOLE, FX_E_SIZE, 0),
+		remove_update(FX_A, FX_A_SIZE),
+		add_update(test, FX_A - FX_P, FX_A_SIZE + FX_P, 0),
+	};
+	const struct vmmem_update adds_first[] = { ups[1], ups[3], ups[0], ups[2] };
+	s64 base = pinned_vm();
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, batch);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_batch_remove(batch, FX_E, FX_E_SIZE));
-	KUNIT_EXPECT_EQ(test, 0, batch_add(test, batch, FX_HOLE, FX_E_SIZE, 0));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_batch_remove(batch, FX_A, FX_A_SIZE));
-	KUNIT_EXPECT_EQ(test, 0, batch_add(test, batch, FX_A - FX_P, FX_A_SIZE + FX_P, 0));
-	/* Nothing visible before the commit. */
-	KUNIT_EXPECT_EQ(test, vmmem_generation(vm), gen);
+	KUNIT_EXPECT_EQ(test, -EEXIST, vmmem_update(vm, adds_first, ARRAY_SIZE(adds_first)));
+	KUNIT_EXPECT_EQ(test, fx_info(vm).generation, gen);
 	KUNIT_EXPECT_TRUE(test, vmmem_check_range(vm, FX_E, 1, VMMEM_READ));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_batch_commit(batch));
+	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, FX_HOLE, 1, VMMEM_READ));
+	expect_released(test, ups, ARRAY_SIZE(ups), base);
 
-	KUNIT_EXPECT_EQ(test, vmmem_generation(vm), gen + 1);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_update(vm, ups, ARRAY_SIZE(ups)));
+	KUNIT_EXPECT_EQ(test, fx_info(vm).generation, gen + 1);
 	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, FX_E, 1, VMMEM_READ));
 	KUNIT_EXPECT_TRUE(test, vmmem_check_range(vm, FX_HOLE, FX_E_SIZE, VMMEM_WRITE));
 	KUNIT_EXPECT_TRUE(test, vmmem_check_range(vm, FX_A - FX_P, FX_A_SIZE + FX_P,
 						  VMMEM_WRITE));
-	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 5);
-	/* B was not part of the batch and kept its contents. */
+	KUNIT_EXPECT_EQ(test, fx_info(vm).nr_regions, 5);
+	/* B was not part of the update and kept its contents. */
 	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, FX_B, FX_B_SIZE));
 }
 
 /* Replace the whole layout in one step. */
-static void vmmem_batch_replaces_layout(struct kunit *test)
+static void vmmem_update_replaces_layout(struct kunit *test)
 {
 	struct vmmem *vm = fx_create_layout(test);
-	struct vmmem_batch *batch = vmmem_batch_create(vm);
+	const struct vmmem_update ups[] = {
+		/* Its gpa and size are ignored, even invalid ones. */
+		{ .op = VMMEM_REMOVE_ALL, .gpa = FX_B + 1, .size = 1 },
+		add_update(test, FX_A, FX_P, 0),
+		add_update(test, 0, FX_P, VMMEM_REGION_RDONLY),
+	};
+	struct vmmem_info info;
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, batch);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_batch_remove_all(batch));
-	KUNIT_EXPECT_EQ(test, 0, batch_add(test, batch, FX_A, FX_P, 0));
-	KUNIT_EXPECT_EQ(test, 0, batch_add(test, batch, 0, FX_P, VMMEM_REGION_RDONLY));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_batch_commit(batch));
-	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 2);
-	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), FX_A + FX_P - 1);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_update(vm, ups, ARRAY_SIZE(ups)));
+	info = fx_info(vm);
+	KUNIT_EXPECT_EQ(test, info.nr_regions, 2);
+	KUNIT_EXPECT_EQ(test, info.last_addr, FX_A + FX_P - 1);
 	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, FX_A + FX_P, 1, VMMEM_READ));
 	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, 0, 1, VMMEM_WRITE));
 	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, FX_TOP, 1, VMMEM_READ));
+
+	/* Alone, it empties the map. */
+	KUNIT_EXPECT_EQ(test, 0, vmmem_update(vm, ups, 1));
+	info = fx_info(vm);
+	KUNIT_EXPECT_EQ(test, info.nr_regions, 0);
+	KUNIT_EXPECT_EQ(test, info.last_addr, 0);
+	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, FX_A, 1, VMMEM_READ));
 }
 
-struct batch_fail_case {
+enum update_fail_step {
+	ADD_OVERLAPS, ADDS_OVERLAP, REMOVE_MISSING, REMOVE_TWICE, BAD_ARGS,
+	REMOVE_WRONG_SIZE, UNKNOWN_OP, CANNOT_BUILD, MISSING_THEN_OVERLAP,
+	OVERLAP_THEN_MISSING, MISSING_THEN_BAD_ARGS, ADDS_ONLY_OVERLAP,
+};
+
+struct update_fail_case {
 	const char *desc;
 	int ret;
-	int step;	/* which variant of a bad batch */
+	enum update_fail_step step;	/* which variant of a bad update */
 };
 
-static const struct batch_fail_case batch_fail_cases[] = {
-	{ "added region overlaps", -EEXIST, 0 },
-	{ "added regions overlap each other", -EEXIST, 1 },
-	{ "removed region does not exist", -ENOENT, 2 },
-	{ "removed twice", -ENOENT, 3 },
-	{ "bad arguments while building", -EINVAL, 4 },
-	{ "removed with the wrong size", -ENOENT, 5 },
+static const struct update_fail_case update_fail_cases[] = {
+	{ "added region overlaps", -EEXIST, ADD_OVERLAPS },
+	{ "added regions overlap each other", -EEXIST, ADDS_OVERLAP },
+	{ "removed region does not exist", -ENOENT, REMOVE_MISSING },
+	{ "removed twice", -ENOENT, REMOVE_TWICE },
+	{ "bad arguments, then a good add", -EINVAL, BAD_ARGS },
+	{ "removed with the wrong size", -ENOENT, REMOVE_WRONG_SIZE },
+	{ "unknown op", -EINVAL, UNKNOWN_OP },
+	{ "a later add cannot be built", -ENOMEM, CANNOT_BUILD },
+	{ "first error: missing, then overlapping", -ENOENT, MISSING_THEN_OVERLAP },
+	{ "first error: overlapping, then missing", -EEXIST, OVERLAP_THEN_MISSING },
+	{ "argument errors before the others", -EINVAL, MISSING_THEN_BAD_ARGS },
+	{ "adds only, the last overlaps", -EEXIST, ADDS_ONLY_OVERLAP },
 };
 
-KUNIT_ARRAY_PARAM_DESC(batch_fail, batch_fail_cases, desc);
+KUNIT_ARRAY_PARAM_DESC(update_fail, update_fail_cases, desc);
 
-/* A batch that fails part-way publishes nothing and keeps nothing. */
-static void vmmem_batch_all_or_nothing(struct kunit *test)
+/*
+ * An update that fails part-way publishes nothing and keeps nothing, and
+ * returns the error of its first failing update.
+ */
+static void vmmem_update_all_or_nothing(struct kunit *test)
 {
-	const struct batch_fail_case *c = test->param_value;
+	const struct update_fail_case *c = test->param_value;
 	struct vmmem *vm = fx_create_layout(test);
-	u64 gen = vmmem_generation(vm);
-	struct vmmem_batch *batch;
-	s64 base = pinned_vm();
+	struct vmmem_info before = fx_info(vm), after;
+	/* Every bad update starts with good ones. */
+	struct vmmem_update ups[4] = {
+		remove_update(FX_A, FX_A_SIZE),
+		add_update(test, FX_HOLE, FX_P, 0),
+	};
+	unsigned int nr = 2;
+	s64 base;
 
-	batch = vmmem_batch_create(vm);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, batch);
-	/* Every bad batch starts with good operations. */
-	KUNIT_EXPECT_EQ(test, 0, vmmem_batch_remove(batch, FX_A, FX_A_SIZE));
-	KUNIT_EXPECT_EQ(test, 0, batch_add(test, batch, FX_HOLE, FX_P, 0));
 	switch (c->step) {
-	case 0:
-		batch_add(test, batch, FX_C, FX_P, 0);
+	case ADD_OVERLAPS:
+		ups[nr++] = add_update(test, FX_C, FX_P, 0);
 		break;
-	case 1:
-		batch_add(test, batch, FX_HOLE, 2 * FX_P, 0);
+	case ADDS_OVERLAP:
+		ups[nr++] = add_update(test, FX_HOLE, 2 * FX_P, 0);
 		break;
-	case 2:
-		vmmem_batch_remove(batch, 300 * FX_P, FX_P);
+	case REMOVE_MISSING:
+		ups[nr++] = remove_update(300 * FX_P, FX_P);
 		break;
-	case 3:
-		vmmem_batch_remove(batch, FX_A, FX_A_SIZE);
+	case REMOVE_TWICE:
+		ups[nr++] = remove_update(FX_A, FX_A_SIZE);
 		break;
-	case 4:
-		KUNIT_EXPECT_EQ(test, -EINVAL,
-				vmmem_batch_add_vmalloc(batch, 300 * FX_P + 1, FX_P, 0));
-		/* A later good operation does not clear the error. */
-		batch_add(test, batch, 400 * FX_P, FX_P, 0);
+	case BAD_ARGS:
+		ups[nr++] = (struct vmmem_update){
+			.op = VMMEM_ADD_VMALLOC, .gpa = 300 * FX_P + 1, .size = FX_P,
+		};
+		/* A later good update does not hide the error. */
+		ups[nr++] = add_update(test, 400 * FX_P, FX_P, 0);
 		break;
-	case 5:
-		vmmem_batch_remove(batch, FX_B, FX_P);
+	case REMOVE_WRONG_SIZE:
+		ups[nr++] = remove_update(FX_B, FX_P);
+		break;
+	case UNKNOWN_OP:
+		ups[nr++] = (struct vmmem_update){
+			.op = (enum vmmem_update_op)(VMMEM_REMOVE_ALL + 1),
+		};
+		break;
+	case CANNOT_BUILD:
+		/* Built after the earlier add: that one is released again. */
+		ups[nr++] = (struct vmmem_update){
+			.op = VMMEM_ADD_VMALLOC, .gpa = 1ULL << 52, .size = 1ULL << 50,
+		};
+		break;
+	case MISSING_THEN_OVERLAP:
+		ups[nr++] = remove_update(300 * FX_P, FX_P);
+		ups[nr++] = add_update(test, FX_C, FX_P, 0);
+		break;
+	case OVERLAP_THEN_MISSING:
+		ups[nr++] = add_update(test, FX_C, FX_P, 0);
+		ups[nr++] = remove_update(300 * FX_P, FX_P);
+		break;
+	case MISSING_THEN_BAD_ARGS:
+		ups[nr++] = remove_update(300 * FX_P, FX_P);
+		ups[nr++] = (struct vmmem_update){ .op = VMMEM_ADD_VMALLOC, .gpa = 400 * FX_P };
+		break;
+	case ADDS_ONLY_OVERLAP:
+		/* Nothing removed: the overlap is found before anything is built. */
+		ups[0] = add_update(test, 300 * FX_P, FX_P, 0);
+		ups[nr++] = add_update(test, FX_C, FX_P, 0);
 		break;
 	}
-	KUNIT_EXPECT_EQ(test, c->ret, vmmem_batch_commit(batch));
+	base = pinned_vm();
+	KUNIT_EXPECT_EQ(test, c->ret, vmmem_update(vm, ups, nr));
 
-	KUNIT_EXPECT_EQ(test, vmmem_generation(vm), gen);
-	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 5);
+	after = fx_info(vm);
+	KUNIT_EXPECT_EQ(test, after.generation, before.generation);
+	KUNIT_EXPECT_EQ(test, after.nr_regions, before.nr_regions);
+	KUNIT_EXPECT_EQ(test, after.last_addr, before.last_addr);
 	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, FX_A, FX_A_SIZE));
 	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, FX_HOLE, 1, VMMEM_READ));
-	/* Regions the batch built were released with it. */
-	KUNIT_EXPECT_EQ(test, pinned_vm(), base);
-}
-
-static void vmmem_batch_abort_releases(struct kunit *test)
-{
-	struct vmmem *vm = fx_create_layout(test);
-	struct vmmem_batch *batch = vmmem_batch_create(vm);
-	s64 base = pinned_vm();
-
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, batch);
-	KUNIT_EXPECT_EQ(test, 0, batch_add(test, batch, FX_HOLE, 2 * FX_P, 0));
-	if (is_user_backed(test))
-		KUNIT_EXPECT_EQ(test, pinned_vm(), base + 2);
-	vmmem_batch_abort(batch);
-	vmmem_batch_abort(NULL);
-	KUNIT_EXPECT_EQ(test, pinned_vm(), base);
-	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 5);
+	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, 300 * FX_P, 1, VMMEM_READ));
+	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, 400 * FX_P, 1, VMMEM_READ));
+	/* Regions the update built were released with it. */
+	expect_released(test, ups, nr, base);
 }
 
 /* The generation moves once per published change, never on a failure. */
 static void vmmem_generation_counts(struct kunit *test)
 {
 	struct vmmem *vm = fx_create(test);
-	struct vmmem_batch *batch;
-	u64 gen = vmmem_generation(vm);
+	const struct vmmem_update two[] = {
+		{ .op = VMMEM_ADD_VMALLOC, .gpa = FX_P, .size = FX_P },
+		{ .op = VMMEM_ADD_VMALLOC, .gpa = 2 * FX_P, .size = FX_P },
+	};
+	u64 gen = fx_info(vm).generation;
 
 	fx_add(test, vm, 0, FX_P, 0);
-	KUNIT_EXPECT_EQ(test, vmmem_generation(vm), ++gen);
-	KUNIT_EXPECT_EQ(test, -EEXIST, vmmem_add_vmalloc(vm, 0, FX_P, 0));
-	KUNIT_EXPECT_EQ(test, -ENOENT, vmmem_remove(vm, FX_P, FX_P));
-	KUNIT_EXPECT_EQ(test, vmmem_generation(vm), gen);
-	batch = vmmem_batch_create(vm);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, batch);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_batch_add_vmalloc(batch, FX_P, FX_P, 0));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_batch_add_vmalloc(batch, 2 * FX_P, FX_P, 0));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_batch_commit(batch));
-	KUNIT_EXPECT_EQ(test, vmmem_generation(vm), ++gen);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_remove(vm, 0, FX_P));
-	KUNIT_EXPECT_EQ(test, vmmem_generation(vm), ++gen);
+	KUNIT_EXPECT_EQ(test, fx_info(vm).generation, ++gen);
+	KUNIT_EXPECT_EQ(test, -EEXIST, fx_try_add(test, vm, 0, FX_P, 0));
+	KUNIT_EXPECT_EQ(test, -ENOENT, fx_remove(vm, FX_P, FX_P));
+	/* No update at all: nothing to publish. */
+	KUNIT_EXPECT_EQ(test, 0, vmmem_update(vm, two, 0));
+	KUNIT_EXPECT_EQ(test, fx_info(vm).generation, gen);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_update(vm, two, ARRAY_SIZE(two)));
+	KUNIT_EXPECT_EQ(test, fx_info(vm).generation, ++gen);
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, 0, FX_P));
+	KUNIT_EXPECT_EQ(test, fx_info(vm).generation, ++gen);
 }
 
 static void vmmem_cache_follows_map(struct kunit *test)
@@ -370,34 +506,35 @@ static void vmmem_cache_follows_map(struct kunit *test)
 	u16 idx = 0;
 	u64 v = 0;
 
-	KUNIT_ASSERT_EQ(test, 0, vmmem_cache_init(&cache, vm, FX_B, FX_P,
-						  VMMEM_READ | VMMEM_WRITE));
-	KUNIT_EXPECT_EQ(test, cache.valid_gen, vmmem_generation(vm));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_cache_store_release(&cache, FX_B + 2, (u16)7));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_load_acquire_u16(vm, FX_B + 2, &idx));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_cache_init(vm, FX_B, FX_P, VMMEM_READ | VMMEM_WRITE,
+						  &cache));
+	/* The generation the cache checked is vmmem's business: internals. */
+	KUNIT_EXPECT_EQ(test, ACCESS_PRIVATE(&cache, valid_gen), fx_info(vm).generation);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store_release(&cache, FX_B + 2, (u16)7));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load_acquire(vm, FX_B + 2, &idx));
 	KUNIT_EXPECT_EQ(test, idx, 7);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u64(vm, FX_B + FX_P - 8, 99));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_cache_load_acquire(&cache, FX_B + FX_P - 8, &v));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, FX_B + FX_P - 8, (u64)99));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load_acquire(&cache, FX_B + FX_P - 8, &v));
 	KUNIT_EXPECT_EQ(test, v, 99);
 
 	/* Outside the window, misaligned: refused, value untouched. */
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_cache_load_acquire(&cache, FX_B + FX_P, &v));
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_cache_load_acquire(&cache, FX_B - 8, &v));
-	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_cache_load_acquire(&cache, FX_B + 1, &idx));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_load_acquire(&cache, FX_B + FX_P, &v));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_load_acquire(&cache, FX_B - 8, &v));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_load_acquire(&cache, FX_B + 1, &idx));
 	KUNIT_EXPECT_EQ(test, v, 99);
 
 	/* An unrelated change: the cache revalidates and goes on. */
 	fx_add(test, vm, FX_HOLE, FX_P, 0);
-	KUNIT_EXPECT_NE(test, cache.valid_gen, vmmem_generation(vm));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_cache_load_acquire(&cache, FX_B + 2, &idx));
-	KUNIT_EXPECT_EQ(test, cache.valid_gen, vmmem_generation(vm));
+	KUNIT_EXPECT_NE(test, ACCESS_PRIVATE(&cache, valid_gen), fx_info(vm).generation);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load_acquire(&cache, FX_B + 2, &idx));
+	KUNIT_EXPECT_EQ(test, ACCESS_PRIVATE(&cache, valid_gen), fx_info(vm).generation);
 
 	/* The window's region goes: accesses fail; it comes back: they work. */
-	KUNIT_EXPECT_EQ(test, 0, vmmem_remove(vm, FX_B, FX_B_SIZE));
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_cache_load_acquire(&cache, FX_B + 2, &idx));
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_cache_store_release(&cache, FX_B, (u32)1));
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, FX_B, FX_B_SIZE));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_load_acquire(&cache, FX_B + 2, &idx));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_store_release(&cache, FX_B, (u32)1));
 	fx_add(test, vm, FX_B, FX_B_SIZE, 0);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_cache_load_acquire(&cache, FX_B + 2, &idx));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load_acquire(&cache, FX_B + 2, &idx));
 	KUNIT_EXPECT_EQ(test, idx, 0);
 }
 
@@ -405,28 +542,28 @@ static void vmmem_cache_init_rules(struct kunit *test)
 {
 	struct vmmem *vm = fx_create_layout(test);
 	struct vmmem_cache cache;
-	struct vmmem *snap;
+	struct vmmem_snapshot *snap;
 	u32 v = 0;
 
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_cache_init(&cache, vm, FX_HOLE, 8, VMMEM_READ));
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_cache_init(&cache, vm, FX_C, 8, VMMEM_WRITE));
-	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_cache_init(&cache, vm, FX_B - 8, 16, VMMEM_READ));
-	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_cache_init(&cache, vm, FX_A, 0, VMMEM_READ));
-	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_cache_init(&cache, vm, FX_A, 8, 0));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_cache_init(vm, FX_HOLE, 8, VMMEM_READ, &cache));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_cache_init(vm, FX_C, 8, VMMEM_WRITE, &cache));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_cache_init(vm, FX_B - 8, 16, VMMEM_READ, &cache));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_cache_init(vm, FX_A, 0, VMMEM_READ, &cache));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_cache_init(vm, FX_A, 8, 0, &cache));
 
 	/* A read-only cache refuses stores. */
-	KUNIT_ASSERT_EQ(test, 0, vmmem_cache_init(&cache, vm, FX_C, 64, VMMEM_READ));
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_cache_store_release(&cache, FX_C, (u32)1));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_cache_init(vm, FX_C, 64, VMMEM_READ, &cache));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_store_release(&cache, FX_C, (u32)1));
 	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, FX_C, 64));
 
 	/* A cache on a snapshot survives removal from the live map. */
 	snap = vmmem_snapshot(vm);
-	KUNIT_ASSERT_EQ(test, 0, vmmem_cache_init(&cache, snap, FX_E, FX_E_SIZE,
-						  VMMEM_READ));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_remove(vm, FX_E, FX_E_SIZE));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_cache_load_acquire(&cache, FX_E + 4, &v));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_cache_init(snap, FX_E, FX_E_SIZE, VMMEM_READ,
+						  &cache));
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, FX_E, FX_E_SIZE));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load_acquire(&cache, FX_E + 4, &v));
 	KUNIT_EXPECT_TRUE(test, fx_matches((u8 *)&v, FX_E + 4, 4));
-	vmmem_put(snap);
+	vmmem_snapshot_put(snap);
 }
 
 /*
@@ -441,20 +578,20 @@ static void vmmem_dirty_departed(struct kunit *test)
 	struct vmmem_slice held[4];
 	struct vmmem_bvecs bv = { .bv = bvs, .held = held, .max = ARRAY_SIZE(bvs) };
 	unsigned long bits[1] = {};
-	struct vmmem *snap;
+	struct vmmem_snapshot *snap;
 	u64 word = 0x0123456789abcdefULL;
 
 	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(vm));
 	KUNIT_ASSERT_EQ(test, 0, vmmem_translate(vm, FX_A + FX_P, 16, VMMEM_WRITE, &bv));
 	snap = vmmem_snapshot(vm);
-	KUNIT_ASSERT_EQ(test, 0, vmmem_remove(vm, FX_A, FX_A_SIZE));
-	KUNIT_ASSERT_EQ(test, 0, vmmem_remove(vm, FX_B, FX_B_SIZE));
+	KUNIT_ASSERT_EQ(test, 0, fx_remove(vm, FX_A, FX_A_SIZE));
+	KUNIT_ASSERT_EQ(test, 0, fx_remove(vm, FX_B, FX_B_SIZE));
 	KUNIT_EXPECT_EQ(test, vmmem_kunit_departed(vm), 2);
 
 	/* The device finishes its I/O; a snapshot user writes B. */
 	memcpy(bvec_virt(&bvs[0]), &word, 8);
 	vmmem_untranslate(&bv);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_write(snap, FX_B + FX_P + 8, &word, 8));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_to_guest(snap, FX_B + FX_P + 8, &word, 8));
 	KUNIT_EXPECT_EQ(test, 2, vmmem_dirty_harvest(vm, FX_A, FX_A_SIZE + FX_B_SIZE, bits));
 	KUNIT_EXPECT_EQ(test, bits[0], BIT(1) | BIT(3));
 	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_harvest(vm, FX_A, FX_A_SIZE + FX_B_SIZE, bits));
@@ -465,8 +602,8 @@ static void vmmem_dirty_departed(struct kunit *test)
 	 * The last holder lets go: A, clean, goes at once; B's last write is
 	 * still reported once, then its record goes too.
 	 */
-	KUNIT_EXPECT_EQ(test, 0, vmmem_write(snap, FX_B, &word, 8));
-	vmmem_put(snap);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_to_guest(snap, FX_B, &word, 8));
+	vmmem_snapshot_put(snap);
 	KUNIT_EXPECT_EQ(test, vmmem_kunit_departed(vm), 1);
 	bits[0] = 0;
 	KUNIT_EXPECT_EQ(test, 1, vmmem_dirty_harvest(vm, FX_B, FX_B_SIZE, bits));
@@ -478,17 +615,17 @@ static void vmmem_dirty_departed(struct kunit *test)
 	 * logging period drops its bits with everyone else's.
 	 */
 	snap = vmmem_snapshot(vm);
-	KUNIT_ASSERT_EQ(test, 0, vmmem_remove(vm, FX_E, FX_E_SIZE));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_write(snap, FX_E, &word, 8));
+	KUNIT_ASSERT_EQ(test, 0, fx_remove(vm, FX_E, FX_E_SIZE));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_to_guest(snap, FX_E, &word, 8));
 	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_log_stop(vm));
 	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_log_start(vm));
 	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_harvest(vm, FX_E, FX_E_SIZE, bits));
 	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_log_stop(vm));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_write(snap, FX_E, &word, 8));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_to_guest(snap, FX_E, &word, 8));
 	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_harvest(vm, FX_E, FX_E_SIZE, bits));
 	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_log_start(vm));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_write(snap, FX_E + 8, &word, 8));
-	vmmem_put(snap);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_to_guest(snap, FX_E + 8, &word, 8));
+	vmmem_snapshot_put(snap);
 	KUNIT_EXPECT_EQ(test, 1, vmmem_dirty_harvest(vm, FX_E, FX_E_SIZE, bits));
 	KUNIT_EXPECT_EQ(test, vmmem_kunit_departed(vm), 0);
 }
@@ -552,7 +689,7 @@ static void vmmem_adds_do_not_wait(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(r.done));
 	rcu_reader_stop(test, &r, th);
 	KUNIT_EXPECT_FALSE(test, r.timed_out);
-	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 8);
+	KUNIT_EXPECT_EQ(test, fx_info(vm).nr_regions, 8);
 }
 
 /* A removal returns only once readers that may see the region are gone. */
@@ -563,7 +700,7 @@ static void vmmem_remove_waits_for_readers(struct kunit *test)
 	struct fx_threads *th;
 
 	th = rcu_reader_start(test, &r, 300);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_remove(vm, FX_B, FX_B_SIZE));
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, FX_B, FX_B_SIZE));
 	KUNIT_EXPECT_TRUE(test, READ_ONCE(r.done));
 	rcu_reader_stop(test, &r, th);
 }
@@ -580,9 +717,9 @@ static void vmmem_hint_per_cpu(struct kunit *test)
 	first = cpumask_first(cpu_online_mask);
 	second = cpumask_next(first, cpu_online_mask);
 	KUNIT_ASSERT_EQ(test, 0, set_cpus_allowed_ptr(current, cpumask_of(first)));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_load_u8(vm, FX_E, &v));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(vm, FX_E, &v));
 	KUNIT_ASSERT_EQ(test, 0, set_cpus_allowed_ptr(current, cpumask_of(second)));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_load_u8(vm, FX_A, &v));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(vm, FX_A, &v));
 	set_cpus_allowed_ptr(current, cpu_possible_mask);
 	/* The fixture's regions in order: A B C E TOP. */
 	KUNIT_EXPECT_EQ(test, vmmem_kunit_hint(vm, first), 3);
@@ -596,10 +733,9 @@ FX_DEFINE_SUITES(vmmem_hotplug,
 		 KUNIT_CASE(vmmem_hold_survives_remove),
 		 KUNIT_CASE(vmmem_hold_slice_rules),
 		 KUNIT_CASE(vmmem_hold_range_rules),
-		 KUNIT_CASE(vmmem_batch_moves),
-		 KUNIT_CASE(vmmem_batch_replaces_layout),
-		 KUNIT_CASE_PARAM(vmmem_batch_all_or_nothing, batch_fail_gen_params),
-		 KUNIT_CASE(vmmem_batch_abort_releases),
+		 KUNIT_CASE(vmmem_update_moves),
+		 KUNIT_CASE(vmmem_update_replaces_layout),
+		 KUNIT_CASE_PARAM(vmmem_update_all_or_nothing, update_fail_gen_params),
 		 KUNIT_CASE(vmmem_generation_counts),
 		 KUNIT_CASE(vmmem_cache_follows_map),
 		 KUNIT_CASE(vmmem_cache_init_rules),

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vmmem_iter: copies through iov_iters and user pointers, and zero-copy
+ * vmmem_iter: copies through iov_iters (kernel and user), and zero-copy
  * translation to bio_vecs and scatterlists, on the fixture layout (see
  * fixture.h) for every backing.
  */
@@ -56,15 +56,15 @@ static void vmmem_iter_kvec(struct kunit *test)
 	for (i = 0; i < BUF; i++)
 		buf[i] = ~fx_pattern(c->gpa + i);
 	iov_iter_kvec(&iter, c->to_guest ? ITER_SOURCE : ITER_DEST, &kv, 1, c->iter_len);
-	n = c->to_guest ? vmmem_copy_from_iter(vm, c->gpa, c->len, &iter) :
-			  vmmem_copy_to_iter(vm, c->gpa, c->len, &iter);
+	n = c->to_guest ? vmmem_copy_from_iter(vm, c->gpa, &iter, c->len) :
+			  vmmem_copy_to_iter(vm, c->gpa, &iter, c->len);
 	KUNIT_EXPECT_EQ(test, n, c->copied);
 	KUNIT_EXPECT_EQ(test, iov_iter_count(&iter), c->iter_len - c->copied);
 	if (c->to_guest) {
 		u8 *back = kunit_kzalloc(test, BUF, GFP_KERNEL);
 
 		KUNIT_ASSERT_NOT_NULL(test, back);
-		KUNIT_EXPECT_EQ(test, 0, vmmem_read(vm, c->gpa, back, n));
+		KUNIT_EXPECT_EQ(test, 0, vmmem_copy_from_guest(vm, c->gpa, back, n));
 		KUNIT_EXPECT_EQ(test, 0, memcmp(back, buf, n));
 		KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, FX_C, FX_C_SIZE));
 	} else {
@@ -74,41 +74,85 @@ static void vmmem_iter_kvec(struct kunit *test)
 	}
 }
 
-/* A bvec iterator over a kernel page, and the whole-or-error forms. */
-static void vmmem_iter_bvec_and_full(struct kunit *test)
+/*
+ * A bvec iterator over a kernel page. A short copy advances the iterator by
+ * exactly what it copied, so the all-or-nothing recipe (iov_iter_revert()
+ * by the return value) puts it back where it was.
+ */
+static void vmmem_iter_bvec_and_revert(struct kunit *test)
 {
 	struct vmmem *vm = fx_create_layout(test);
 	struct page *page = alloc_page(GFP_KERNEL | __GFP_ZERO);
 	unsigned long bits = 0;
 	struct bio_vec bv;
 	struct iov_iter iter;
+	size_t done;
 
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	bvec_set_page(&bv, page, 256, 100);
 	iov_iter_bvec(&iter, ITER_DEST, &bv, 1, 256);
-	KUNIT_EXPECT_EQ(test, 256, vmmem_copy_to_iter(vm, FX_B - 128, 256, &iter));
+	KUNIT_EXPECT_EQ(test, 256, vmmem_copy_to_iter(vm, FX_B - 128, &iter, 256));
 	KUNIT_EXPECT_TRUE(test, fx_matches(page_address(page) + 100, FX_B - 128, 256));
 
-	/* Full forms: all or -EFAULT with the iterator where it was. */
 	iov_iter_bvec(&iter, ITER_DEST, &bv, 1, 256);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_to_iter_full(vm, FX_A, 64, &iter));
+	KUNIT_EXPECT_EQ(test, 64, vmmem_copy_to_iter(vm, FX_A, &iter, 64));
 	KUNIT_EXPECT_EQ(test, iov_iter_count(&iter), 192);
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_copy_to_iter_full(vm, FX_HOLE - 8, 64, &iter));
+	done = vmmem_copy_to_iter(vm, FX_HOLE - 8, &iter, 64);
+	KUNIT_EXPECT_EQ(test, done, 8);
+	KUNIT_EXPECT_EQ(test, iov_iter_count(&iter), 184);
+	iov_iter_revert(&iter, done);
 	KUNIT_EXPECT_EQ(test, iov_iter_count(&iter), 192);
+	/* The next copy goes where the failed one started. */
+	KUNIT_EXPECT_EQ(test, 8, vmmem_copy_to_iter(vm, FX_E, &iter, 8));
+	KUNIT_EXPECT_TRUE(test, fx_matches(page_address(page) + 100 + 64, FX_E, 8));
+
 	iov_iter_bvec(&iter, ITER_SOURCE, &bv, 1, 256);
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_copy_from_iter_full(vm, FX_C - 8, 64, &iter));
+	done = vmmem_copy_from_iter(vm, FX_C - 8, &iter, 64);
+	KUNIT_EXPECT_EQ(test, done, 8);
+	iov_iter_revert(&iter, done);
 	KUNIT_EXPECT_EQ(test, iov_iter_count(&iter), 256);
+	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, FX_C, FX_C_SIZE));
+
 	/* Writes from an iterator are dirty-logged, page by page. */
 	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(vm));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_from_iter_full(vm, FX_E, 64, &iter));
+	KUNIT_EXPECT_EQ(test, 64, vmmem_copy_from_iter(vm, FX_E, &iter, 64));
 	KUNIT_EXPECT_EQ(test, iov_iter_count(&iter), 192);
 	KUNIT_EXPECT_EQ(test, 1, vmmem_dirty_harvest(vm, FX_E, FX_E_SIZE, &bits));
-	KUNIT_EXPECT_EQ(test, 64, vmmem_copy_from_iter(vm, FX_A + FX_P - 32, 64, &iter));
+	KUNIT_EXPECT_EQ(test, 64, vmmem_copy_from_iter(vm, FX_A + FX_P - 32, &iter, 64));
 	KUNIT_EXPECT_EQ(test, 2, vmmem_dirty_harvest(vm, FX_A, FX_A_SIZE, &bits));
 	__free_page(page);
 }
 
-/* User buffers of the test's own mm: plain pointers and ubuf iterators. */
+/*
+ * Guest to user memory of the test's own mm through a ubuf iterator, as a
+ * caller copies to a __user pointer. Returns the bytes not copied; the
+ * iterator has advanced by the rest.
+ */
+static size_t to_user(struct kunit *test, struct vmmem *vm, void __user *udst,
+		      u64 gpa, size_t len)
+{
+	struct iov_iter iter;
+	size_t done;
+
+	iov_iter_ubuf(&iter, ITER_DEST, udst, len);
+	done = vmmem_copy_to_iter(vm, gpa, &iter, len);
+	KUNIT_EXPECT_EQ(test, iov_iter_count(&iter), len - done);
+	return len - done;
+}
+
+static size_t from_user(struct kunit *test, struct vmmem *vm, u64 gpa,
+			const void __user *usrc, size_t len)
+{
+	struct iov_iter iter;
+	size_t done;
+
+	iov_iter_ubuf(&iter, ITER_SOURCE, (void __user *)usrc, len);
+	done = vmmem_copy_from_iter(vm, gpa, &iter, len);
+	KUNIT_EXPECT_EQ(test, iov_iter_count(&iter), len - done);
+	return len - done;
+}
+
+/* User buffers of the test's own mm, through ubuf iterators. */
 static void vmmem_user_buffers(struct kunit *test)
 {
 	struct vmmem *vm = fx_create_layout(test);
@@ -118,25 +162,26 @@ static void vmmem_user_buffers(struct kunit *test)
 	u8 *back = kunit_kzalloc(test, 2 * FX_P, GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, back);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_to_user(vm, ubuf, FX_A + 3, 2 * FX_P));
+	KUNIT_ASSERT_TRUE(test, access_ok(ubuf, 2 * FX_P));
+	KUNIT_EXPECT_EQ(test, 0, to_user(test, vm, ubuf, FX_A + 3, 2 * FX_P));
 	KUNIT_ASSERT_EQ(test, 0, copy_from_user(back, ubuf, 2 * FX_P));
 	KUNIT_EXPECT_TRUE(test, fx_matches(back, FX_A + 3, 2 * FX_P));
 	/* A hole in the guest range: the rest is not copied. */
-	KUNIT_EXPECT_EQ(test, 2 * FX_P - 8,
-			vmmem_copy_to_user(vm, ubuf, FX_HOLE - 8, 2 * FX_P));
+	KUNIT_EXPECT_EQ(test, 2 * FX_P - 8, to_user(test, vm, ubuf, FX_HOLE - 8, 2 * FX_P));
 
 	/* User to guest, stopping at read-only memory. */
-	KUNIT_EXPECT_EQ(test, 8, vmmem_copy_from_user(vm, FX_C - 8, ubuf, 16));
+	KUNIT_EXPECT_EQ(test, 8, from_user(test, vm, FX_C - 8, ubuf, 16));
 	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, FX_C, FX_C_SIZE));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_read(vm, FX_C - 8, back, 8));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_from_guest(vm, FX_C - 8, back, 8));
 	KUNIT_EXPECT_TRUE(test, fx_matches(back, FX_HOLE - 8, 8));
 
 	/* A user buffer whose second page is gone: partial, then nothing. */
 	KUNIT_ASSERT_EQ(test, 0, vm_munmap(uaddr + FX_P, FX_P));
-	KUNIT_EXPECT_EQ(test, FX_P, vmmem_copy_to_user(vm, ubuf, FX_A, 2 * FX_P));
-	KUNIT_EXPECT_EQ(test, 16, vmmem_copy_from_user(vm, FX_A, ubuf + FX_P, 16));
-	KUNIT_EXPECT_EQ(test, 16, vmmem_copy_to_user(vm, (void __user *)TASK_SIZE,
-						     FX_A, 16));
+	KUNIT_EXPECT_EQ(test, FX_P, to_user(test, vm, ubuf, FX_A, 2 * FX_P));
+	KUNIT_EXPECT_EQ(test, 16, from_user(test, vm, FX_A, ubuf + FX_P, 16));
+	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, FX_A, 16));
+	/* Not user memory at all: the uaccess checks still apply. */
+	KUNIT_EXPECT_EQ(test, 16, to_user(test, vm, (void __user *)TASK_SIZE, FX_A, 16));
 }
 
 static unsigned int bvec_bytes_match(struct vmmem_bvecs *bv, u64 gpa)
@@ -190,7 +235,7 @@ static void vmmem_translate_reads(struct kunit *test)
 	sg_free_table(&sgt);
 
 	/* Removed while translated: still readable, released afterwards. */
-	KUNIT_EXPECT_EQ(test, 0, vmmem_remove(vm, FX_B, FX_B_SIZE));
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, FX_B, FX_B_SIZE));
 	KUNIT_EXPECT_EQ(test, bvec_bytes_match(&bv, FX_A + 100), 0);
 	vmmem_untranslate(&bv);
 	KUNIT_EXPECT_EQ(test, bv.nr, 0);
@@ -220,6 +265,20 @@ static void vmmem_translate_errors(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 1, vmmem_dirty_harvest(vm, FX_E, FX_E_SIZE, &bits));
 }
 
+/* Adds @n pages an in-kernel provider owns at @gpa. */
+static int add_pages(struct vmmem *vm, u64 gpa, struct page **pages,
+		     unsigned long n)
+{
+	struct vmmem_update up = {
+		.op = VMMEM_ADD_PAGES,
+		.gpa = gpa,
+		.size = n * PAGE_SIZE,
+		.pages = pages,
+	};
+
+	return vmmem_update(vm, &up, 1);
+}
+
 /* Four physically contiguous pages, each freed with __free_page(). */
 static void contiguous_pages(struct kunit *test, struct page *pages[4])
 {
@@ -244,8 +303,8 @@ static void vmmem_translate_merges(struct kunit *test)
 
 	contiguous_pages(test, pages);
 	/* The guest sees pages 0 1 2 in order, then 3 before them. */
-	KUNIT_ASSERT_EQ(test, 0, vmmem_add_pages(vm, FX_A, pages, 3, 0));
-	KUNIT_ASSERT_EQ(test, 0, vmmem_add_pages(vm, FX_A - FX_P, &pages[3], 1, 0));
+	KUNIT_ASSERT_EQ(test, 0, add_pages(vm, FX_A, pages, 3));
+	KUNIT_ASSERT_EQ(test, 0, add_pages(vm, FX_A - FX_P, &pages[3], 1));
 	KUNIT_ASSERT_EQ(test, 0, vmmem_translate(vm, FX_A - FX_P + 8, 4 * FX_P - 16,
 						 VMMEM_READ, &bv));
 	KUNIT_EXPECT_EQ(test, bv.nr, 2);
@@ -280,8 +339,8 @@ static void vmmem_translate_merge_across_regions(struct kunit *test)
 	unsigned int i;
 
 	contiguous_pages(test, pages);
-	KUNIT_ASSERT_EQ(test, 0, vmmem_add_pages(vm, FX_A, pages, 2, 0));
-	KUNIT_ASSERT_EQ(test, 0, vmmem_add_pages(vm, FX_A + 2 * FX_P, &pages[2], 2, 0));
+	KUNIT_ASSERT_EQ(test, 0, add_pages(vm, FX_A, pages, 2));
+	KUNIT_ASSERT_EQ(test, 0, add_pages(vm, FX_A + 2 * FX_P, &pages[2], 2));
 
 	KUNIT_EXPECT_EQ(test, -ENOBUFS, vmmem_translate(vm, FX_A, 4 * FX_P, VMMEM_READ, &bv));
 	KUNIT_EXPECT_EQ(test, bv.nr, 2);
@@ -305,7 +364,7 @@ static void vmmem_translate_merge_across_regions(struct kunit *test)
 
 FX_DEFINE_SUITES(vmmem_iter,
 		 KUNIT_CASE_PARAM(vmmem_iter_kvec, iter_gen_params),
-		 KUNIT_CASE(vmmem_iter_bvec_and_full),
+		 KUNIT_CASE(vmmem_iter_bvec_and_revert),
 		 KUNIT_CASE(vmmem_translate_merge_across_regions),
 		 KUNIT_CASE(vmmem_user_buffers),
 		 KUNIT_CASE(vmmem_translate_reads),

@@ -2,9 +2,10 @@
 /*
  * vmmem_model: a randomized differential test against a simple reference
  * model (a sorted list of regions, each with its own byte array). Random
- * adds, removes, batches, copies across holes, region ends and 2^64,
- * single accesses, range checks and snapshots run on both; any difference
- * in a result or a byte fails. The seed is printed; boot with
+ * updates (single adds and removes, and arrays of them with remove-alls),
+ * copies across holes, region ends and 2^64, single accesses, range
+ * checks, slices, holds and snapshots run on both; any difference in a
+ * result, a byte or the map's info fails. The seed is printed; boot with
  * vmmem_kunit.model_seed=<seed> to replay it.
  */
 #include <kunit/test.h>
@@ -28,6 +29,9 @@ MODULE_PARM_DESC(model_seed, "seed of vmmem_model (0: random)");
 #define MAX_REGIONS	(2 * WINDOW_PAGES)
 #define MAX_SNAPS	4
 #define MAX_COPY	(3 * FX_P)
+#define MAX_UPDATES	5
+/* A range of MAX_COPY bytes crosses at most 4 regions of a page or more. */
+#define MAX_HOLD	4
 
 struct mregion {
 	u64 gpa;
@@ -43,8 +47,14 @@ struct mmap_state {
 };
 
 struct msnap {
-	struct vmmem *view;
+	struct vmmem_snapshot *view;
+	u64 generation;		/* the map's when it was taken */
 	struct mmap_state map;
+};
+
+static const char * const op_names[] = {
+	"add", "remove", "update", "copy-to", "copy-from", "single", "range",
+	"slice", "hold", "snap-take", "snap-read", "snap-drop", "info",
 };
 
 struct model {
@@ -54,14 +64,10 @@ struct model {
 	struct mmap_state map;
 	struct msnap snaps[MAX_SNAPS];
 	unsigned int nsnaps;
+	u64 generation;		/* the map's, after the last update */
 	u8 *src, *dst, *expect;
-	unsigned long counts[12];
+	unsigned long counts[ARRAY_SIZE(op_names)];
 	bool diverged;
-};
-
-static const char * const op_names[] = {
-	"add", "remove", "batch", "copy-to", "copy-from", "single", "range",
-	"snap-take", "snap-read", "snap-drop", "counters",
 };
 
 static u32 rnd(struct model *m, u32 n)
@@ -239,17 +245,58 @@ static void rnd_region(struct model *m, u64 *gpa, u64 *size, unsigned int *flags
 	}
 }
 
+/* The map (NULL), or now and then one of the snapshots, and its model. */
+static struct vmmem_snapshot *rnd_snap(struct model *m, struct mmap_state **map)
+{
+	struct msnap *s;
+
+	if (!m->nsnaps || rnd(m, 4)) {
+		*map = &m->map;
+		return NULL;
+	}
+	s = &m->snaps[rnd(m, m->nsnaps)];
+	*map = &s->map;
+	return s->view;
+}
+
+/* The same, as a space for the calls that take one. */
+static void rnd_space(struct model *m, struct mmap_state **map,
+		      union vmmem_space *space)
+{
+	struct vmmem_snapshot *snap = rnd_snap(m, map);
+
+	if (snap)
+		space->snapshot = snap;
+	else
+		space->map = m->vm;
+}
+
+/*
+ * Applies @ups to the map; @want is the model's result. A failed update
+ * changes nothing, not even the generation; a successful one changes it.
+ */
+static void m_update(struct model *m, const struct vmmem_update *ups,
+		     unsigned int nr, int want)
+{
+	struct vmmem_info info;
+	int got = vmmem_update(m->vm, ups, nr);
+
+	if (want != got)
+		diverge(m, "update of %u, first %u at %#llx+%#llx: %d, model %d",
+			nr, ups[0].op, ups[0].gpa, ups[0].size, got, want);
+	vmmem_info(m->vm, &info);
+	if (info.generation == m->generation ? !got : got)
+		diverge(m, "update of %u: %d, generation %llu -> %llu", nr, got,
+			m->generation, info.generation);
+	m->generation = info.generation;
+}
+
 static void op_add(struct model *m)
 {
-	unsigned int flags;
-	u64 gpa, size;
-	int want, got;
+	struct vmmem_update up = { .op = VMMEM_ADD_VMALLOC };
 
-	rnd_region(m, &gpa, &size, &flags);
-	want = m_add(&m->map, gpa, size, flags);
-	got = vmmem_add_vmalloc(m->vm, gpa, size, flags);
-	if (want != got)
-		diverge(m, "add %#llx+%#llx: %d, model %d", gpa, size, got, want);
+	rnd_region(m, &up.gpa, &up.size, &up.flags);
+	m_update(m, &up, 1, m_add(&m->map, up.gpa, up.size, up.flags));
 }
 
 static void rnd_victim(struct model *m, u64 *gpa, u64 *size)
@@ -272,51 +319,55 @@ static void rnd_victim(struct model *m, u64 *gpa, u64 *size)
 
 static void op_remove(struct model *m)
 {
-	u64 gpa, size;
-	int want, got;
+	struct vmmem_update up = { .op = VMMEM_REMOVE };
 
-	rnd_victim(m, &gpa, &size);
-	want = m_remove(&m->map, gpa, size);
-	got = vmmem_remove(m->vm, gpa, size);
-	if (want != got)
-		diverge(m, "remove %#llx+%#llx: %d, model %d", gpa, size, got, want);
+	rnd_victim(m, &up.gpa, &up.size);
+	m_update(m, &up, 1, m_remove(&m->map, up.gpa, up.size));
 }
 
 /*
- * A batch of up to four adds and removes: all of it applies, or none.
- * Argument errors surface while building and win over the errors that
- * only applying the operations in order reveals.
+ * An array of up to MAX_UPDATES adds, removes and remove-alls: all of it
+ * applies, or none. The argument errors of every update come first; then
+ * the first update that fails applied in order, against the map as the
+ * earlier ones leave it.
  */
-static void op_batch(struct model *m)
+static void op_update(struct model *m)
 {
-	struct vmmem_batch *batch = vmmem_batch_create(m->vm);
-	unsigned int i, nops = 1 + rnd(m, 4), flags;
-	int build_err = 0, apply_err = 0, ret, want, got;
+	unsigned int i, nr = 1 + rnd(m, MAX_UPDATES);
+	struct vmmem_update ups[MAX_UPDATES];
+	int arg_err = 0, apply_err = 0, ret;
 	struct mmap_state next;
-	u64 gpa, size;
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(m->test, batch);
 	m_share(&next, &m->map);
-	for (i = 0; i < nops; i++) {
-		if (rnd(m, 2)) {
-			rnd_region(m, &gpa, &size, &flags);
-			vmmem_batch_add_vmalloc(batch, gpa, size, flags);
-			ret = m_args(gpa, size, flags);
+	for (i = 0; i < nr; i++) {
+		struct vmmem_update *up = &ups[i];
+		u32 kind = rnd(m, 10);
+
+		*up = (struct vmmem_update){};
+		if (kind < 5) {
+			up->op = VMMEM_ADD_VMALLOC;
+			rnd_region(m, &up->gpa, &up->size, &up->flags);
+			ret = m_args(up->gpa, up->size, up->flags);
 			if (ret)
-				build_err = build_err ?: ret;
+				arg_err = arg_err ?: ret;
 			else
-				apply_err = apply_err ?: m_add(&next, gpa, size, flags);
+				apply_err = apply_err ?: m_add(&next, up->gpa, up->size,
+								up->flags);
+		} else if (kind < 9) {
+			up->op = VMMEM_REMOVE;
+			rnd_victim(m, &up->gpa, &up->size);
+			apply_err = apply_err ?: m_remove(&next, up->gpa, up->size);
 		} else {
-			rnd_victim(m, &gpa, &size);
-			vmmem_batch_remove(batch, gpa, size);
-			apply_err = apply_err ?: m_remove(&next, gpa, size);
+			/* Its gpa and size are ignored: make them nonsense. */
+			up->op = VMMEM_REMOVE_ALL;
+			up->gpa = rnd_addr(m);
+			up->size = rnd(m, 3);
+			if (!apply_err)
+				m_drop(&next);
 		}
 	}
-	want = build_err ?: apply_err;
-	got = vmmem_batch_commit(batch);
-	if (want != got)
-		diverge(m, "batch of %u: %d, model %d", nops, got, want);
-	if (!want) {
+	m_update(m, ups, nr, arg_err ?: apply_err);
+	if (!arg_err && !apply_err) {
 		m_drop(&m->map);
 		m->map = next;
 	} else {
@@ -327,27 +378,30 @@ static void op_batch(struct model *m)
 static void op_copy_to(struct model *m)
 {
 	u64 gpa = rnd_addr(m), len = rnd(m, MAX_COPY + 1), reach, i;
+	struct mmap_state *map;
+	union vmmem_space space;
 	unsigned long left;
 
+	rnd_space(m, &map, &space);
 	get_random_bytes(m->src, len);
-	reach = m_reach(&m->map, gpa, len, true);
-	left = vmmem_copy_to_guest(m->vm, gpa, m->src, len);
+	reach = m_reach(map, gpa, len, true);
+	left = vmmem_copy_to_guest(space, gpa, m->src, len);
 	if (left != len - reach)
 		diverge(m, "copy to %#llx+%llu: %lu left, model %llu", gpa, len, left,
 			len - reach);
 	for (i = 0; i < reach; i++)
-		*m_byte(&m->map, gpa + i) = m->src[i];
+		*m_byte(map, gpa + i) = m->src[i];
 }
 
-/* Reads through @vm must match @map: counts and every byte. */
-static void check_copy_from(struct model *m, struct vmmem *vm,
+/* Reads through @space must match @map: counts and every byte. */
+static void check_copy_from(struct model *m, union vmmem_space space,
 			    const struct mmap_state *map, u64 gpa, u64 len)
 {
 	u64 reach = m_reach(map, gpa, len, false), i;
 	unsigned long left;
 
 	memset(m->dst, 0xa5, len);
-	left = vmmem_copy_from_guest(vm, m->dst, gpa, len);
+	left = vmmem_copy_from_guest(space, gpa, m->dst, len);
 	if (left != len - reach) {
 		diverge(m, "copy from %#llx+%llu: %lu left, model %llu", gpa, len,
 			left, len - reach);
@@ -361,53 +415,71 @@ static void check_copy_from(struct model *m, struct vmmem *vm,
 
 static void op_copy_from(struct model *m)
 {
-	check_copy_from(m, m->vm, &m->map, rnd_addr(m), rnd(m, MAX_COPY + 1));
+	check_copy_from(m, (union vmmem_space){ .map = m->vm }, &m->map, rnd_addr(m),
+			rnd(m, MAX_COPY + 1));
 }
 
-static int single_load(struct vmmem *vm, bool acquire, unsigned int bytes,
-		       u64 gpa, u64 *val)
+/* The snapshot the operation picked, or else the map. */
+static union vmmem_space pick_space(struct vmmem *vm,
+				    struct vmmem_snapshot *snap)
 {
-	u16 v16;
-	u32 v32;
-	u8 v8;
+	return snap ? (union vmmem_space){ .snapshot = snap } :
+		      (union vmmem_space){ .map = vm };
+}
+
+/*
+ * The width is the type's: one variable per width. @val is left as it was
+ * on failure, as the value is.
+ */
+static int single_load(struct vmmem *vm, struct vmmem_snapshot *snap,
+		       bool acquire, unsigned int bytes, u64 gpa, u64 *val)
+{
+	union vmmem_space space = pick_space(vm, snap);
+	u8 v8 = *val;
+	u16 v16 = *val;
+	u32 v32 = *val;
 	int ret;
 
 	switch (bytes) {
 	case 1:
-		ret = vmmem_load_u8(vm, gpa, &v8);
+		ret = acquire ? vmmem_load_acquire(space, gpa, &v8) :
+				vmmem_load(space, gpa, &v8);
 		*val = v8;
 		return ret;
 	case 2:
-		ret = acquire ? vmmem_load_acquire_u16(vm, gpa, &v16) :
-				vmmem_load_u16(vm, gpa, &v16);
+		ret = acquire ? vmmem_load_acquire(space, gpa, &v16) :
+				vmmem_load(space, gpa, &v16);
 		*val = v16;
 		return ret;
 	case 4:
-		ret = acquire ? vmmem_load_acquire_u32(vm, gpa, &v32) :
-				vmmem_load_u32(vm, gpa, &v32);
+		ret = acquire ? vmmem_load_acquire(space, gpa, &v32) :
+				vmmem_load(space, gpa, &v32);
 		*val = v32;
 		return ret;
 	default:
-		return acquire ? vmmem_load_acquire_u64(vm, gpa, val) :
-				 vmmem_load_u64(vm, gpa, val);
+		return acquire ? vmmem_load_acquire(space, gpa, val) :
+				 vmmem_load(space, gpa, val);
 	}
 }
 
-static int single_store(struct vmmem *vm, bool release, unsigned int bytes,
-			u64 gpa, u64 val)
+static int single_store(struct vmmem *vm, struct vmmem_snapshot *snap,
+			bool release, unsigned int bytes, u64 gpa, u64 val)
 {
+	union vmmem_space space = pick_space(vm, snap);
+
 	switch (bytes) {
 	case 1:
-		return vmmem_store_u8(vm, gpa, val);
+		return release ? vmmem_store_release(space, gpa, (u8)val) :
+				 vmmem_store(space, gpa, (u8)val);
 	case 2:
-		return release ? vmmem_store_release_u16(vm, gpa, val) :
-				 vmmem_store_u16(vm, gpa, val);
+		return release ? vmmem_store_release(space, gpa, (u16)val) :
+				 vmmem_store(space, gpa, (u16)val);
 	case 4:
-		return release ? vmmem_store_release_u32(vm, gpa, val) :
-				 vmmem_store_u32(vm, gpa, val);
+		return release ? vmmem_store_release(space, gpa, (u32)val) :
+				 vmmem_store(space, gpa, (u32)val);
 	default:
-		return release ? vmmem_store_release_u64(vm, gpa, val) :
-				 vmmem_store_u64(vm, gpa, val);
+		return release ? vmmem_store_release(space, gpa, val) :
+				 vmmem_store(space, gpa, val);
 	}
 }
 
@@ -415,13 +487,15 @@ static void op_single(struct model *m)
 {
 	unsigned int bytes = 1 << rnd(m, 4), kind = rnd(m, 4), i;
 	bool store = kind & 1;
-	u64 gpa = rnd_addr(m), val = get_random_u64(), want_val = 0;
+	u64 gpa = rnd_addr(m), val = get_random_u64(), old, want_val = 0;
+	struct mmap_state *map;
+	struct vmmem_snapshot *snap = rnd_snap(m, &map);
 	struct mregion *r;
 	int want, got;
 
 	if (rnd(m, 4))
 		gpa = round_down(gpa, bytes);
-	r = m_find(&m->map, gpa);
+	r = m_find(map, gpa);
 	if (!IS_ALIGNED(gpa, bytes))
 		want = -EINVAL;
 	else if (!r || (store && (r->flags & VMMEM_REGION_RDONLY)))
@@ -431,25 +505,29 @@ static void op_single(struct model *m)
 
 	if (bytes < 8)
 		val &= BIT_ULL(8 * bytes) - 1;
+	old = val;
 	if (!want && !store) {
 		/* Little-endian assembly of the model's bytes, then CPU order. */
 		for (i = 0; i < bytes; i++)
-			want_val |= (u64)*m_byte(&m->map, gpa + i) << (8 * i);
+			want_val |= (u64)*m_byte(map, gpa + i) << (8 * i);
 		if (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN))
 			want_val = swab64(want_val) >> (64 - 8 * bytes);
 	}
-	got = store ? single_store(m->vm, kind & 2, bytes, gpa, val) :
-		      single_load(m->vm, kind & 2, bytes, gpa, &val);
+	got = store ? single_store(m->vm, snap, kind & 2, bytes, gpa, val) :
+		      single_load(m->vm, snap, kind & 2, bytes, gpa, &val);
 	if (want != got) {
 		diverge(m, "single %u/%u at %#llx: %d, model %d", kind, bytes, gpa,
 			got, want);
 		return;
 	}
-	if (want)
+	if (want) {
+		if (val != old)
+			diverge(m, "failed load %u at %#llx changed the value", bytes, gpa);
 		return;
+	}
 	if (store) {
 		for (i = 0; i < bytes; i++)
-			*m_byte(&m->map, gpa + i) = IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ?
+			*m_byte(map, gpa + i) = IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ?
 				val >> (8 * (bytes - 1 - i)) : val >> (8 * i);
 	} else if (val != want_val) {
 		diverge(m, "load %u at %#llx: %#llx, model %#llx", bytes, gpa, val,
@@ -460,22 +538,192 @@ static void op_single(struct model *m)
 static void op_range(struct model *m)
 {
 	u64 gpa = rnd_addr(m), len = rnd(m, MAX_COPY + 1);
-	bool write = rnd(m, 2);
-	bool want = m_reach(&m->map, gpa, len, write) == len;
+	bool write = rnd(m, 2), want;
+	struct mmap_state *map;
+	union vmmem_space space;
 
-	if (want != vmmem_check_range(m->vm, gpa, len, write ? VMMEM_WRITE : VMMEM_READ))
+	rnd_space(m, &map, &space);
+	want = m_reach(map, gpa, len, write) == len;
+	if (want != vmmem_check_range(space, gpa, len, write ? VMMEM_WRITE : VMMEM_READ))
 		diverge(m, "check_range %#llx+%llu", gpa, len);
+}
+
+/* Access bits: mostly valid, sometimes none or unknown ones. */
+static unsigned int rnd_access(struct model *m)
+{
+	static const unsigned int bits[] = {
+		VMMEM_READ, VMMEM_WRITE, VMMEM_READ | VMMEM_WRITE,
+		VMMEM_READ, VMMEM_WRITE, VMMEM_READ | VMMEM_WRITE,
+		VMMEM_READ, VMMEM_READ | VMMEM_WRITE, 0, VMMEM_READ | 0x8,
+	};
+
+	return bits[rnd(m, ARRAY_SIZE(bits))];
+}
+
+static bool access_valid(unsigned int access)
+{
+	return access && !(access & ~VMMEM_ACCESS_MASK);
+}
+
+static bool access_ok_for(const struct mregion *r, unsigned int access)
+{
+	return !(access & VMMEM_WRITE) || !(r->flags & VMMEM_REGION_RDONLY);
+}
+
+/* @s must show [@gpa, @gpa + @len) of region @r, and its bytes. */
+static bool slice_matches(const struct mmap_state *map, const struct mregion *r,
+			  const struct vmmem_slice *s, u64 gpa, u64 len)
+{
+	return s->gpa == gpa && s->len == len &&
+	       s->writable == !(r->flags & VMMEM_REGION_RDONLY) &&
+	       !memcmp(s->ptr, m_byte(map, gpa), len);
+}
+
+/*
+ * A slice is one region's: a range that crosses the region's end is
+ * -EINVAL, even into an adjacent region.
+ */
+static void op_slice(struct model *m)
+{
+	u64 gpa = rnd_addr(m), len = 1 + rnd(m, MAX_COPY);
+	unsigned int access = rnd_access(m);
+	struct mmap_state *map;
+	union vmmem_space space;
+	struct vmmem_slice slice;
+	struct mregion *r;
+	int want, got;
+
+	rnd_space(m, &map, &space);
+	r = m_find(map, gpa);
+	if (!access_valid(access))
+		want = -EINVAL;
+	else if (!r || !access_ok_for(r, access))
+		want = -EFAULT;
+	else if (len > r->gpa + r->size - gpa)
+		want = -EINVAL;
+	else
+		want = 0;
+
+	rcu_read_lock();
+	got = vmmem_find_slice(space, gpa, len, access, &slice);
+	if (want != got)
+		diverge(m, "find_slice %#llx+%llu/%u: %d, model %d", gpa, len, access,
+			got, want);
+	else if (!got && (!slice_matches(map, r, &slice, gpa, len) || slice.region))
+		diverge(m, "find_slice %#llx+%llu: wrong slice", gpa, len);
+	rcu_read_unlock();
+}
+
+/* Pieces of a walk of [@gpa, @gpa + @len): one per region, or -EFAULT. */
+static int m_pieces(const struct mmap_state *map, u64 gpa, u64 len,
+		    unsigned int access)
+{
+	u64 done = 0;
+	struct mregion *r;
+	int n = 0;
+
+	while (done < len) {
+		r = m_find(map, gpa + done);
+		if (!r || !access_ok_for(r, access))
+			return -EFAULT;
+		done += min(len - done, r->gpa + r->size - (gpa + done));
+		n++;
+		/* Bytes left past 2^64 - 1. */
+		if (done < len && r->gpa + r->size - 1 == U64_MAX)
+			return -EFAULT;
+	}
+	return n;
+}
+
+/*
+ * Holds across adjacent regions, one slice per region; too few slices is
+ * -ENOBUFS with the count needed, and nothing held either way.
+ */
+static void op_hold(struct model *m)
+{
+	u64 gpa = rnd_addr(m), len = rnd(m, MAX_COPY + 1), done = 0;
+	unsigned int i, access = rnd_access(m), max = 1 + rnd(m, MAX_HOLD), nr = max;
+	struct vmmem_slice slices[MAX_HOLD];
+	struct mmap_state *map;
+	union vmmem_space space;
+	int need, want, got;
+
+	rnd_space(m, &map, &space);
+	/* The contract leaves invalid access bits on an empty range open. */
+	if (!len)
+		access = VMMEM_READ;
+	need = m_pieces(map, gpa, len, access);
+	if (!access_valid(access))
+		want = -EINVAL;
+	else
+		want = need > (int)max ? -ENOBUFS : need;
+	got = vmmem_hold(space, gpa, len, access, slices, &nr);
+	if (want < 0 ? got != want : got || nr != want) {
+		diverge(m, "hold %#llx+%llu/%u in %u: %d (%u), model %d", gpa, len,
+			access, max, got, nr, want);
+		if (!got)
+			vmmem_release(slices, nr);
+		return;
+	}
+	if (got == -ENOBUFS && nr != need)
+		diverge(m, "hold %#llx+%llu: needs %u, model %d", gpa, len, nr, need);
+	if (got)
+		return;
+	for (i = 0; i < nr; i++) {
+		u64 at = gpa + done;
+		struct mregion *r = m_find(map, at);
+		u64 n = min(len - done, r->gpa + r->size - at);
+
+		if (!slices[i].region || !slice_matches(map, r, &slices[i], at, n))
+			diverge(m, "hold %#llx+%llu: wrong slice %u", gpa, len, i);
+		done += n;
+	}
+	vmmem_release(slices, nr);
 }
 
 static void op_snap_take(struct model *m)
 {
-	struct msnap *s;
+	struct vmmem_info info;
+	struct msnap *s, *from;
 
 	if (m->nsnaps == MAX_SNAPS)
 		return;
 	s = &m->snaps[m->nsnaps++];
+	if (m->nsnaps > 1 && !rnd(m, 4)) {
+		/* Another reference to a snapshot: the same one. */
+		from = &m->snaps[rnd(m, m->nsnaps - 1)];
+		s->view = vmmem_snapshot(from->view);
+		s->generation = from->generation;
+		m_share(&s->map, &from->map);
+		if (s->view != from->view)
+			diverge(m, "a snapshot of a snapshot is another one");
+		return;
+	}
 	s->view = vmmem_snapshot(m->vm);
+	s->generation = m->generation;
 	m_share(&s->map, &m->map);
+	vmmem_info(s->view, &info);
+	if (info.generation != s->generation)
+		diverge(m, "snapshot taken at generation %llu, map %llu",
+			info.generation, s->generation);
+}
+
+/* What vmmem_info() must say of @map, at @generation. */
+static void check_info(struct model *m, union vmmem_space space,
+		       const struct mmap_state *map, u64 generation)
+{
+	struct vmmem_info info;
+	u64 last = 0;
+	unsigned int i;
+
+	for (i = 0; i < map->n; i++)
+		last = max(last, map->r[i]->gpa + map->r[i]->size - 1);
+	vmmem_info(space, &info);
+	if (info.nr_regions != map->n || info.last_addr != last ||
+	    info.generation != generation)
+		diverge(m, "%u regions to %#llx at generation %llu, model %u to %#llx at %llu",
+			info.nr_regions, info.last_addr, info.generation, map->n,
+			last, generation);
 }
 
 static void op_snap_read(struct model *m)
@@ -485,10 +733,11 @@ static void op_snap_read(struct model *m)
 	if (!m->nsnaps)
 		return;
 	s = &m->snaps[rnd(m, m->nsnaps)];
-	check_copy_from(m, s->view, &s->map, rnd_addr(m), rnd(m, MAX_COPY + 1));
-	if (vmmem_num_regions(s->view) != s->map.n)
-		diverge(m, "snapshot has %u regions, model %u",
-			vmmem_num_regions(s->view), s->map.n);
+	check_copy_from(m, (union vmmem_space){ .snapshot = s->view }, &s->map,
+			rnd_addr(m), rnd(m, MAX_COPY + 1));
+	/* A snapshot keeps its generation, whatever the map did since. */
+	check_info(m, (union vmmem_space){ .snapshot = s->view }, &s->map,
+		   s->generation);
 }
 
 static void op_snap_drop(struct model *m)
@@ -498,32 +747,25 @@ static void op_snap_drop(struct model *m)
 	if (!m->nsnaps)
 		return;
 	s = &m->snaps[rnd(m, m->nsnaps)];
-	vmmem_put(s->view);
+	vmmem_snapshot_put(s->view);
 	m_drop(&s->map);
 	*s = m->snaps[--m->nsnaps];
 }
 
-static void op_counters(struct model *m)
+static void op_info(struct model *m)
 {
-	u64 last = 0;
-	unsigned int i;
-
-	for (i = 0; i < m->map.n; i++)
-		last = max(last, m->map.r[i]->gpa + m->map.r[i]->size - 1);
-	if (vmmem_num_regions(m->vm) != m->map.n || vmmem_last_addr(m->vm) != last)
-		diverge(m, "%u regions up to %#llx, model %u up to %#llx",
-			vmmem_num_regions(m->vm), vmmem_last_addr(m->vm), m->map.n,
-			last);
+	check_info(m, (union vmmem_space){ .map = m->vm }, &m->map, m->generation);
 }
 
 static void (* const ops[])(struct model *m) = {
-	op_add, op_remove, op_batch, op_copy_to, op_copy_from, op_single,
-	op_range, op_snap_take, op_snap_read, op_snap_drop, op_counters,
+	op_add, op_remove, op_update, op_copy_to, op_copy_from, op_single,
+	op_range, op_slice, op_hold, op_snap_take, op_snap_read, op_snap_drop,
+	op_info,
 };
 
 /* Out of 1000. */
 static const unsigned int weights[] = {
-	80, 60, 20, 200, 200, 250, 60, 30, 50, 30, 20,
+	70, 50, 40, 170, 170, 230, 60, 40, 40, 30, 50, 30, 20,
 };
 
 static void vmmem_model_differential(struct kunit *test)
@@ -531,11 +773,15 @@ static void vmmem_model_differential(struct kunit *test)
 	struct model *m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
 	u64 seed = model_seed ?: get_random_u64();
 	unsigned int i, pick, op;
+	struct vmmem_info info;
 
 	static_assert(ARRAY_SIZE(weights) == ARRAY_SIZE(ops));
+	static_assert(ARRAY_SIZE(op_names) == ARRAY_SIZE(ops));
 	KUNIT_ASSERT_NOT_NULL(test, m);
 	m->test = test;
 	m->vm = fx_create(test);
+	vmmem_info(m->vm, &info);
+	m->generation = info.generation;
 	m->src = kunit_kmalloc(test, MAX_COPY, GFP_KERNEL);
 	m->dst = kunit_kmalloc(test, MAX_COPY, GFP_KERNEL);
 	m->expect = kunit_kmalloc(test, MAX_COPY, GFP_KERNEL);

@@ -31,6 +31,21 @@ static void put_pages_array(struct page **pages, unsigned long n)
 		put_page(pages[i]);
 }
 
+/* Adds @size bytes of @pages at @gpa. */
+static int add_pages(struct vmmem *vm, u64 gpa, struct page **pages, u64 size,
+		     unsigned int flags)
+{
+	struct vmmem_update up = {
+		.op = VMMEM_ADD_PAGES,
+		.flags = flags,
+		.gpa = gpa,
+		.size = size,
+		.pages = pages,
+	};
+
+	return vmmem_update(vm, &up, 1);
+}
+
 /* vmmem holds one reference per page from add to remove, no more. */
 static void vmmem_pages_references(struct kunit *test)
 {
@@ -39,15 +54,15 @@ static void vmmem_pages_references(struct kunit *test)
 	struct vmmem_region_info info;
 	u32 val = 0;
 
-	KUNIT_ASSERT_EQ(test, 0, vmmem_add_pages(vm, G, pages, 3, 0));
+	KUNIT_ASSERT_EQ(test, 0, add_pages(vm, G, pages, 3 * FX_P, 0));
 	KUNIT_EXPECT_EQ(test, page_count(pages[0]), 2);
 	KUNIT_EXPECT_EQ(test, page_count(pages[2]), 2);
 
 	/* Guest order follows the array; writes land in the right page. */
-	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u32(vm, G + 2 * FX_P + 4, 0xabcdef01));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, G + 2 * FX_P + 4, (u32)0xabcdef01));
 	KUNIT_EXPECT_EQ(test, *(u32 *)(page_address(pages[2]) + 4), 0xabcdef01);
 	*(u32 *)page_address(pages[1]) = 0x600d;
-	KUNIT_EXPECT_EQ(test, 0, vmmem_load_u32(vm, G + FX_P, &val));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(vm, G + FX_P, &val));
 	KUNIT_EXPECT_EQ(test, val, 0x600d);
 
 	KUNIT_ASSERT_EQ(test, 0, vmmem_region_info(vm, G, &info));
@@ -56,7 +71,7 @@ static void vmmem_pages_references(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, info.nr_large_pages, 0);
 	KUNIT_EXPECT_EQ(test, info.uaddr, 0);
 
-	KUNIT_EXPECT_EQ(test, 0, vmmem_remove(vm, G, 3 * FX_P));
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, G, 3 * FX_P));
 	KUNIT_EXPECT_EQ(test, page_count(pages[0]), 1);
 	KUNIT_EXPECT_EQ(test, page_count(pages[2]), 1);
 	put_pages_array(pages, 3);
@@ -68,7 +83,7 @@ static void vmmem_pages_outlive_caller(struct kunit *test)
 	struct vmmem *vm = fx_create(test);
 	struct page **pages = alloc_pages_array(test, 2);
 
-	KUNIT_ASSERT_EQ(test, 0, vmmem_add_pages(vm, G, pages, 2, 0));
+	KUNIT_ASSERT_EQ(test, 0, add_pages(vm, G, pages, 2 * FX_P, 0));
 	put_pages_array(pages, 2);
 	fx_fill(test, vm, G, 2 * FX_P);
 	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, G, 2 * FX_P));
@@ -77,18 +92,20 @@ static void vmmem_pages_outlive_caller(struct kunit *test)
 struct pages_fail_case {
 	const char *desc;
 	u64 gpa;
-	unsigned long npages;
+	u64 size;
 	unsigned int flags;
 	int ret;
 };
 
+/* Sizes past two pages must fail before vmmem reads past the array. */
 static const struct pages_fail_case pages_fail_cases[] = {
 	{ "no pages", G, 0, 0, -EINVAL },
-	{ "misaligned gpa", G + 1, 2, 0, -EINVAL },
-	{ "unknown flag", G, 2, 0x100, -EINVAL },
-	{ "guest range wraps", 0 - FX_P, 2, 0, -EOVERFLOW },
-	{ "page count overflows a u64", G, ULONG_MAX, 0, -EOVERFLOW },
-	{ "overlaps a region", 0, 2, 0, -EEXIST },
+	{ "misaligned gpa", G + 1, 2 * FX_P, 0, -EINVAL },
+	{ "misaligned size", G, FX_P + 8, 0, -EINVAL },
+	{ "unknown flag", G, 2 * FX_P, 0x100, -EINVAL },
+	{ "guest range wraps", 0 - FX_P, 2 * FX_P, 0, -EOVERFLOW },
+	{ "size of nearly 2^64", G, 0 - FX_P, 0, -EOVERFLOW },
+	{ "overlaps a region", 0, 2 * FX_P, 0, -EEXIST },
 };
 
 KUNIT_ARRAY_PARAM_DESC(pages_fail, pages_fail_cases, desc);
@@ -101,12 +118,53 @@ static void vmmem_pages_add_failures(struct kunit *test)
 	struct page **pages = alloc_pages_array(test, 2);
 
 	fx_add(test, vm, 0, FX_P, 0);
-	KUNIT_EXPECT_EQ(test, c->ret, vmmem_add_pages(vm, c->gpa, pages, c->npages,
-						      c->flags));
+	KUNIT_EXPECT_EQ(test, c->ret, add_pages(vm, c->gpa, pages, c->size, c->flags));
 	KUNIT_EXPECT_EQ(test, page_count(pages[0]), 1);
 	KUNIT_EXPECT_EQ(test, page_count(pages[1]), 1);
-	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 1);
+	KUNIT_EXPECT_EQ(test, fx_info(vm).nr_regions, 1);
 	put_pages_array(pages, 2);
+}
+
+/*
+ * An update that fails after a valid add of pages: the add is undone, so
+ * no page keeps a reference of vmmem's and the map has not changed.
+ */
+static void vmmem_pages_update_all_or_nothing(struct kunit *test)
+{
+	struct vmmem *vm = fx_create(test);
+	struct page **pages = alloc_pages_array(test, 3);
+	struct vmmem_info before, after;
+	struct vmmem_update ups[] = {
+		{ .op = VMMEM_ADD_PAGES, .gpa = G, .size = 2 * FX_P, .pages = pages },
+		{ .op = VMMEM_ADD_PAGES, .gpa = 0, .size = FX_P, .pages = &pages[2] },
+	};
+
+	fx_add(test, vm, 0, FX_P, 0);
+	vmmem_info(vm, &before);
+	KUNIT_EXPECT_EQ(test, -EEXIST, vmmem_update(vm, ups, ARRAY_SIZE(ups)));
+	/* The same with an argument error in the second update. */
+	ups[1].gpa = G + 2 * FX_P;
+	ups[1].size = 0;
+	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_update(vm, ups, ARRAY_SIZE(ups)));
+	vmmem_info(vm, &after);
+	KUNIT_EXPECT_EQ(test, after.nr_regions, 1);
+	KUNIT_EXPECT_EQ(test, after.generation, before.generation);
+	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, G, 1, VMMEM_READ));
+	KUNIT_EXPECT_EQ(test, page_count(pages[0]), 1);
+	KUNIT_EXPECT_EQ(test, page_count(pages[1]), 1);
+	KUNIT_EXPECT_EQ(test, page_count(pages[2]), 1);
+
+	/* Both valid: one step, both regions. */
+	ups[1].size = FX_P;
+	KUNIT_EXPECT_EQ(test, 0, vmmem_update(vm, ups, ARRAY_SIZE(ups)));
+	KUNIT_EXPECT_EQ(test, fx_info(vm).nr_regions, 3);
+	KUNIT_EXPECT_EQ(test, page_count(pages[2]), 2);
+	ups[0].op = VMMEM_REMOVE;
+	ups[1].op = VMMEM_REMOVE;
+	KUNIT_EXPECT_EQ(test, 0, vmmem_update(vm, ups, ARRAY_SIZE(ups)));
+	KUNIT_EXPECT_EQ(test, page_count(pages[0]), 1);
+	KUNIT_EXPECT_EQ(test, page_count(pages[2]), 1);
+	put_pages_array(pages, 3);
 }
 
 /* Pages of one large folio are reported as such. */
@@ -124,13 +182,13 @@ static void vmmem_pages_large_folio(struct kunit *test)
 	pages[4] = alloc_page(GFP_KERNEL | __GFP_ZERO);
 	KUNIT_ASSERT_NOT_NULL(test, pages[4]);
 
-	KUNIT_ASSERT_EQ(test, 0, vmmem_add_pages(vm, G, pages, 5, VMMEM_REGION_RDONLY));
+	KUNIT_ASSERT_EQ(test, 0, add_pages(vm, G, pages, 5 * FX_P, VMMEM_REGION_RDONLY));
 	KUNIT_ASSERT_EQ(test, 0, vmmem_region_info(vm, G + 4 * FX_P, &info));
 	KUNIT_EXPECT_EQ(test, info.nr_pages, 5);
 	KUNIT_EXPECT_EQ(test, info.nr_large_pages, 4);
 	KUNIT_EXPECT_EQ(test, info.flags, VMMEM_REGION_RDONLY);
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_store_u8(vm, G, 1));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_remove(vm, G, 5 * FX_P));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_store(vm, G, (u8)1));
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, G, 5 * FX_P));
 	KUNIT_EXPECT_EQ(test, folio_ref_count(page_folio(head)), 1);
 	__free_pages(head, 2);
 	put_page(pages[4]);
@@ -159,6 +217,7 @@ static struct kunit_case vmmem_pages_cases[] = {
 	KUNIT_CASE(vmmem_pages_references),
 	KUNIT_CASE(vmmem_pages_outlive_caller),
 	KUNIT_CASE_PARAM(vmmem_pages_add_failures, pages_fail_gen_params),
+	KUNIT_CASE(vmmem_pages_update_all_or_nothing),
 	KUNIT_CASE(vmmem_pages_large_folio),
 	KUNIT_CASE(vmmem_region_info_backings),
 	{}

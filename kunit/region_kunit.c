@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vmmem_region: adding and removing regions, and what the map reports.
+ * vmmem_region: adding and removing regions with vmmem_update(), and what
+ * vmmem_info() and vmmem_region_info() report.
  */
 #include <kunit/test.h>
+#include <linux/mm.h>
 #include <linux/random.h>
 #include <linux/slab.h>
 
@@ -52,39 +54,45 @@ KUNIT_ARRAY_PARAM_DESC(add, add_cases, desc);
 static void vmmem_add_rules(struct kunit *test)
 {
 	const struct add_case *c = test->param_value;
+	const struct vmmem_update up = {
+		.op = VMMEM_ADD_VMALLOC,
+		.flags = c->flags,
+		.gpa = c->gpa,
+		.size = c->size,
+	};
 	struct vmmem *vm = fx_create(test);
-	u64 gen, mark = EX_MARK, val = 0;
+	u64 gen, val = 0;
 	bool was_mapped;
 
 	fx_add(test, vm, EX, EX_SIZE, 0);
 	/* A mark in the last word shows whether the add touched EX. */
-	KUNIT_ASSERT_EQ(test, 0, vmmem_write_obj(vm, EX + EX_SIZE - 8, &mark));
-	gen = vmmem_generation(vm);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_store(vm, EX + EX_SIZE - 8, (u64)EX_MARK));
+	gen = fx_info(vm).generation;
 	was_mapped = vmmem_check_range(vm, c->gpa, 1, VMMEM_READ);
 
-	KUNIT_EXPECT_EQ(test, c->ret, vmmem_add_vmalloc(vm, c->gpa, c->size, c->flags));
+	KUNIT_EXPECT_EQ(test, c->ret, vmmem_update(vm, &up, 1));
 
-	KUNIT_EXPECT_EQ(test, 0, vmmem_read_obj(vm, EX + EX_SIZE - 8, &val));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(vm, EX + EX_SIZE - 8, &val));
 	KUNIT_EXPECT_EQ(test, val, EX_MARK);
 	if (c->ret) {
-		KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 1);
-		KUNIT_EXPECT_EQ(test, vmmem_generation(vm), gen);
-		KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), EX + EX_SIZE - 1);
+		KUNIT_EXPECT_EQ(test, fx_info(vm).nr_regions, 1);
+		KUNIT_EXPECT_EQ(test, fx_info(vm).generation, gen);
+		KUNIT_EXPECT_EQ(test, fx_info(vm).last_addr, EX + EX_SIZE - 1);
 		/* Nothing new became mapped at the requested address. */
 		KUNIT_EXPECT_EQ(test, was_mapped,
 				vmmem_check_range(vm, c->gpa, 1, VMMEM_READ));
 		return;
 	}
 
-	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 2);
-	KUNIT_EXPECT_NE(test, vmmem_generation(vm), gen);
+	KUNIT_EXPECT_EQ(test, fx_info(vm).nr_regions, 2);
+	KUNIT_EXPECT_NE(test, fx_info(vm).generation, gen);
 	KUNIT_EXPECT_TRUE(test, vmmem_check_range(vm, c->gpa, c->size, VMMEM_READ));
 	KUNIT_EXPECT_EQ(test, !(c->flags & VMMEM_REGION_RDONLY),
 			vmmem_check_range(vm, c->gpa, c->size, VMMEM_WRITE));
 	/* New memory is zeroed, first and last byte. */
-	KUNIT_EXPECT_EQ(test, 0, vmmem_read_obj(vm, c->gpa, &val));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(vm, c->gpa, &val));
 	KUNIT_EXPECT_EQ(test, val, 0);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_read_obj(vm, c->gpa + c->size - 8, &val));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(vm, c->gpa + c->size - 8, &val));
 	KUNIT_EXPECT_EQ(test, val, 0);
 }
 
@@ -122,67 +130,103 @@ static void vmmem_remove_rules(struct kunit *test)
 	fx_add(test, vm, EX, EX_SIZE, 0);
 	fx_add(test, vm, EX + EX_SIZE, EX_SIZE, 0);
 	fx_fill(test, vm, EX, 2 * EX_SIZE);
-	gen = vmmem_generation(vm);
+	gen = fx_info(vm).generation;
 
-	KUNIT_EXPECT_EQ(test, c->ret, vmmem_remove(vm, c->gpa, c->size));
+	KUNIT_EXPECT_EQ(test, c->ret, fx_remove(vm, c->gpa, c->size));
 
 	if (c->ret) {
-		KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 2);
-		KUNIT_EXPECT_EQ(test, vmmem_generation(vm), gen);
+		KUNIT_EXPECT_EQ(test, fx_info(vm).nr_regions, 2);
+		KUNIT_EXPECT_EQ(test, fx_info(vm).generation, gen);
 		KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, EX, 2 * EX_SIZE));
 		return;
 	}
 	other = c->gpa == EX ? EX + EX_SIZE : EX;
-	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 1);
-	KUNIT_EXPECT_NE(test, vmmem_generation(vm), gen);
+	KUNIT_EXPECT_EQ(test, fx_info(vm).nr_regions, 1);
+	KUNIT_EXPECT_NE(test, fx_info(vm).generation, gen);
 	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, c->gpa, 1, VMMEM_READ));
 	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, c->gpa + c->size - 1, 1,
 						   VMMEM_READ));
 	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, other, EX_SIZE));
 	/* The exact range can be added again, and comes back zeroed. */
-	KUNIT_EXPECT_EQ(test, 0, vmmem_add_vmalloc(vm, c->gpa, c->size, 0));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_load_u8(vm, c->gpa, &byte));
+	KUNIT_EXPECT_EQ(test, 0, fx_try_add(test, vm, c->gpa, c->size, 0));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(vm, c->gpa, &byte));
 	KUNIT_EXPECT_EQ(test, byte, 0);
 }
 
 static void vmmem_empty_map(struct kunit *test)
 {
 	struct vmmem *vm = fx_create(test);
+	struct vmmem_info info = { .generation = 1, .last_addr = 1, .nr_regions = 1 };
 	u8 buf[8];
 
-	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 0);
-	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), 0);
-	KUNIT_EXPECT_EQ(test, vmmem_generation(vm), 0);
+	vmmem_info(vm, &info);
+	KUNIT_EXPECT_EQ(test, info.nr_regions, 0);
+	KUNIT_EXPECT_EQ(test, info.last_addr, 0);
+	KUNIT_EXPECT_EQ(test, info.generation, 0);
 	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, 0, 1, VMMEM_READ));
-	KUNIT_EXPECT_EQ(test, vmmem_copy_from_guest(vm, buf, 0, sizeof(buf)), sizeof(buf));
-	KUNIT_EXPECT_EQ(test, vmmem_read(vm, U64_MAX, buf, 1), -EFAULT);
-	KUNIT_EXPECT_EQ(test, vmmem_remove(vm, 0, FX_P), -ENOENT);
+	KUNIT_EXPECT_EQ(test, vmmem_copy_from_guest(vm, 0, buf, sizeof(buf)), sizeof(buf));
+	KUNIT_EXPECT_EQ(test, vmmem_copy_from_guest(vm, U64_MAX, buf, 1), 1);
+	KUNIT_EXPECT_EQ(test, fx_remove(vm, 0, FX_P), -ENOENT);
 
 	/* Emptied again after use, the map behaves as new. */
 	fx_add(test, vm, FX_P, FX_P, 0);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_remove(vm, FX_P, FX_P));
-	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 0);
-	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), 0);
-	KUNIT_EXPECT_EQ(test, vmmem_read(vm, FX_P, buf, 1), -EFAULT);
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, FX_P, FX_P));
+	vmmem_info(vm, &info);
+	KUNIT_EXPECT_EQ(test, info.nr_regions, 0);
+	KUNIT_EXPECT_EQ(test, info.last_addr, 0);
+	KUNIT_EXPECT_EQ(test, vmmem_copy_from_guest(vm, FX_P, buf, 1), 1);
 }
 
-static void vmmem_last_addr_follows_map(struct kunit *test)
+/* All three fields of vmmem_info(), filled from one layout. */
+static void expect_info(struct kunit *test, union vmmem_space space,
+			unsigned int nr_regions, u64 last_addr, u64 generation)
+{
+	struct vmmem_info info;
+
+	/* Garbage first: a field vmmem_info() leaves alone shows. */
+	memset(&info, 0xa5, sizeof(info));
+	vmmem_info(space, &info);
+	KUNIT_EXPECT_EQ(test, info.nr_regions, nr_regions);
+	KUNIT_EXPECT_EQ(test, info.last_addr, last_addr);
+	KUNIT_EXPECT_EQ(test, info.generation, generation);
+}
+
+/*
+ * vmmem_info() follows every change: one generation per published update,
+ * none for a failed one, and a snapshot keeps reporting what the map was
+ * when it was taken.
+ */
+static void vmmem_info_follows_map(struct kunit *test)
 {
 	struct vmmem *vm = fx_create(test);
+	const struct vmmem_update remove_all = { .op = VMMEM_REMOVE_ALL };
+	struct vmmem_snapshot *snap;
+	u64 gen = 0;
 
+	expect_info(test, vm, 0, 0, gen);
 	fx_add(test, vm, 0, FX_P, 0);
-	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), FX_P - 1);
+	expect_info(test, vm, 1, FX_P - 1, ++gen);
 	fx_add(test, vm, 8 * FX_P, 2 * FX_P, 0);
-	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), 10 * FX_P - 1);
+	expect_info(test, vm, 2, 10 * FX_P - 1, ++gen);
 	fx_add(test, vm, 4 * FX_P, FX_P, 0);
-	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), 10 * FX_P - 1);
+	expect_info(test, vm, 3, 10 * FX_P - 1, ++gen);
 	fx_add(test, vm, 0 - FX_P, FX_P, 0);
-	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), U64_MAX);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_remove(vm, 0 - FX_P, FX_P));
-	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), 10 * FX_P - 1);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_remove(vm, 8 * FX_P, 2 * FX_P));
-	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), 5 * FX_P - 1);
-	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 2);
+	expect_info(test, vm, 4, U64_MAX, ++gen);
+	KUNIT_EXPECT_EQ(test, -EEXIST, fx_try_add(test, vm, 4 * FX_P, FX_P, 0));
+	KUNIT_EXPECT_EQ(test, -ENOENT, fx_remove(vm, 5 * FX_P, FX_P));
+	expect_info(test, vm, 4, U64_MAX, gen);
+
+	snap = vmmem_snapshot(vm);
+	expect_info(test, snap, 4, U64_MAX, gen);
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, 0 - FX_P, FX_P));
+	expect_info(test, vm, 3, 10 * FX_P - 1, ++gen);
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, 8 * FX_P, 2 * FX_P));
+	expect_info(test, vm, 2, 5 * FX_P - 1, ++gen);
+	expect_info(test, snap, 4, U64_MAX, gen - 2);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_update(vm, &remove_all, 1));
+	expect_info(test, vm, 0, 0, ++gen);
+	expect_info(test, snap, 4, U64_MAX, gen - 3);
+	vmmem_snapshot_put(snap);
 }
 
 /* vmmem_get() keeps the map and its regions alive past the creator's put. */
@@ -192,13 +236,13 @@ static void vmmem_refcount(struct kunit *test)
 	u32 val = 0;
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vm);
-	KUNIT_ASSERT_EQ(test, 0, vmmem_add_vmalloc(vm, 0, FX_P, 0));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_store_u32(vm, 4, 0xfeedf00d));
+	KUNIT_ASSERT_EQ(test, 0, fx_try_add(test, vm, 0, FX_P, 0));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, 4, (u32)0xfeedf00d));
 	vmmem_get(vm);
 	vmmem_put(vm);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_load_u32(vm, 4, &val));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(vm, 4, &val));
 	KUNIT_EXPECT_EQ(test, val, 0xfeedf00d);
-	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 1);
+	KUNIT_EXPECT_EQ(test, fx_info(vm).nr_regions, 1);
 	/* The last put frees the remaining region with the map. */
 	vmmem_put(vm);
 	vmmem_put(NULL);
@@ -241,14 +285,14 @@ static void vmmem_many_regions(struct kunit *test)
 	for (i = 0; i < MANY; i++) {
 		j = order[i];
 		fx_add(test, vm, 3 * j * FX_P, (1 + j % 2) * FX_P, 0);
-		KUNIT_ASSERT_EQ(test, 0, vmmem_store_u64(vm, 3 * j * FX_P, j));
+		KUNIT_ASSERT_EQ(test, 0, vmmem_store(vm, 3 * j * FX_P, (u64)j));
 	}
-	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), MANY);
-	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), (3 * (MANY - 1) + 2) * FX_P - 1);
+	KUNIT_EXPECT_EQ(test, fx_info(vm).nr_regions, MANY);
+	KUNIT_EXPECT_EQ(test, fx_info(vm).last_addr, (3 * (MANY - 1) + 2) * FX_P - 1);
 
 	for (j = 0; j < MANY; j++) {
 		gpa = 3 * j * FX_P;
-		KUNIT_EXPECT_EQ(test, 0, vmmem_load_u64(vm, gpa, &val));
+		KUNIT_EXPECT_EQ(test, 0, vmmem_load(vm, gpa, &val));
 		KUNIT_EXPECT_EQ(test, val, j);
 		KUNIT_EXPECT_EQ(test, j % 2 == 1,
 				vmmem_check_range(vm, gpa + FX_P, 1, VMMEM_READ));
@@ -259,12 +303,12 @@ static void vmmem_many_regions(struct kunit *test)
 	shuffle(order, &rnd);
 	for (i = 0; i < MANY; i++) {
 		j = order[i];
-		KUNIT_ASSERT_EQ(test, 0, vmmem_remove(vm, 3 * j * FX_P,
-						      (1 + j % 2) * FX_P));
-		KUNIT_EXPECT_EQ(test, vmmem_load_u64(vm, 3 * j * FX_P, &val), -EFAULT);
+		KUNIT_ASSERT_EQ(test, 0, fx_remove(vm, 3 * j * FX_P,
+						   (1 + j % 2) * FX_P));
+		KUNIT_EXPECT_EQ(test, vmmem_load(vm, 3 * j * FX_P, &val), -EFAULT);
 	}
-	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 0);
-	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), 0);
+	KUNIT_EXPECT_EQ(test, fx_info(vm).nr_regions, 0);
+	KUNIT_EXPECT_EQ(test, fx_info(vm).last_addr, 0);
 }
 
 /*
@@ -272,7 +316,7 @@ static void vmmem_many_regions(struct kunit *test)
  * and last byte of each region, the bytes just outside it (a hole, or an
  * adjacent region), address 0 and 2^64 - 1. Regions are visited out of
  * order so that most lookups miss the last-hit hint and search the layout.
- * Then a third of the regions go in one batch and the checks run again.
+ * Then a third of the regions go in one update and the checks run again.
  */
 struct lookup_case {
 	unsigned int n;
@@ -324,14 +368,14 @@ static void expect_lookup(struct kunit *test, struct vmmem *vm,
 	if (want < 0) {
 		KUNIT_EXPECT_EQ_MSG(test, -ENOENT, vmmem_region_info(vm, gpa, &info),
 				    "at %#llx", gpa);
-		KUNIT_EXPECT_EQ_MSG(test, -EFAULT, vmmem_load_u8(vm, gpa, &byte),
+		KUNIT_EXPECT_EQ_MSG(test, -EFAULT, vmmem_load(vm, gpa, &byte),
 				    "at %#llx", gpa);
 		return;
 	}
 	KUNIT_EXPECT_EQ_MSG(test, 0, vmmem_region_info(vm, gpa, &info), "at %#llx", gpa);
 	KUNIT_EXPECT_EQ_MSG(test, info.gpa, ref->gpa[want], "at %#llx", gpa);
 	KUNIT_EXPECT_EQ_MSG(test, info.size, ref->size[want], "at %#llx", gpa);
-	KUNIT_EXPECT_EQ_MSG(test, 0, vmmem_load_u8(vm, gpa, &byte), "at %#llx", gpa);
+	KUNIT_EXPECT_EQ_MSG(test, 0, vmmem_load(vm, gpa, &byte), "at %#llx", gpa);
 }
 
 static void check_lookups(struct kunit *test, struct vmmem *vm,
@@ -355,7 +399,7 @@ static void check_lookups(struct kunit *test, struct vmmem *vm,
 		nr++;
 		last = max(last, end - 1);
 		/* The early overlap check of an add sees every region. */
-		KUNIT_EXPECT_EQ(test, -EEXIST, vmmem_add_vmalloc(vm, end - FX_P, FX_P, 0));
+		KUNIT_EXPECT_EQ(test, -EEXIST, fx_try_add(test, vm, end - FX_P, FX_P, 0));
 	}
 	/*
 	 * In address order, each region and then the byte after it: the
@@ -371,8 +415,8 @@ static void check_lookups(struct kunit *test, struct vmmem *vm,
 	expect_lookup(test, vm, ref, 0);
 	expect_lookup(test, vm, ref, U64_MAX);
 	expect_lookup(test, vm, ref, U64_MAX / 2);
-	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), nr);
-	KUNIT_EXPECT_EQ(test, vmmem_last_addr(vm), last);
+	KUNIT_EXPECT_EQ(test, fx_info(vm).nr_regions, nr);
+	KUNIT_EXPECT_EQ(test, fx_info(vm).last_addr, last);
 }
 
 /* Marking everything, holes skipped, dirties each page of each region. */
@@ -399,14 +443,15 @@ static void vmmem_lookup_boundaries(struct kunit *test)
 	const struct lookup_case *c = test->param_value;
 	struct vmmem *vm = fx_create(test);
 	struct lookup_ref ref = { .n = c->n };
-	struct vmmem_batch *batch;
-	unsigned int i;
+	struct vmmem_update *ups;
+	unsigned int i, nr;
 	u64 page = c->ends ? 0 : 1;
 
 	ref.gpa = kunit_kcalloc(test, c->n, sizeof(*ref.gpa), GFP_KERNEL);
 	ref.size = kunit_kcalloc(test, c->n, sizeof(*ref.size), GFP_KERNEL);
 	ref.present = kunit_kcalloc(test, c->n, sizeof(*ref.present), GFP_KERNEL);
-	KUNIT_ASSERT_TRUE(test, ref.gpa && ref.size && ref.present);
+	ups = kunit_kcalloc(test, c->n, sizeof(*ups), GFP_KERNEL);
+	KUNIT_ASSERT_TRUE(test, ref.gpa && ref.size && ref.present && ups);
 
 	/* One or two pages each; holes of one or two pages, some adjacent. */
 	for (i = 0; i < c->n; i++) {
@@ -420,22 +465,26 @@ static void vmmem_lookup_boundaries(struct kunit *test)
 	if (c->ends && c->n > 1)
 		ref.gpa[c->n - 1] = 0 - ref.size[c->n - 1];
 
-	batch = vmmem_batch_create(vm);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, batch);
 	for (i = 0; i < c->n; i++)
-		vmmem_batch_add_vmalloc(batch, ref.gpa[i], ref.size[i], 0);
-	KUNIT_ASSERT_EQ(test, 0, vmmem_batch_commit(batch));
+		ups[i] = (struct vmmem_update){
+			.op = VMMEM_ADD_VMALLOC,
+			.gpa = ref.gpa[i],
+			.size = ref.size[i],
+		};
+	KUNIT_ASSERT_EQ(test, 0, vmmem_update(vm, ups, c->n));
 	check_lookups(test, vm, &ref);
 	check_mark_all(test, vm, &ref);
 
 	/* After hotplug: every third region gone in one step. */
-	batch = vmmem_batch_create(vm);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, batch);
-	for (i = 0; i < c->n; i += 3) {
-		vmmem_batch_remove(batch, ref.gpa[i], ref.size[i]);
+	for (i = 0, nr = 0; i < c->n; i += 3, nr++) {
+		ups[nr] = (struct vmmem_update){
+			.op = VMMEM_REMOVE,
+			.gpa = ref.gpa[i],
+			.size = ref.size[i],
+		};
 		ref.present[i] = false;
 	}
-	KUNIT_ASSERT_EQ(test, 0, vmmem_batch_commit(batch));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_update(vm, ups, nr));
 	check_lookups(test, vm, &ref);
 	check_mark_all(test, vm, &ref);
 }
@@ -445,20 +494,105 @@ static void vmmem_add_too_large(struct kunit *test)
 {
 	struct vmmem *vm = fx_create(test);
 
-	KUNIT_EXPECT_EQ(test, -ENOMEM, vmmem_add_vmalloc(vm, 0, 1ULL << 50, 0));
-	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), 0);
-	KUNIT_EXPECT_EQ(test, vmmem_generation(vm), 0);
+	KUNIT_EXPECT_EQ(test, -ENOMEM, fx_try_add(test, vm, 0, 1ULL << 50, 0));
+	KUNIT_EXPECT_EQ(test, fx_info(vm).nr_regions, 0);
+	KUNIT_EXPECT_EQ(test, fx_info(vm).generation, 0);
+}
+
+/* The map's info and contents are those of the fixture layout. */
+static void expect_layout_unchanged(struct kunit *test, struct vmmem *vm,
+				    const struct vmmem_info *before)
+{
+	expect_info(test, vm, before->nr_regions, before->last_addr,
+		    before->generation);
+	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, FX_A,
+						 FX_A_SIZE + FX_B_SIZE + FX_C_SIZE));
+	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, FX_TOP, FX_TOP_SIZE));
+}
+
+/* No update at all publishes nothing and reads nothing of the array. */
+static void vmmem_update_nothing(struct kunit *test)
+{
+	struct vmmem *vm = fx_create_layout(test);
+	const struct vmmem_update remove_all = { .op = VMMEM_REMOVE_ALL };
+	struct vmmem_info before = fx_info(vm);
+
+	KUNIT_EXPECT_EQ(test, 0, vmmem_update(vm, &remove_all, 0));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_update(vm, NULL, 0));
+	expect_layout_unchanged(test, vm, &before);
+}
+
+/* An op vmmem does not know is refused, alone or after good updates. */
+static void vmmem_update_unknown_op(struct kunit *test)
+{
+	struct vmmem *vm = fx_create_layout(test);
+	struct vmmem_info before = fx_info(vm);
+	struct vmmem_update ups[] = {
+		{ .op = VMMEM_REMOVE, .gpa = FX_A, .size = FX_A_SIZE },
+		{ .op = VMMEM_ADD_VMALLOC, .gpa = FX_HOLE, .size = FX_P },
+		{ .op = (enum vmmem_update_op)(VMMEM_REMOVE_ALL + 1) },
+	};
+
+	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_update(vm, &ups[2], 1));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_update(vm, ups, ARRAY_SIZE(ups)));
+	ups[2].op = (enum vmmem_update_op)0x7fffffff;
+	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_update(vm, ups, ARRAY_SIZE(ups)));
+	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, FX_HOLE, 1, VMMEM_READ));
+	expect_layout_unchanged(test, vm, &before);
+}
+
+/*
+ * VMMEM_ADD_PAGES takes its size in bytes: one that is not a whole number
+ * of pages, or whose page array could never exist, is refused before a
+ * page is touched.
+ */
+static void vmmem_update_pages_size(struct kunit *test)
+{
+	static const u64 bad_sizes[] = { 0, 1, FX_P / 2, FX_P + 1, 2 * FX_P - 8 };
+	struct vmmem *vm = fx_create(test);
+	struct page *page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	struct page *pages[2] = { page, page };
+	struct vmmem_update up = {
+		.op = VMMEM_ADD_PAGES,
+		.gpa = EX,
+		.pages = pages,
+	};
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	for (i = 0; i < ARRAY_SIZE(bad_sizes); i++) {
+		up.size = bad_sizes[i];
+		KUNIT_EXPECT_EQ_MSG(test, -EINVAL, vmmem_update(vm, &up, 1),
+				    "size %#llx", up.size);
+	}
+	/* 2^52 - 1 pages, from an array of two: refused cleanly, no warning. */
+	up.gpa = FX_P;
+	up.size = 0 - FX_P;
+	KUNIT_EXPECT_EQ(test, -ENOMEM, vmmem_update(vm, &up, 1));
+	/* A page count that does not fit an unsigned long (32-bit only). */
+	if (BITS_PER_LONG == 32) {
+		up.gpa = 0;
+		up.size = ((u64)ULONG_MAX + 1 + 1) << PAGE_SHIFT;
+		KUNIT_EXPECT_EQ(test, -EOVERFLOW, vmmem_update(vm, &up, 1));
+	}
+	expect_info(test, vm, 0, 0, 0);
+	/* No reference was taken and kept. */
+	KUNIT_EXPECT_EQ(test, page_count(page), 1);
+	__free_page(page);
 }
 
 static struct kunit_case vmmem_region_cases[] = {
 	KUNIT_CASE_PARAM(vmmem_add_rules, add_gen_params),
 	KUNIT_CASE_PARAM(vmmem_remove_rules, remove_gen_params),
 	KUNIT_CASE(vmmem_empty_map),
-	KUNIT_CASE(vmmem_last_addr_follows_map),
+	KUNIT_CASE(vmmem_info_follows_map),
 	KUNIT_CASE(vmmem_refcount),
 	KUNIT_CASE(vmmem_many_regions),
 	KUNIT_CASE_PARAM(vmmem_lookup_boundaries, lookup_gen_params),
 	KUNIT_CASE(vmmem_add_too_large),
+	KUNIT_CASE(vmmem_update_nothing),
+	KUNIT_CASE(vmmem_update_unknown_op),
+	KUNIT_CASE(vmmem_update_pages_size),
 	{}
 };
 

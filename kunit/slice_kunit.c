@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vmmem_slice: single slices, the slice walk (iterator and callback) and
- * range checks, against the fixture layout (see fixture.h).
+ * vmmem_slice: single slices, the slice iterator and range checks, against
+ * the fixture layout (see fixture.h).
  */
 #include <kunit/test.h>
 
@@ -38,16 +38,17 @@ static const struct slice_case slice_cases[] = {
 
 KUNIT_ARRAY_PARAM_DESC(slice, slice_cases, desc);
 
-static void vmmem_get_slice_rules(struct kunit *test)
+static void vmmem_find_slice_rules(struct kunit *test)
 {
 	const struct slice_case *c = test->param_value;
 	struct vmmem *vm = fx_create_layout(test);
-	struct vmmem_slice slice = { .ptr = test };
+	/* Not NULL: a found slice holds nothing, so it clears @region. */
+	struct vmmem_slice slice = { .ptr = test, .region = (void *)test };
 	bool matches = false;
 	int ret;
 
 	rcu_read_lock();
-	ret = vmmem_get_slice(vm, c->gpa, c->len, c->access, &slice);
+	ret = vmmem_find_slice(vm, c->gpa, c->len, c->access, &slice);
 	if (!ret)
 		matches = fx_matches(slice.ptr, c->gpa, c->len);
 	rcu_read_unlock();
@@ -61,6 +62,7 @@ static void vmmem_get_slice_rules(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, slice.gpa, c->gpa);
 	KUNIT_EXPECT_EQ(test, slice.len, c->len);
 	KUNIT_EXPECT_EQ(test, slice.writable, c->writable);
+	KUNIT_EXPECT_NULL(test, slice.region);
 }
 
 /* Writes through a slice are what later copies read. */
@@ -71,10 +73,10 @@ static void vmmem_slice_write_through(struct kunit *test)
 	u8 back[4];
 
 	rcu_read_lock();
-	KUNIT_EXPECT_EQ(test, 0, vmmem_get_slice(vm, FX_B + 100, 4, VMMEM_WRITE, &slice));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_find_slice(vm, FX_B + 100, 4, VMMEM_WRITE, &slice));
 	memcpy(slice.ptr, "vmm!", 4);
 	rcu_read_unlock();
-	KUNIT_EXPECT_EQ(test, 0, vmmem_read(vm, FX_B + 100, back, 4));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_from_guest(vm, FX_B + 100, back, 4));
 	KUNIT_EXPECT_EQ(test, 0, memcmp(back, "vmm!", 4));
 }
 
@@ -124,8 +126,8 @@ static void vmmem_slice_iter_rules(struct kunit *test)
 	u64 expect_gpa = c->gpa, walked = 0;
 	int ret;
 
-	vmmem_slice_iter_init(&iter, vm, c->gpa, c->len, c->access);
 	rcu_read_lock();
+	vmmem_slice_iter_init(vm, c->gpa, c->len, c->access, &iter);
 	while (n <= MAX_PIECES &&
 	       (ret = vmmem_slice_iter_next(&iter, &slice[n])) > 0) {
 		matches[n] = fx_matches(slice[n].ptr, slice[n].gpa, slice[n].len);
@@ -154,58 +156,66 @@ static void vmmem_slice_iter_rules(struct kunit *test)
 }
 
 struct collect {
-	unsigned int calls;
-	unsigned int stop_at;
+	unsigned int pieces;
+	unsigned int stop_at;		/* stop after this many pieces, if not 0 */
 	u64 bytes;
 	bool in_order;
 	u64 next_gpa;
 };
 
-static int collect_piece(const struct vmmem_slice *slice, void *priv)
+/* Walks [gpa, gpa + len) as a caller does, one RCU section for the walk. */
+static int walk(struct vmmem *vm, u64 gpa, u64 len, unsigned int access,
+		struct collect *col, struct vmmem_slice_iter *iter)
 {
-	struct collect *col = priv;
+	struct vmmem_slice slice;
+	int ret;
 
-	col->in_order &= slice->gpa == col->next_gpa &&
-			 fx_matches(slice->ptr, slice->gpa, slice->len);
-	col->next_gpa = slice->gpa + slice->len;
-	col->bytes += slice->len;
-	if (++col->calls == col->stop_at)
-		return 42;
-	return 0;
+	rcu_read_lock();
+	vmmem_slice_iter_init(vm, gpa, len, access, iter);
+	while ((ret = vmmem_slice_iter_next(iter, &slice)) > 0) {
+		col->in_order &= slice.gpa == col->next_gpa &&
+				 fx_matches(slice.ptr, slice.gpa, slice.len);
+		col->next_gpa = slice.gpa + slice.len;
+		col->bytes += slice.len;
+		if (++col->pieces == col->stop_at)
+			break;
+	}
+	rcu_read_unlock();
+	return ret;
 }
 
-static void vmmem_walk_slices_rules(struct kunit *test)
+/* Walks with the loop callers write, including one that stops early. */
+static void vmmem_slice_walk_loop(struct kunit *test)
 {
 	struct vmmem *vm = fx_create_layout(test);
 	struct collect col = { .in_order = true, .next_gpa = FX_A };
+	struct vmmem_slice_iter iter;
 
-	KUNIT_EXPECT_EQ(test, 0, vmmem_walk_slices(vm, FX_A, 5 * FX_P, VMMEM_READ,
-						   collect_piece, &col));
-	KUNIT_EXPECT_EQ(test, col.calls, 3);
+	KUNIT_EXPECT_EQ(test, 0, walk(vm, FX_A, 5 * FX_P, VMMEM_READ, &col, &iter));
+	KUNIT_EXPECT_EQ(test, col.pieces, 3);
 	KUNIT_EXPECT_EQ(test, col.bytes, 5 * FX_P);
 	KUNIT_EXPECT_TRUE(test, col.in_order);
+	KUNIT_EXPECT_EQ(test, iter.remaining, 0);
 
-	/* The pieces before a hole are visited, then the error comes. */
+	/* The pieces before a hole are returned, then the error comes. */
 	col = (struct collect){ .in_order = true, .next_gpa = FX_B };
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_walk_slices(vm, FX_B, 4 * FX_P, VMMEM_READ,
-							 collect_piece, &col));
-	KUNIT_EXPECT_EQ(test, col.calls, 2);
+	KUNIT_EXPECT_EQ(test, -EFAULT, walk(vm, FX_B, 4 * FX_P, VMMEM_READ, &col, &iter));
+	KUNIT_EXPECT_EQ(test, col.pieces, 2);
 	KUNIT_EXPECT_EQ(test, col.bytes, FX_B_SIZE + FX_C_SIZE);
+	KUNIT_EXPECT_TRUE(test, col.in_order);
 
-	/* The callback stops the walk with its own value. */
+	/* A walk stopped early says where the rest starts. */
 	col = (struct collect){ .in_order = true, .next_gpa = FX_A, .stop_at = 2 };
-	KUNIT_EXPECT_EQ(test, 42, vmmem_walk_slices(vm, FX_A, 5 * FX_P, VMMEM_READ,
-						    collect_piece, &col));
-	KUNIT_EXPECT_EQ(test, col.calls, 2);
+	KUNIT_EXPECT_EQ(test, 1, walk(vm, FX_A, 5 * FX_P, VMMEM_READ, &col, &iter));
+	KUNIT_EXPECT_EQ(test, col.pieces, 2);
+	KUNIT_EXPECT_EQ(test, iter.gpa, FX_C);
+	KUNIT_EXPECT_EQ(test, iter.remaining, 5 * FX_P - FX_A_SIZE - FX_B_SIZE);
 
 	col = (struct collect){ .in_order = true, .next_gpa = FX_C };
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_walk_slices(vm, FX_C, 8, VMMEM_WRITE,
-							 collect_piece, &col));
-	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_walk_slices(vm, FX_A, 8, 0,
-							 collect_piece, &col));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_walk_slices(vm, FX_HOLE, 0, VMMEM_READ,
-						   collect_piece, &col));
-	KUNIT_EXPECT_EQ(test, col.calls, 0);
+	KUNIT_EXPECT_EQ(test, -EFAULT, walk(vm, FX_C, 8, VMMEM_WRITE, &col, &iter));
+	KUNIT_EXPECT_EQ(test, -EINVAL, walk(vm, FX_A, 8, 0, &col, &iter));
+	KUNIT_EXPECT_EQ(test, 0, walk(vm, FX_HOLE, 0, VMMEM_READ, &col, &iter));
+	KUNIT_EXPECT_EQ(test, col.pieces, 0);
 }
 
 struct range_case {
@@ -245,8 +255,8 @@ static void vmmem_check_range_rules(struct kunit *test)
 
 /* The same cases run for every backing; the suite init picks it. */
 FX_DEFINE_SUITES(vmmem_slice,
-		 KUNIT_CASE_PARAM(vmmem_get_slice_rules, slice_gen_params),
+		 KUNIT_CASE_PARAM(vmmem_find_slice_rules, slice_gen_params),
 		 KUNIT_CASE(vmmem_slice_write_through),
 		 KUNIT_CASE_PARAM(vmmem_slice_iter_rules, walk_gen_params),
-		 KUNIT_CASE(vmmem_walk_slices_rules),
+		 KUNIT_CASE(vmmem_slice_walk_loop),
 		 KUNIT_CASE_PARAM(vmmem_check_range_rules, range_gen_params));

@@ -51,9 +51,9 @@ static unsigned long copy_dirty(struct kunit *test, struct vmmem *vm, u64 gpa,
 	ret = vmmem_dirty_harvest(vm, gpa, size, bits);
 	KUNIT_ASSERT_GE(test, ret, 0);
 	for_each_set_bit(page, bits, npages) {
-		KUNIT_ASSERT_EQ(test, 0, vmmem_read(vm, gpa + page * PAGE_SIZE,
-						    (u8 *)shadow + page * PAGE_SIZE,
-						    PAGE_SIZE));
+		KUNIT_ASSERT_EQ(test, 0, vmmem_copy_from_guest(vm, gpa + page * PAGE_SIZE,
+							       (u8 *)shadow + page * PAGE_SIZE,
+							       PAGE_SIZE));
 		n++;
 	}
 	KUNIT_EXPECT_EQ(test, ret, (long)n);
@@ -66,7 +66,7 @@ static unsigned long diff_words(struct kunit *test, struct vmmem *vm, u64 gpa,
 {
 	unsigned long i, n = 0;
 
-	KUNIT_ASSERT_EQ(test, 0, vmmem_read(vm, gpa, buf, size));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_copy_from_guest(vm, gpa, buf, size));
 	for (i = 0; i < size / 8; i++) {
 		if (shadow[i] == buf[i])
 			continue;
@@ -82,8 +82,8 @@ static unsigned long diff_words(struct kunit *test, struct vmmem *vm, u64 gpa,
 static int seq_write(struct vmmem *vm, u64 gpa, u64 seq, bool store)
 {
 	if (store)
-		return vmmem_store_u64(vm, gpa, seq);
-	return vmmem_write(vm, gpa, &seq, sizeof(seq));
+		return vmmem_store(vm, gpa, seq);
+	return vmmem_copy_to_guest(vm, gpa, &seq, sizeof(seq)) ? -EFAULT : 0;
 }
 
 /*
@@ -163,8 +163,8 @@ static void smp_log_start_vs_writers(struct kunit *test)
 			fx_spin();
 		KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(ls->vm));
 		WRITE_ONCE(ls->started, true);
-		KUNIT_ASSERT_EQ(test, 0, vmmem_read(ls->vm, BIG, big, BIG_SIZE));
-		KUNIT_ASSERT_EQ(test, 0, vmmem_read(ls->vm, AB, ab, AB_SIZE));
+		KUNIT_ASSERT_EQ(test, 0, vmmem_copy_from_guest(ls->vm, BIG, big, BIG_SIZE));
+		KUNIT_ASSERT_EQ(test, 0, vmmem_copy_from_guest(ls->vm, AB, ab, AB_SIZE));
 		while (fx_threads_running(th)) {
 			copied += copy_dirty(test, ls->vm, BIG, BIG_SIZE, big);
 			copied += copy_dirty(test, ls->vm, AB, AB_SIZE, ab);
@@ -222,15 +222,21 @@ static u64 mp_word(unsigned int p, u32 m, unsigned int j)
 static int mp_publish(struct mp *mp, struct vmmem_cache *cache, u64 gpa, u32 val)
 {
 	if (mp->cache)
-		return vmmem_cache_store_release(cache, gpa, val);
-	return vmmem_store_release_le32(mp->vm, gpa, val);
+		return vmmem_store_release(cache, gpa, val);
+	return vmmem_store_release(mp->vm, gpa, cpu_to_le32(val));
 }
 
 static int mp_observe(struct mp *mp, struct vmmem_cache *cache, u64 gpa, u32 *val)
 {
+	__le32 raw;
+	int ret;
+
 	if (mp->cache)
-		return vmmem_cache_load_acquire(cache, gpa, val);
-	return vmmem_load_acquire_le32(mp->vm, gpa, val);
+		return vmmem_load_acquire(cache, gpa, val);
+	ret = vmmem_load_acquire(mp->vm, gpa, &raw);
+	if (!ret)
+		*val = le32_to_cpu(raw);
+	return ret;
 }
 
 static void mp_producer(struct fx_worker *w)
@@ -241,7 +247,7 @@ static void mp_producer(struct fx_worker *w)
 	u64 payload[MP_WORDS];
 	u32 m, ack;
 
-	if (vmmem_cache_init(&cache, mp->vm, MP_IDX, FX_P, VMMEM_READ | VMMEM_WRITE)) {
+	if (vmmem_cache_init(mp->vm, MP_IDX, FX_P, VMMEM_READ | VMMEM_WRITE, &cache)) {
 		atomic64_inc(&mp->errors);
 		return;
 	}
@@ -260,7 +266,7 @@ static void mp_producer(struct fx_worker *w)
 		}
 		for (j = 0; j < MP_WORDS; j++)
 			payload[j] = mp_word(p, m, j);
-		if (vmmem_write(mp->vm, MP_SLOT(p, m % 2), payload, sizeof(payload)) ||
+		if (vmmem_copy_to_guest(mp->vm, MP_SLOT(p, m % 2), payload, sizeof(payload)) ||
 		    mp_publish(mp, &cache, MP_HEAD(p), m)) {
 			atomic64_inc(&mp->errors);
 			return;
@@ -279,7 +285,7 @@ static bool mp_take(struct kunit *test, struct mp *mp, struct vmmem_cache *cache
 	bool ok = true;
 	unsigned int j;
 
-	if (vmmem_read(mp->vm, MP_SLOT(p, m % 2), payload, sizeof(payload))) {
+	if (vmmem_copy_from_guest(mp->vm, MP_SLOT(p, m % 2), payload, sizeof(payload))) {
 		if (report)
 			kunit_info(test, "producer %u, message %u: read failed\n", p, m);
 		ok = false;
@@ -312,12 +318,12 @@ static void smp_message_passing_run(struct kunit *test, bool use_cache)
 	mp->cache = use_cache;
 	mp->msgs = num_online_cpus() == 1 ? MP_MSGS / 10 : MP_MSGS;
 	for (p = 0; p < nr; p++) {
-		KUNIT_ASSERT_EQ(test, 0, vmmem_store_release_u32(mp->vm, MP_HEAD(p), 0));
-		KUNIT_ASSERT_EQ(test, 0, vmmem_store_release_u32(mp->vm, MP_ACK(p), 0));
+		KUNIT_ASSERT_EQ(test, 0, vmmem_store_release(mp->vm, MP_HEAD(p), (u32)0));
+		KUNIT_ASSERT_EQ(test, 0, vmmem_store_release(mp->vm, MP_ACK(p), (u32)0));
 		next[p] = 1;
 	}
-	KUNIT_ASSERT_EQ(test, 0, vmmem_cache_init(&cache, mp->vm, MP_IDX, FX_P,
-						  VMMEM_READ | VMMEM_WRITE));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_cache_init(mp->vm, MP_IDX, FX_P,
+						  VMMEM_READ | VMMEM_WRITE, &cache));
 
 	th = fx_threads_start(test, mp_producer, mp, nr, "vmmem-mp");
 	fx_threads_print(test, th);
@@ -452,7 +458,7 @@ static void smp_harvest_vs_writers(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, hv && shadow && buf);
 	hv->vm = fx_create_layout(test);
 	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(hv->vm));
-	KUNIT_ASSERT_EQ(test, 0, vmmem_read(hv->vm, AB, shadow, AB_SIZE));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_copy_from_guest(hv->vm, AB, shadow, AB_SIZE));
 
 	th = fx_threads_start(test, hv_writer, hv, nr, "vmmem-hv");
 	fx_threads_print(test, th);

@@ -76,11 +76,12 @@ static void check_word(struct stress *st, u64 gpa, u64 v)
 
 static void reader_round(struct stress *st, struct rnd_state *rnd)
 {
-	struct vmmem *snap = vmmem_snapshot(st->vm);
+	struct vmmem_snapshot *snap = vmmem_snapshot(st->vm);
 	struct vmmem_region_info info;
 	struct vmmem_slice slice;
 	u64 gpa, v, buf[8];
 	unsigned long left, i;
+	unsigned int nr;
 	bool changed = false;
 	int j, k, ret;
 
@@ -89,7 +90,7 @@ static void reader_round(struct stress *st, struct rnd_state *rnd)
 		if (j == 4)
 			fx_yield();
 		gpa = round_down(prandom_u32_state(rnd) % SPACE, 8);
-		ret = vmmem_load_u64(snap, gpa, &v);
+		ret = vmmem_load(snap, gpa, &v);
 		atomic64_inc(&st->reads);
 		if (ret) {
 			/* A hole in the snapshot is a hole for every call. */
@@ -103,26 +104,27 @@ static void reader_round(struct stress *st, struct rnd_state *rnd)
 		    info.gpa != st->ids[v >> 32].gpa)
 			atomic64_inc(&st->mismatches);
 		/* Writing the word back cannot move it: the snapshot is fixed. */
-		if (vmmem_store_u64(snap, gpa, v))
+		if (vmmem_store(snap, gpa, v))
 			atomic64_inc(&st->mismatches);
 		atomic64_inc(&st->writes);
 	}
 
 	/* A copy that may cross regions and holes: every copied word fits. */
 	gpa = round_down(prandom_u32_state(rnd) % SPACE, 8);
-	left = vmmem_copy_from_guest(snap, buf, gpa, sizeof(buf));
+	left = vmmem_copy_from_guest(snap, gpa, buf, sizeof(buf));
 	for (i = 0; i < (sizeof(buf) - left) / 8; i++)
 		check_word(st, gpa + 8 * i, buf[i]);
 	if (!left != vmmem_check_range(snap, gpa, sizeof(buf), VMMEM_READ))
 		atomic64_inc(&st->mismatches);
-	vmmem_put(snap);
+	vmmem_snapshot_put(snap);
 
 	/*
 	 * Live map: a held word survives removal, by the updater on its CPU
 	 * (or, on one CPU, while the holder sleeps).
 	 */
 	gpa = round_down(prandom_u32_state(rnd) % SPACE, 8);
-	if (!vmmem_hold_slice(st->vm, gpa, 8, VMMEM_READ, &slice)) {
+	nr = 1;
+	if (!vmmem_hold(st->vm, gpa, 8, VMMEM_READ, &slice, &nr)) {
 		v = READ_ONCE(*(u64 *)slice.ptr);
 		if (prandom_u32_state(rnd) % 2)
 			fx_yield();
@@ -131,10 +133,10 @@ static void reader_round(struct stress *st, struct rnd_state *rnd)
 		if (changed)
 			atomic64_inc(&st->mismatches);
 		check_word(st, gpa, v);
-		vmmem_release_slice(&slice);
+		vmmem_release(&slice, nr);
 		atomic64_inc(&st->holds);
 	}
-	if (!vmmem_load_u64(st->vm, gpa, &v))
+	if (!vmmem_load(st->vm, gpa, &v))
 		check_word(st, gpa, v);
 }
 
@@ -201,14 +203,27 @@ static void random_place(struct rnd_state *rnd, unsigned int s, struct slot *slo
 	slot->size = (1 + prandom_u32_state(rnd) % (SLOT_PAGES - off)) * FX_P;
 }
 
-static int batch_add_new(struct kunit *test, struct stress *st,
-			 struct vmmem_batch *batch, struct slot *slot)
+/* An add of fresh pages at @slot; update() drops the caller's pages. */
+static struct vmmem_update add_new(struct kunit *test, struct stress *st,
+				   const struct slot *slot)
 {
-	struct page **pages = new_region_pages(test, st, slot->gpa, slot->size);
-	int ret = vmmem_batch_add_pages(batch, slot->gpa, pages,
-					slot->size >> PAGE_SHIFT, 0);
+	return (struct vmmem_update){
+		.op = VMMEM_ADD_PAGES,
+		.gpa = slot->gpa,
+		.size = slot->size,
+		.pages = new_region_pages(test, st, slot->gpa, slot->size),
+	};
+}
 
-	free_region_pages(pages, slot->size);
+/* Applies @ups as one update, then puts the pages of its adds: vmmem has its own. */
+static int update(struct vmmem *vm, struct vmmem_update *ups, unsigned int nr)
+{
+	int ret = vmmem_update(vm, ups, nr);
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (ups[i].op == VMMEM_ADD_PAGES)
+			free_region_pages(ups[i].pages, ups[i].size);
 	return ret;
 }
 
@@ -218,11 +233,11 @@ static void vmmem_stress_hotplug(struct kunit *test)
 {
 	struct stress *st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
 	struct slot slots[SLOTS] = {}, next;
-	unsigned int s, t, filled, updates = 0, batches = 0;
+	unsigned int s, t, filled, nr, updates = 0, batches = 0;
+	/* A remove, or a remove of everything, then an add per slot. */
+	struct vmmem_update ups[1 + SLOTS];
 	struct fx_threads *readers;
-	struct vmmem_batch *batch;
 	struct rnd_state rnd;
-	struct page **pages;
 	u32 seed = get_random_u32();
 
 	KUNIT_ASSERT_NOT_NULL(test, st);
@@ -236,10 +251,8 @@ static void vmmem_stress_hotplug(struct kunit *test)
 	/* Start with every slot filled, so readers find memory at once. */
 	for (s = 0; s < SLOTS; s++) {
 		random_place(&rnd, s, &slots[s]);
-		pages = new_region_pages(test, st, slots[s].gpa, slots[s].size);
-		KUNIT_ASSERT_EQ(test, 0, vmmem_add_pages(st->vm, slots[s].gpa, pages,
-							 slots[s].size >> PAGE_SHIFT, 0));
-		free_region_pages(pages, slots[s].size);
+		ups[0] = add_new(test, st, &slots[s]);
+		KUNIT_ASSERT_EQ(test, 0, update(st->vm, ups, 1));
 	}
 	readers = fx_threads_start(test, reader_work, st, READERS, "vmmem-reader");
 	fx_threads_print(test, readers);
@@ -249,38 +262,37 @@ static void vmmem_stress_hotplug(struct kunit *test)
 		t = prandom_u32_state(&rnd) % 100;
 		if (t < 35 && !slots[s].size) {
 			random_place(&rnd, s, &slots[s]);
-			pages = new_region_pages(test, st, slots[s].gpa, slots[s].size);
-			KUNIT_ASSERT_EQ(test, 0, vmmem_add_pages(st->vm, slots[s].gpa, pages,
-								 slots[s].size >> PAGE_SHIFT, 0));
-			free_region_pages(pages, slots[s].size);
+			ups[0] = add_new(test, st, &slots[s]);
+			KUNIT_ASSERT_EQ(test, 0, update(st->vm, ups, 1));
 		} else if (t < 65 && slots[s].size) {
-			KUNIT_ASSERT_EQ(test, 0, vmmem_remove(st->vm, slots[s].gpa,
-							      slots[s].size));
+			ups[0] = (struct vmmem_update){ .op = VMMEM_REMOVE,
+							.gpa = slots[s].gpa,
+							.size = slots[s].size };
+			KUNIT_ASSERT_EQ(test, 0, update(st->vm, ups, 1));
 			slots[s].size = 0;
 		} else if (t < 85 && slots[s].size) {
-			/* Move within the slot, as one batch. */
+			/* Move within the slot, as one update. */
 			random_place(&rnd, s, &next);
-			batch = vmmem_batch_create(st->vm);
-			KUNIT_ASSERT_NOT_ERR_OR_NULL(test, batch);
-			vmmem_batch_remove(batch, slots[s].gpa, slots[s].size);
-			batch_add_new(test, st, batch, &next);
-			KUNIT_ASSERT_EQ(test, 0, vmmem_batch_commit(batch));
+			ups[0] = (struct vmmem_update){ .op = VMMEM_REMOVE,
+							.gpa = slots[s].gpa,
+							.size = slots[s].size };
+			ups[1] = add_new(test, st, &next);
+			KUNIT_ASSERT_EQ(test, 0, update(st->vm, ups, 2));
 			slots[s] = next;
 			batches++;
 		} else if (t >= 85) {
 			/* Replace the whole layout with fresh regions. */
-			batch = vmmem_batch_create(st->vm);
-			KUNIT_ASSERT_NOT_ERR_OR_NULL(test, batch);
-			vmmem_batch_remove_all(batch);
+			ups[0] = (struct vmmem_update){ .op = VMMEM_REMOVE_ALL };
+			nr = 1;
 			for (filled = 0; filled < SLOTS; filled++) {
 				if (prandom_u32_state(&rnd) % 2) {
 					random_place(&rnd, filled, &slots[filled]);
-					batch_add_new(test, st, batch, &slots[filled]);
+					ups[nr++] = add_new(test, st, &slots[filled]);
 				} else {
 					slots[filled].size = 0;
 				}
 			}
-			KUNIT_ASSERT_EQ(test, 0, vmmem_batch_commit(batch));
+			KUNIT_ASSERT_EQ(test, 0, update(st->vm, ups, nr));
 			batches++;
 		} else {
 			continue;

@@ -57,6 +57,21 @@ static void fill_user(struct kunit *test, unsigned long uaddr, u64 gpa,
 	KUNIT_ASSERT_EQ(test, 0, copy_to_user((void __user *)uaddr, buf, len));
 }
 
+/* Adds @size bytes of the caller's memory at @uaddr as guest @gpa. */
+static int add_user(struct vmmem *vm, u64 gpa, unsigned long uaddr, u64 size,
+		    unsigned int flags)
+{
+	struct vmmem_update up = {
+		.op = VMMEM_ADD_USER,
+		.flags = flags,
+		.gpa = gpa,
+		.size = size,
+		.uaddr = uaddr,
+	};
+
+	return vmmem_update(vm, &up, 1);
+}
+
 static bool user_matches(struct kunit *test, unsigned long uaddr,
 			 const void *data, size_t len)
 {
@@ -77,14 +92,14 @@ static void vmmem_user_shared_both_ways(struct kunit *test)
 
 	fill_user(test, uaddr, G, 4 * FX_P);
 	base = pinned_vm();
-	KUNIT_ASSERT_EQ(test, 0, vmmem_add_user(vm, G, uaddr, 4 * FX_P, 0));
+	KUNIT_ASSERT_EQ(test, 0, add_user(vm, G, uaddr, 4 * FX_P, 0));
 	KUNIT_EXPECT_EQ(test, pinned_in(uaddr, 4), 4);
 	KUNIT_EXPECT_EQ(test, pinned_vm(), base + 4);
 
 	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, G, 4 * FX_P));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_write(vm, G + FX_P - 2, "abcd", 4));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_to_guest(vm, G + FX_P - 2, "abcd", 4));
 	KUNIT_EXPECT_TRUE(test, user_matches(test, uaddr + FX_P - 2, "abcd", 4));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_store_release_u64(vm, G + 3 * FX_P, 0x0123456789abcdefULL));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store_release(vm, G + 3 * FX_P, 0x0123456789abcdefULL));
 	KUNIT_EXPECT_TRUE(test, user_matches(test, uaddr + 3 * FX_P,
 					     &(u64){ 0x0123456789abcdefULL }, 8));
 
@@ -96,7 +111,7 @@ static void vmmem_user_shared_both_ways(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, info.nr_pages, 4);
 	KUNIT_EXPECT_EQ(test, -ENOENT, vmmem_region_info(vm, G - 1, &info));
 
-	KUNIT_EXPECT_EQ(test, 0, vmmem_remove(vm, G, 4 * FX_P));
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, G, 4 * FX_P));
 	KUNIT_EXPECT_EQ(test, pinned_in(uaddr, 4), 0);
 	KUNIT_EXPECT_EQ(test, pinned_vm(), base);
 }
@@ -122,12 +137,13 @@ static void vmmem_user_anon_and_shmem(struct kunit *test)
 	mmap_read_unlock(mm);
 
 	fill_user(test, uaddr, G, 4 * FX_P);
-	KUNIT_ASSERT_EQ(test, 0, vmmem_add_user(vm, G, uaddr, 4 * FX_P, 0));
+	KUNIT_ASSERT_EQ(test, 0, add_user(vm, G, uaddr, 4 * FX_P, 0));
 	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, G, 4 * FX_P));
 
 	/* A write across the anonymous/shmem boundary lands on both sides. */
 	memset(data, 0xc3, sizeof(data));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_write(vm, G + 2 * FX_P - 8, data, sizeof(data)));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_to_guest(vm, G + 2 * FX_P - 8, data,
+						     sizeof(data)));
 	KUNIT_EXPECT_TRUE(test, user_matches(test, shm - 8, data, sizeof(data)));
 	KUNIT_EXPECT_EQ(test, pinned_in(uaddr, 4), 4);
 }
@@ -140,16 +156,15 @@ static void vmmem_user_read_only(struct kunit *test)
 	s64 base = pinned_vm();
 	u64 val = 1;
 
-	KUNIT_ASSERT_EQ(test, 0, vmmem_add_user(vm, G, uaddr, 2 * FX_P,
-						VMMEM_REGION_RDONLY));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_load_u64(vm, G + 8, &val));
+	KUNIT_ASSERT_EQ(test, 0, add_user(vm, G, uaddr, 2 * FX_P, VMMEM_REGION_RDONLY));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(vm, G + 8, &val));
 	KUNIT_EXPECT_EQ(test, val, 0);
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_store_u64(vm, G + 8, 1));
-	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_write(vm, G, &val, sizeof(val)));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_store(vm, G + 8, (u64)1));
+	KUNIT_EXPECT_EQ(test, sizeof(val), vmmem_copy_to_guest(vm, G, &val, sizeof(val)));
 	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, G, 2 * FX_P, VMMEM_WRITE));
 	KUNIT_EXPECT_TRUE(test, vmmem_check_range(vm, G, 2 * FX_P, VMMEM_READ));
 	KUNIT_EXPECT_EQ(test, pinned_in(uaddr, 2), 2);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_remove(vm, G, 2 * FX_P));
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, G, 2 * FX_P));
 	KUNIT_EXPECT_EQ(test, pinned_in(uaddr, 2), 0);
 	KUNIT_EXPECT_EQ(test, pinned_vm(), base);
 }
@@ -278,18 +293,48 @@ static void vmmem_user_add_failures(struct kunit *test)
 		break;
 	}
 
-	regions = vmmem_num_regions(vm);
+	regions = fx_info(vm).nr_regions;
 	base = pinned_vm();
 	if (c->what == OVER_MEMLOCK)
 		memlock_limit(test, &st, base + NPAGES - 1, true);
-	KUNIT_EXPECT_EQ(test, c->ret, vmmem_add_user(vm, gpa, arg_uaddr, size, flags));
+	KUNIT_EXPECT_EQ(test, c->ret, add_user(vm, gpa, arg_uaddr, size, flags));
 	if (c->what == OVER_MEMLOCK)
 		memlock_restore(&st);
 
 	KUNIT_EXPECT_EQ(test, pinned_in(uaddr, NPAGES), 0);
 	KUNIT_EXPECT_EQ(test, pinned_vm(), base);
-	KUNIT_EXPECT_EQ(test, vmmem_num_regions(vm), regions);
+	KUNIT_EXPECT_EQ(test, fx_info(vm).nr_regions, regions);
 	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, G, 1, VMMEM_READ));
+}
+
+/*
+ * One update whose second add fails to pin: the pages the first add pinned
+ * are unpinned and unaccounted again, and no region is added.
+ */
+static void vmmem_user_update_all_or_nothing(struct kunit *test)
+{
+	struct vmmem *vm = fx_create(test);
+	unsigned long uaddr = map_rw(test, 4 * FX_P);
+	struct vmmem_update ups[] = {
+		{ .op = VMMEM_ADD_USER, .gpa = G, .size = 2 * FX_P, .uaddr = uaddr },
+		{ .op = VMMEM_ADD_USER, .gpa = G + 2 * FX_P, .size = 2 * FX_P,
+		  .uaddr = uaddr + 2 * FX_P },
+	};
+	s64 base = pinned_vm();
+
+	KUNIT_ASSERT_EQ(test, 0, vm_munmap(uaddr + 3 * FX_P, FX_P));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_update(vm, ups, ARRAY_SIZE(ups)));
+	KUNIT_EXPECT_EQ(test, pinned_in(uaddr, 4), 0);
+	KUNIT_EXPECT_EQ(test, pinned_vm(), base);
+	KUNIT_EXPECT_EQ(test, fx_info(vm).nr_regions, 0);
+	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, G, 1, VMMEM_READ));
+
+	/* Without the hole, both are added in one step. */
+	ups[1].size = FX_P;
+	KUNIT_EXPECT_EQ(test, 0, vmmem_update(vm, ups, ARRAY_SIZE(ups)));
+	KUNIT_EXPECT_EQ(test, pinned_in(uaddr, 3), 3);
+	KUNIT_EXPECT_EQ(test, pinned_vm(), base + 3);
+	KUNIT_EXPECT_EQ(test, fx_info(vm).nr_regions, 2);
 }
 
 /* Pins count against RLIMIT_MEMLOCK, region by region, and come back. */
@@ -301,22 +346,21 @@ static void vmmem_user_memlock_budget(struct kunit *test)
 	s64 base = pinned_vm();
 
 	memlock_limit(test, &st, base + 4, true);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_add_user(vm, G, uaddr, 2 * FX_P, 0));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_add_user(vm, G + 2 * FX_P, uaddr + 2 * FX_P,
-						2 * FX_P, 0));
-	KUNIT_EXPECT_EQ(test, -ENOMEM, vmmem_add_user(vm, G + 4 * FX_P,
-						      uaddr + 4 * FX_P, FX_P, 0));
+	KUNIT_EXPECT_EQ(test, 0, add_user(vm, G, uaddr, 2 * FX_P, 0));
+	KUNIT_EXPECT_EQ(test, 0, add_user(vm, G + 2 * FX_P, uaddr + 2 * FX_P,
+					  2 * FX_P, 0));
+	KUNIT_EXPECT_EQ(test, -ENOMEM, add_user(vm, G + 4 * FX_P, uaddr + 4 * FX_P,
+						FX_P, 0));
 	KUNIT_EXPECT_EQ(test, pinned_vm(), base + 4);
 	/* Removal gives the budget back at once. */
-	KUNIT_EXPECT_EQ(test, 0, vmmem_remove(vm, G, 2 * FX_P));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_add_user(vm, G + 4 * FX_P, uaddr + 4 * FX_P,
-						FX_P, 0));
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, G, 2 * FX_P));
+	KUNIT_EXPECT_EQ(test, 0, add_user(vm, G + 4 * FX_P, uaddr + 4 * FX_P, FX_P, 0));
 	memlock_restore(&st);
 	KUNIT_EXPECT_EQ(test, pinned_vm(), base + 3);
 
 	/* With CAP_IPC_LOCK the limit does not apply, the count still does. */
 	memlock_limit(test, &st, 0, false);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_add_user(vm, G, uaddr, 2 * FX_P, 0));
+	KUNIT_EXPECT_EQ(test, 0, add_user(vm, G, uaddr, 2 * FX_P, 0));
 	memlock_restore(&st);
 	KUNIT_EXPECT_EQ(test, pinned_vm(), base + 5);
 }
@@ -332,7 +376,7 @@ static int remover_thread(void *data)
 {
 	struct remover *r = data;
 
-	r->ret = vmmem_remove(r->vm, r->gpa, r->size);
+	r->ret = fx_remove(r->vm, r->gpa, r->size);
 	complete(&r->done);
 	return 0;
 }
@@ -346,7 +390,7 @@ static void vmmem_user_removed_elsewhere(struct kunit *test)
 	struct task_struct *task;
 	s64 base = pinned_vm();
 
-	KUNIT_ASSERT_EQ(test, 0, vmmem_add_user(vm, G, uaddr, 2 * FX_P, 0));
+	KUNIT_ASSERT_EQ(test, 0, add_user(vm, G, uaddr, 2 * FX_P, 0));
 	KUNIT_EXPECT_EQ(test, pinned_vm(), base + 2);
 	init_completion(&r.done);
 	task = kthread_run(remover_thread, &r, "vmmem-remover");
@@ -365,9 +409,9 @@ static void vmmem_user_destroy_releases(struct kunit *test)
 	s64 base = pinned_vm();
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vm);
-	KUNIT_EXPECT_EQ(test, 0, vmmem_add_user(vm, G, uaddr, FX_P, 0));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_add_user(vm, G + FX_P, uaddr + FX_P, 2 * FX_P,
-						VMMEM_REGION_RDONLY));
+	KUNIT_EXPECT_EQ(test, 0, add_user(vm, G, uaddr, FX_P, 0));
+	KUNIT_EXPECT_EQ(test, 0, add_user(vm, G + FX_P, uaddr + FX_P, 2 * FX_P,
+					  VMMEM_REGION_RDONLY));
 	KUNIT_EXPECT_EQ(test, pinned_in(uaddr, 3), 3);
 	KUNIT_EXPECT_EQ(test, pinned_vm(), base + 3);
 	vmmem_put(vm);
@@ -382,10 +426,10 @@ static void vmmem_user_survives_munmap(struct kunit *test)
 	unsigned long uaddr = map_rw(test, 2 * FX_P);
 
 	fill_user(test, uaddr, G, 2 * FX_P);
-	KUNIT_ASSERT_EQ(test, 0, vmmem_add_user(vm, G, uaddr, 2 * FX_P, 0));
+	KUNIT_ASSERT_EQ(test, 0, add_user(vm, G, uaddr, 2 * FX_P, 0));
 	KUNIT_ASSERT_EQ(test, 0, vm_munmap(uaddr, 2 * FX_P));
 	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, G, 2 * FX_P));
-	KUNIT_EXPECT_EQ(test, 0, vmmem_remove(vm, G, 2 * FX_P));
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, G, 2 * FX_P));
 }
 
 static struct kunit_case vmmem_user_cases[] = {
@@ -393,6 +437,7 @@ static struct kunit_case vmmem_user_cases[] = {
 	KUNIT_CASE(vmmem_user_anon_and_shmem),
 	KUNIT_CASE(vmmem_user_read_only),
 	KUNIT_CASE_PARAM(vmmem_user_add_failures, user_fail_gen_params),
+	KUNIT_CASE(vmmem_user_update_all_or_nothing),
 	KUNIT_CASE(vmmem_user_memlock_budget),
 	KUNIT_CASE(vmmem_user_removed_elsewhere),
 	KUNIT_CASE(vmmem_user_destroy_releases),

@@ -36,13 +36,18 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 #include <linux/vmmem.h>
 #include <uapi/linux/virtio_ring.h>
 
 #include "vmmem_echo_uapi.h"
 
-/* VMMEM_NS is the namespace in the form this kernel takes. */
-MODULE_IMPORT_NS(VMMEM_NS);
+/* A symbol namespace is a string from Linux 6.13, a bare word before. */
+#if KERNEL_VERSION(6, 13, 0) <= LINUX_VERSION_CODE
+MODULE_IMPORT_NS("VMMEM");
+#else
+MODULE_IMPORT_NS(VMMEM);
+#endif
 
 /* Bytes moved between two guest buffers per step (see echo_copy_chain()). */
 #define ECHO_BOUNCE_SIZE	PAGE_SIZE
@@ -126,7 +131,7 @@ struct echo_dev {
 
 /**
  * echo_check_area() - check that a guest buffer or ring is usable
- * @vm: the guest memory
+ * @space: the guest memory: the map, or the snapshot of a kick
  * @gpa: first guest address
  * @len: length in bytes; 0 is always usable
  * @write: the device will write it
@@ -135,7 +140,8 @@ struct echo_dev {
  * Return: 0, -EOVERFLOW if the area would pass 2^64 - 1, -EFAULT if a byte
  * of it is not registered, -EROFS if @write and a byte is read-only.
  */
-static int echo_check_area(struct vmmem *vm, u64 gpa, u64 len, bool write)
+static int echo_check_area(union vmmem_space space, u64 gpa, u64 len,
+			   bool write)
 {
 	u64 last;
 
@@ -143,9 +149,9 @@ static int echo_check_area(struct vmmem *vm, u64 gpa, u64 len, bool write)
 		return 0;
 	if (check_add_overflow(gpa, len - 1, &last))
 		return -EOVERFLOW;
-	if (!vmmem_check_range(vm, gpa, len, VMMEM_READ))
+	if (!vmmem_check_range(space, gpa, len, VMMEM_READ))
 		return -EFAULT;
-	if (write && !vmmem_check_range(vm, gpa, len, VMMEM_WRITE))
+	if (write && !vmmem_check_range(space, gpa, len, VMMEM_WRITE))
 		return -EROFS;
 	return 0;
 }
@@ -153,6 +159,7 @@ static int echo_check_area(struct vmmem *vm, u64 gpa, u64 len, bool write)
 /**
  * echo_walk_chain() - copy out a descriptor chain and check its shape
  * @ed: the device
+ * @snap: the guest memory of this kick
  * @head: head index, from the avail ring
  * @nr: set to the number of descriptors in the chain
  * @nr_read: set to the number of device-readable ones (they come first)
@@ -168,8 +175,8 @@ static int echo_check_area(struct vmmem *vm, u64 gpa, u64 len, bool write)
  * Return: 0, or -ERANGE, -ELOOP, -EINVAL, -EOPNOTSUPP, -EPROTO, -EMSGSIZE
  * as in the uapi header, -EFAULT if the table became unreachable.
  */
-static int echo_walk_chain(struct echo_dev *ed, u16 head, unsigned int *nr,
-			   unsigned int *nr_read)
+static int echo_walk_chain(struct echo_dev *ed, struct vmmem_snapshot *snap,
+			   u16 head, unsigned int *nr, unsigned int *nr_read)
 {
 	struct echo_queue *vq = &ed->vq;
 	u64 read_bytes = 0, write_bytes = 0;
@@ -184,8 +191,9 @@ static int echo_walk_chain(struct echo_dev *ed, u16 head, unsigned int *nr,
 			return -ERANGE;
 		if (n == vq->size)
 			return -ELOOP;
-		if (vmmem_read_obj(ed->vm, vq->desc + (u64)idx * sizeof(desc),
-				   &desc))
+		if (vmmem_copy_from_guest(snap, vq->desc +
+					  (u64)idx * sizeof(desc),
+					  &desc, sizeof(desc)))
 			return -EFAULT;
 
 		flags = le16_to_cpu(desc.flags);
@@ -224,22 +232,24 @@ static int echo_walk_chain(struct echo_dev *ed, u16 head, unsigned int *nr,
 /**
  * echo_check_chain() - check every buffer of a walked chain
  * @ed: the device
+ * @snap: the guest memory of this kick
  * @nr: descriptors in @ed->vq.chain
  *
- * The answer stays true for the rest of the kick: the map changes only
- * through this file's ioctls, which @ed->lock keeps out.
+ * The answer stays true for the rest of the kick, which uses the same
+ * snapshot.
  *
  * Context: Process context, @ed->lock held.
  * Return: 0, or the first error of echo_check_area().
  */
-static int echo_check_chain(struct echo_dev *ed, unsigned int nr)
+static int echo_check_chain(struct echo_dev *ed, struct vmmem_snapshot *snap,
+			    unsigned int nr)
 {
 	const struct echo_buf *buf = ed->vq.chain;
 	unsigned int i;
 	int ret;
 
 	for (i = 0; i < nr; i++) {
-		ret = echo_check_area(ed->vm, buf[i].addr, buf[i].len,
+		ret = echo_check_area(snap, buf[i].addr, buf[i].len,
 				      buf[i].write);
 		if (ret)
 			return ret;
@@ -250,6 +260,7 @@ static int echo_check_chain(struct echo_dev *ed, unsigned int nr)
 /**
  * echo_copy_chain() - echo the readable bytes into the writable buffers
  * @ed: the device
+ * @snap: the guest memory of this kick
  * @nr: descriptors in @ed->vq.chain
  * @nr_read: the readable ones, which come first
  * @written: set to the number of bytes written
@@ -267,11 +278,11 @@ static int echo_check_chain(struct echo_dev *ed, unsigned int nr)
  * memcpy() per page, which an echo device can afford.
  *
  * Context: Process context, @ed->lock held; may sleep.
- * Return: 0, -EFAULT if a copy failed (the buffers were checked, so only
- * if the map changed), -EINTR if a signal is pending.
+ * Return: 0, -EFAULT if a copy failed (not expected: the buffers were
+ * checked in the same snapshot), -EINTR if a signal is pending.
  */
-static int echo_copy_chain(struct echo_dev *ed, unsigned int nr,
-			   unsigned int nr_read, u32 *written)
+static int echo_copy_chain(struct echo_dev *ed, struct vmmem_snapshot *snap,
+			   unsigned int nr, unsigned int nr_read, u32 *written)
 {
 	const struct echo_buf *buf = ed->vq.chain;
 	unsigned int r = 0, w = nr_read;
@@ -290,8 +301,10 @@ static int echo_copy_chain(struct echo_dev *ed, unsigned int nr,
 		}
 		chunk = min(buf[r].len - roff, buf[w].len - woff);
 		chunk = min_t(u32, chunk, ECHO_BOUNCE_SIZE);
-		if (vmmem_read(ed->vm, buf[r].addr + roff, ed->bounce, chunk) ||
-		    vmmem_write(ed->vm, buf[w].addr + woff, ed->bounce, chunk))
+		if (vmmem_copy_from_guest(snap, buf[r].addr + roff, ed->bounce,
+					  chunk) ||
+		    vmmem_copy_to_guest(snap, buf[w].addr + woff, ed->bounce,
+					chunk))
 			return -EFAULT;
 		roff += chunk;
 		woff += chunk;
@@ -308,6 +321,7 @@ static int echo_copy_chain(struct echo_dev *ed, unsigned int nr,
 /**
  * echo_do_chain() - process the chain at the device's avail index
  * @ed: the device
+ * @snap: the guest memory of this kick
  *
  * On success the used element is written (not yet published) and both
  * indices move on; on failure they stay, so the chain is not consumed.
@@ -316,35 +330,41 @@ static int echo_copy_chain(struct echo_dev *ed, unsigned int nr,
  * Return: 0, or a negative errno from reading the ring, walking, checking
  * or copying the chain, or writing the used element.
  */
-static int echo_do_chain(struct echo_dev *ed)
+static int echo_do_chain(struct echo_dev *ed, struct vmmem_snapshot *snap)
 {
 	struct echo_queue *vq = &ed->vq;
 	u32 mask = vq->size - 1, written;
 	struct echo_used_elem elem;
 	unsigned int nr, nr_read;
+	__le16 raw_head;
 	u16 head;
 	int ret;
 
-	ret = vmmem_read_le16(ed->vm, vq->avail + ECHO_RING_ENTRIES +
-			      (vq->last_avail & mask) * sizeof(__le16), &head);
+	/*
+	 * One untorn load, as wide as its __le16. The entry is 2-byte
+	 * aligned: echo_set_queue() checked the ring's address.
+	 */
+	ret = vmmem_load(snap, vq->avail + ECHO_RING_ENTRIES +
+			 (vq->last_avail & mask) * sizeof(__le16), &raw_head);
 	if (ret)
 		return ret;
-	ret = echo_walk_chain(ed, head, &nr, &nr_read);
+	head = le16_to_cpu(raw_head);
+	ret = echo_walk_chain(ed, snap, head, &nr, &nr_read);
 	if (ret)
 		return ret;
-	ret = echo_check_chain(ed, nr);
+	ret = echo_check_chain(ed, snap, nr);
 	if (ret)
 		return ret;
-	ret = echo_copy_chain(ed, nr, nr_read, &written);
+	ret = echo_copy_chain(ed, snap, nr, nr_read, &written);
 	if (ret)
 		return ret;
 
 	elem.id = cpu_to_le32(head);
 	elem.len = cpu_to_le32(written);
-	ret = vmmem_write_obj(ed->vm, vq->used + ECHO_RING_ENTRIES +
-			      (u64)(vq->used_idx & mask) * sizeof(elem), &elem);
-	if (ret)
-		return ret;
+	if (vmmem_copy_to_guest(snap, vq->used + ECHO_RING_ENTRIES +
+				(u64)(vq->used_idx & mask) * sizeof(elem),
+				&elem, sizeof(elem)))
+		return -EFAULT;
 
 	vq->last_avail++;
 	vq->used_idx++;
@@ -358,11 +378,12 @@ static int echo_do_chain(struct echo_dev *ed)
  * echo_kick() - process every chain the driver has made available
  * @ed: the device
  *
- * Reads avail->idx once with acquire ordering (the ring entries and
- * descriptors the driver wrote before it are then visible), processes the
- * chains up to it and publishes the used index once, with release
- * ordering, after the data and the used elements. A malformed chain stops
- * the kick; the chains before it are still published.
+ * Works on one snapshot of the guest memory, taken at the start. Reads
+ * avail->idx once with acquire ordering (the ring entries and descriptors
+ * the driver wrote before it are then visible), processes the chains up
+ * to it and publishes the used index once, with release ordering, after
+ * the data and the used elements. A malformed chain stops the kick; the
+ * chains before it are still published.
  *
  * Context: Process context, @ed->lock held; may sleep.
  * Return: the number of chains completed; -ENXIO without a queue; -EIO if
@@ -372,6 +393,8 @@ static int echo_do_chain(struct echo_dev *ed)
 static long echo_kick(struct echo_dev *ed)
 {
 	struct echo_queue *vq = &ed->vq;
+	struct vmmem_snapshot *snap;
+	__le16 raw_idx;
 	u16 avail_idx;
 	long done = 0;
 	int ret, err;
@@ -381,14 +404,27 @@ static long echo_kick(struct echo_dev *ed)
 	if (vq->broken)
 		return -EIO;
 
+	/*
+	 * One view of guest memory for the whole kick, so a chain is checked
+	 * and copied in the same regions (here @ed->lock already keeps the
+	 * map still; a device that kicks outside its ioctl lock needs this).
+	 * The other design was one type for both,
+	 *	struct vmmem *snap = vmmem_snapshot(ed->vm);
+	 * where vmmem_update(snap, ...) compiles and fails with -EPERM when it
+	 * runs. A distinct type makes that a compile error, and every access
+	 * call below takes snap as it takes ed->vm (a union vmmem_space), with no
+	 * cast.
+	 */
+	snap = vmmem_snapshot(ed->vm);
+
 	/* Pairs with the driver's release store of avail->idx. */
-	ret = vmmem_load_acquire_le16(ed->vm, vq->avail + ECHO_RING_IDX,
-				      &avail_idx);
+	ret = vmmem_load_acquire(snap, vq->avail + ECHO_RING_IDX, &raw_idx);
 	if (ret)
-		goto broken;
+		goto put;
+	avail_idx = le16_to_cpu(raw_idx);
 	if ((u16)(avail_idx - vq->last_avail) > vq->size) {
 		ret = -EINVAL;
-		goto broken;
+		goto put;
 	}
 
 	while (vq->last_avail != avail_idx) {
@@ -396,24 +432,25 @@ static long echo_kick(struct echo_dev *ed)
 			ret = -EINTR;
 			break;
 		}
-		ret = echo_do_chain(ed);
+		ret = echo_do_chain(ed, snap);
 		if (ret)
 			break;
 		done++;
 	}
 
 	if (done) {
-		err = vmmem_store_release_le16(ed->vm, vq->used + ECHO_RING_IDX,
-					       vq->used_idx);
+		err = vmmem_store_release(snap, vq->used + ECHO_RING_IDX,
+					  cpu_to_le16(vq->used_idx));
 		if (err && (!ret || ret == -EINTR))
 			ret = err;
 	}
+put:
+	vmmem_snapshot_put(snap);
 	if (!ret || (ret == -EINTR && done))
 		return done;
 	if (ret == -EINTR)
 		return ret;
 
-broken:
 	vq->broken = ret;
 	ed->rejected++;
 	ed->last_error = ret;
@@ -491,12 +528,17 @@ static int echo_set_queue(struct echo_dev *ed,
  * Context: Process context with the caller's mm, @ed->lock held; sleeps.
  * Return: 0; -EINVAL for unknown flags, nonzero reserved fields or a user
  * address that does not fit the kernel's; otherwise the errors of
- * vmmem_add_user(), which changes nothing when it fails.
+ * vmmem_update() with %VMMEM_ADD_USER, which changes nothing when it fails.
  */
 static int echo_add_region(struct echo_dev *ed,
 			   const struct vmmem_echo_region *r)
 {
-	unsigned int flags = 0;
+	struct vmmem_update up = {
+		.op = VMMEM_ADD_USER,
+		.gpa = r->guest_addr,
+		.size = r->size,
+		.uaddr = r->user_addr,
+	};
 	int ret;
 
 	if (r->reserved || (r->flags & ~VMMEM_ECHO_REGION_RDONLY))
@@ -504,10 +546,10 @@ static int echo_add_region(struct echo_dev *ed,
 	if (r->user_addr != (unsigned long)r->user_addr)
 		return -EINVAL;
 	if (r->flags & VMMEM_ECHO_REGION_RDONLY)
-		flags |= VMMEM_REGION_RDONLY;
+		up.flags |= VMMEM_REGION_RDONLY;
 
-	ret = vmmem_add_user(ed->vm, r->guest_addr, r->user_addr, r->size,
-			     flags);
+	/* A single update is an array of one. */
+	ret = vmmem_update(ed->vm, &up, 1);
 	if (!ret)
 		ed->pages += r->size >> PAGE_SHIFT;
 	return ret;
@@ -525,11 +567,16 @@ static int echo_add_region(struct echo_dev *ed,
 static int echo_remove_region(struct echo_dev *ed,
 			      const struct vmmem_echo_region *r)
 {
+	const struct vmmem_update up = {
+		.op = VMMEM_REMOVE,
+		.gpa = r->guest_addr,
+		.size = r->size,
+	};
 	int ret;
 
 	if (r->user_addr || r->flags || r->reserved)
 		return -EINVAL;
-	ret = vmmem_remove(ed->vm, r->guest_addr, r->size);
+	ret = vmmem_update(ed->vm, &up, 1);
 	if (!ret)
 		ed->pages -= r->size >> PAGE_SHIFT;
 	return ret;
@@ -544,8 +591,11 @@ static int echo_remove_region(struct echo_dev *ed,
  */
 static void echo_get_stats(struct echo_dev *ed, struct vmmem_echo_stats *st)
 {
+	struct vmmem_info info;
+
+	vmmem_info(ed->vm, &info);
 	memset(st, 0, sizeof(*st));
-	st->regions = vmmem_num_regions(ed->vm);
+	st->regions = info.nr_regions;
 	st->pages_pinned = ed->pages;
 	st->chains = ed->chains;
 	st->descs = ed->descs;

@@ -108,7 +108,7 @@ struct vmmem_echo_stats {
 
 #define VMMEM_ECHO_IOC_MAGIC	0xBE
 
-/* Register guest memory: 0 or -errno of vmmem_add_user(). */
+/* Register guest memory: 0 or -errno of vmmem_update() (VMMEM_ADD_USER). */
 #define VMMEM_ECHO_ADD_REGION	_IOW(VMMEM_ECHO_IOC_MAGIC, 0x01, struct vmmem_echo_region)
 /* Unregister it (unpins its pages): 0 or -ENOENT, -EINVAL. */
 #define VMMEM_ECHO_REMOVE_REGION _IOW(VMMEM_ECHO_IOC_MAGIC, 0x02, struct vmmem_echo_region)

@@ -43,41 +43,47 @@ static __always_inline int vmmem_single_ptr(struct vmmem *vm, u64 gpa,
  * The guest is the other side of these barriers even on a !SMP build, hence
  * virt_*() rather than smp_*().
  */
-#define vmmem_single_load(space, gpa, val, acquire)			\
+#define vmmem_single_load(space, gpa, valp, acquire)			\
 ({									\
+	typeof(valp) __valp = (valp);					\
 	struct vmmem_region *__region;					\
 	void *__ptr;							\
 	int __ret;							\
 									\
 	rcu_read_lock();						\
 	__ret = vmmem_single_ptr(vmmem_space_map(space), gpa,		\
-				 sizeof(*(val)), VMMEM_READ,		\
+				 sizeof(*__valp), VMMEM_READ,		\
 				 &__ptr, &__region);			\
-	if (!__ret && (acquire))					\
-		*(val) = virt_load_acquire((typeof(val))__ptr);		\
-	else if (!__ret)						\
-		*(val) = READ_ONCE(*(typeof(val))__ptr);		\
+	if (!__ret && (acquire)) {					\
+		/* Later guest reads stay after this one. */		\
+		*__valp = virt_load_acquire((typeof(__valp))__ptr);	\
+	} else if (!__ret) {						\
+		*__valp = READ_ONCE(*(typeof(__valp))__ptr);		\
+	}								\
 	rcu_read_unlock();						\
 	__ret;								\
 })
 
 #define vmmem_single_store(space, gpa, val, release)			\
 ({									\
+	typeof(val) __val = (val);					\
+	u64 __gpa = (gpa);						\
 	struct vmmem_region *__region;					\
 	void *__ptr;							\
 	int __ret;							\
 									\
 	rcu_read_lock();						\
-	__ret = vmmem_single_ptr(vmmem_space_map(space), gpa,		\
-				 sizeof(val), VMMEM_WRITE,		\
+	__ret = vmmem_single_ptr(vmmem_space_map(space), __gpa,		\
+				 sizeof(__val), VMMEM_WRITE,		\
 				 &__ptr, &__region);			\
-	if (!__ret) {							\
-		if (release)						\
-			virt_store_release((typeof(val) *)__ptr, val);	\
-		else							\
-			WRITE_ONCE(*(typeof(val) *)__ptr, val);		\
-		vmmem_dirty_note(__region, gpa, sizeof(val));		\
+	if (!__ret && (release)) {					\
+		/* Earlier guest writes stay before this one. */	\
+		virt_store_release((typeof(__val) *)__ptr, __val);	\
+	} else if (!__ret) {						\
+		WRITE_ONCE(*(typeof(__val) *)__ptr, __val);		\
 	}								\
+	if (!__ret)							\
+		vmmem_dirty_note(__region, __gpa, sizeof(__val));	\
 	rcu_read_unlock();						\
 	__ret;								\
 })
@@ -95,7 +101,7 @@ static __always_inline int vmmem_single_ptr(struct vmmem *vm, u64 gpa,
  * Context: Any context; does not sleep.
  * Return: 0 on success, -EFAULT if @gpa is unmapped.
  */
-int __vmmem_load_1(vmmem_space_t space, u64 gpa, u8 *val, bool acquire)
+int __vmmem_load_1(union vmmem_space space, u64 gpa, u8 *val, bool acquire)
 {
 	return vmmem_single_load(space, gpa, val, acquire);
 }
@@ -114,7 +120,7 @@ EXPORT_SYMBOL_NS_GPL(__vmmem_load_1, VMMEM_NS);
  * Context: Any context; does not sleep.
  * Return: 0 on success, -EFAULT if @gpa is unmapped or read-only.
  */
-int __vmmem_store_1(vmmem_space_t space, u64 gpa, u8 val, bool release)
+int __vmmem_store_1(union vmmem_space space, u64 gpa, u8 val, bool release)
 {
 	return vmmem_single_store(space, gpa, val, release);
 }
@@ -133,7 +139,7 @@ EXPORT_SYMBOL_NS_GPL(__vmmem_store_1, VMMEM_NS);
  * Context: Any context; does not sleep.
  * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped.
  */
-int __vmmem_load_2(vmmem_space_t space, u64 gpa, u16 *val, bool acquire)
+int __vmmem_load_2(union vmmem_space space, u64 gpa, u16 *val, bool acquire)
 {
 	return vmmem_single_load(space, gpa, val, acquire);
 }
@@ -152,7 +158,7 @@ EXPORT_SYMBOL_NS_GPL(__vmmem_load_2, VMMEM_NS);
  * Context: Any context; does not sleep.
  * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped or read-only.
  */
-int __vmmem_store_2(vmmem_space_t space, u64 gpa, u16 val, bool release)
+int __vmmem_store_2(union vmmem_space space, u64 gpa, u16 val, bool release)
 {
 	return vmmem_single_store(space, gpa, val, release);
 }
@@ -171,7 +177,7 @@ EXPORT_SYMBOL_NS_GPL(__vmmem_store_2, VMMEM_NS);
  * Context: Any context; does not sleep.
  * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped.
  */
-int __vmmem_load_4(vmmem_space_t space, u64 gpa, u32 *val, bool acquire)
+int __vmmem_load_4(union vmmem_space space, u64 gpa, u32 *val, bool acquire)
 {
 	return vmmem_single_load(space, gpa, val, acquire);
 }
@@ -190,7 +196,7 @@ EXPORT_SYMBOL_NS_GPL(__vmmem_load_4, VMMEM_NS);
  * Context: Any context; does not sleep.
  * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped or read-only.
  */
-int __vmmem_store_4(vmmem_space_t space, u64 gpa, u32 val, bool release)
+int __vmmem_store_4(union vmmem_space space, u64 gpa, u32 val, bool release)
 {
 	return vmmem_single_store(space, gpa, val, release);
 }
@@ -209,7 +215,7 @@ EXPORT_SYMBOL_NS_GPL(__vmmem_store_4, VMMEM_NS);
  * Context: Any context; does not sleep.
  * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped.
  */
-int __vmmem_load_8(vmmem_space_t space, u64 gpa, u64 *val, bool acquire)
+int __vmmem_load_8(union vmmem_space space, u64 gpa, u64 *val, bool acquire)
 {
 	return vmmem_single_load(space, gpa, val, acquire);
 }
@@ -228,7 +234,7 @@ EXPORT_SYMBOL_NS_GPL(__vmmem_load_8, VMMEM_NS);
  * Context: Any context; does not sleep.
  * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped or read-only.
  */
-int __vmmem_store_8(vmmem_space_t space, u64 gpa, u64 val, bool release)
+int __vmmem_store_8(union vmmem_space space, u64 gpa, u64 val, bool release)
 {
 	return vmmem_single_store(space, gpa, val, release);
 }

@@ -73,7 +73,7 @@ static void vmmem_bvec_add(struct vmmem_bvecs *bv, struct vmmem_bvec_tail *tail,
  * nothing is held; -EFAULT at a hole, a region that does not permit
  * @access or past 2^64 - 1, nothing held; -EINVAL for invalid @access.
  */
-int vmmem_translate(vmmem_space_t space, u64 gpa, u64 len,
+int vmmem_translate(union vmmem_space space, u64 gpa, u64 len,
 		    unsigned int access, struct vmmem_bvecs *bv)
 {
 	struct vmmem_bvec_tail tail = {};

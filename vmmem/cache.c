@@ -45,16 +45,18 @@ static int vmmem_cache_resolve(struct vmmem_cache *cache)
  * @cache: the cache, owned by the caller
  *
  * The window is resolved now and again whenever the map's generation has
- * moved. A cache is not shared between threads without the caller's own
- * serialisation. Use it with vmmem_cache_ptr(), vmmem_load(),
- * vmmem_store(), vmmem_load_acquire() and vmmem_store_release().
+ * moved, each time for all of @access: a window set up for writing whose
+ * region is now read-only faults for loads too. A cache is not shared
+ * between threads without the caller's own serialisation. Use it with
+ * vmmem_cache_ptr(), vmmem_load(), vmmem_store(), vmmem_load_acquire() and
+ * vmmem_store_release().
  *
  * Context: Any context.
  * Return: 0; -EINVAL for invalid @access, a zero @len or a window that
  * crosses a region's end; -EFAULT if the window is unmapped or not
  * permitted. The cache is usable (and retries) after an error.
  */
-int vmmem_cache_init(vmmem_space_t space, u64 gpa, u64 len,
+int vmmem_cache_init(union vmmem_space space, u64 gpa, u64 len,
 		     unsigned int access, struct vmmem_cache *cache)
 {
 	struct vmmem *vm = vmmem_space_map(space);

@@ -207,7 +207,7 @@ static __always_inline bool vmmem_copy_fits(const struct vmmem_region *region,
  * Context: Any context; does not sleep.
  * Return: the number of bytes not copied, 0 on full success.
  */
-unsigned long vmmem_copy_from_guest(vmmem_space_t space, u64 gpa, void *dst,
+unsigned long vmmem_copy_from_guest(union vmmem_space space, u64 gpa, void *dst,
 				    unsigned long len)
 {
 	struct vmmem *vm = vmmem_space_map(space);
@@ -242,7 +242,7 @@ EXPORT_SYMBOL_NS_GPL(vmmem_copy_from_guest, VMMEM_NS);
  * Context: Any context; does not sleep.
  * Return: the number of bytes not copied, 0 on full success.
  */
-unsigned long vmmem_copy_to_guest(vmmem_space_t space, u64 gpa,
+unsigned long vmmem_copy_to_guest(union vmmem_space space, u64 gpa,
 				  const void *src, unsigned long len)
 {
 	struct vmmem *vm = vmmem_space_map(space);

@@ -377,7 +377,7 @@ EXPORT_SYMBOL_NS_GPL(vmmem_dirty_harvest, VMMEM_NS);
  *
  * Context: Any context; does not sleep.
  */
-void vmmem_mark_dirty(vmmem_space_t space, u64 gpa, u64 len)
+void vmmem_mark_dirty(union vmmem_space space, u64 gpa, u64 len)
 {
 	struct vmmem *vm = vmmem_space_map(space);
 	struct vmmem_slice_iter iter;

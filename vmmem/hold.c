@@ -55,7 +55,7 @@ EXPORT_SYMBOL_NS_GPL(vmmem_release, VMMEM_NS);
  * a region that does not permit @access or a byte past 2^64 - 1; -EINVAL
  * if @access is invalid.
  */
-int vmmem_hold(vmmem_space_t space, u64 gpa, u64 len, unsigned int access,
+int vmmem_hold(union vmmem_space space, u64 gpa, u64 len, unsigned int access,
 	       struct vmmem_slice *slices, unsigned int *nr)
 {
 	struct vmmem_slice_iter iter;

@@ -106,7 +106,7 @@ static size_t vmmem_iter_copy(struct vmmem *vm, u64 gpa, size_t len,
  * for user iterators, which may fault and sleep.
  * Return: the number of bytes copied.
  */
-size_t vmmem_copy_to_iter(vmmem_space_t space, u64 gpa, struct iov_iter *iter,
+size_t vmmem_copy_to_iter(union vmmem_space space, u64 gpa, struct iov_iter *iter,
 			  size_t len)
 {
 	return vmmem_iter_copy(vmmem_space_map(space), gpa, len, iter, false);
@@ -126,7 +126,7 @@ EXPORT_SYMBOL_NS_GPL(vmmem_copy_to_iter, VMMEM_NS);
  * Context: As vmmem_copy_to_iter().
  * Return: the number of bytes copied.
  */
-size_t vmmem_copy_from_iter(vmmem_space_t space, u64 gpa,
+size_t vmmem_copy_from_iter(union vmmem_space space, u64 gpa,
 			    struct iov_iter *iter, size_t len)
 {
 	return vmmem_iter_copy(vmmem_space_map(space), gpa, len, iter, true);

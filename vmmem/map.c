@@ -417,7 +417,7 @@ EXPORT_SYMBOL_NS_GPL(vmmem_put, VMMEM_NS);
  * Context: Any context; does not sleep and cannot fail.
  * Return: the snapshot; drop it with vmmem_snapshot_put().
  */
-struct vmmem_snapshot *vmmem_snapshot(vmmem_space_t space)
+struct vmmem_snapshot *vmmem_snapshot(union vmmem_space space)
 {
 	struct vmmem *vm = vmmem_space_map(space);
 	struct vmmem_layout *layout;
@@ -576,7 +576,7 @@ void vmmem_region_abort(struct vmmem_region *region)
  *
  * Context: Any context.
  */
-void vmmem_info(vmmem_space_t space, struct vmmem_info *info)
+void vmmem_info(union vmmem_space space, struct vmmem_info *info)
 {
 	struct vmmem_layout *layout;
 
@@ -602,7 +602,7 @@ EXPORT_SYMBOL_NS_GPL(vmmem_info, VMMEM_NS);
  * Context: Any context.
  * Return: 0 on success, -ENOENT if @gpa is in a hole.
  */
-int vmmem_region_info(vmmem_space_t space, u64 gpa,
+int vmmem_region_info(union vmmem_space space, u64 gpa,
 		      struct vmmem_region_info *info)
 {
 	struct vmmem *vm = vmmem_space_map(space);

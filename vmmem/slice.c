@@ -27,7 +27,7 @@
  * permit @access; -EINVAL if the range would cross the end of the region
  * or @access is invalid.
  */
-int vmmem_find_slice(vmmem_space_t space, u64 gpa, size_t len,
+int vmmem_find_slice(union vmmem_space space, u64 gpa, size_t len,
 		     unsigned int access, struct vmmem_slice *slice)
 {
 	struct vmmem_region *region;
@@ -49,7 +49,7 @@ EXPORT_SYMBOL_NS_GPL(vmmem_find_slice, VMMEM_NS);
  *
  * Context: Any context.
  */
-void vmmem_slice_iter_init(vmmem_space_t space, u64 gpa, u64 len,
+void vmmem_slice_iter_init(union vmmem_space space, u64 gpa, u64 len,
 			   unsigned int access, struct vmmem_slice_iter *iter)
 {
 	__vmmem_slice_iter_init(iter, vmmem_space_map(space), gpa, len, access);
@@ -94,7 +94,7 @@ EXPORT_SYMBOL_NS_GPL(vmmem_slice_iter_next, VMMEM_NS);
  * (always true for @len 0 with valid @access); false otherwise, including
  * a range that runs past 2^64 - 1 or invalid @access.
  */
-bool vmmem_check_range(vmmem_space_t space, u64 gpa, u64 len,
+bool vmmem_check_range(union vmmem_space space, u64 gpa, u64 len,
 		       unsigned int access)
 {
 	struct vmmem *vm = vmmem_space_map(space);

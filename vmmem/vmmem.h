@@ -267,8 +267,10 @@ struct vmmem_region *vmmem_prepare_pages(u64 gpa, struct page **pages,
  * address of its layout's frozen view (&vmmem_layout.view), a struct
  * vmmem whose @frozen is set. Its type only keeps snapshots out of the
  * calls that change a map.
+ *
+ * Return: the live map, or the snapshot's frozen view.
  */
-static __always_inline struct vmmem *vmmem_space_map(vmmem_space_t space)
+static __always_inline struct vmmem *vmmem_space_map(union vmmem_space space)
 {
 	return space.map;
 }
@@ -442,7 +444,7 @@ static __always_inline void __vmmem_slice_iter_init(struct vmmem_slice_iter *ite
 						    struct vmmem *vm, u64 gpa,
 						    u64 len, unsigned int access)
 {
-	iter->vm = vm;
+	ACCESS_PRIVATE(iter, vm) = vm;
 	iter->gpa = gpa;
 	iter->remaining = len;
 	iter->access = access;
@@ -477,7 +479,7 @@ __vmmem_slice_iter_next_region(struct vmmem_slice_iter *iter,
 	if (unlikely(!vmmem_access_valid(iter->access)))
 		return -EINVAL;
 
-	region = vmmem_lookup(iter->vm, iter->gpa);
+	region = vmmem_lookup(ACCESS_PRIVATE(iter, vm), iter->gpa);
 	if (!region || !vmmem_region_permits(region, iter->access))
 		return -EFAULT;
 
@@ -508,9 +510,9 @@ __vmmem_slice_iter_next_region(struct vmmem_slice_iter *iter,
  * Return: as vmmem_find_slice().
  */
 static inline int __vmmem_find_slice(struct vmmem *vm, u64 gpa, size_t len,
-				    unsigned int access,
-				    struct vmmem_slice *slice,
-				    struct vmmem_region **regionp)
+				     unsigned int access,
+				     struct vmmem_slice *slice,
+				     struct vmmem_region **regionp)
 {
 	struct vmmem_region *region;
 

@@ -38,15 +38,15 @@ struct vmmem_snapshot;
  * @map: a live guest-physical map, from vmmem_create()
  * @snapshot: a frozen view of one, from vmmem_snapshot()
  *
- * Every call that only accesses guest memory takes a vmmem_space_t, so a
+ * Every call that only accesses guest memory takes a union vmmem_space, so a
  * &struct vmmem or a &struct vmmem_snapshot pointer can be passed as it
  * is (a transparent union, as release_pages() takes). Calls that change a
  * map take a &struct vmmem: a snapshot passed to them does not compile.
  */
-typedef union vmmem_space {
+union vmmem_space {
 	struct vmmem *map;
 	struct vmmem_snapshot *snapshot;
-} vmmem_space_t __attribute__((__transparent_union__));
+} __attribute__((__transparent_union__));
 
 /* Region flag of struct vmmem_update. */
 #define VMMEM_REGION_RDONLY	0x1u	/* devices may read, never write */
@@ -60,7 +60,7 @@ typedef union vmmem_space {
 struct vmmem *vmmem_create(void);
 void vmmem_get(struct vmmem *vm);
 void vmmem_put(struct vmmem *vm);
-struct vmmem_snapshot *vmmem_snapshot(vmmem_space_t space);
+struct vmmem_snapshot *vmmem_snapshot(union vmmem_space space);
 void vmmem_snapshot_put(struct vmmem_snapshot *snap);
 void vmmem_synchronize(void);
 
@@ -108,7 +108,7 @@ int vmmem_dirty_log_start(struct vmmem *vm);
 int vmmem_dirty_log_stop(struct vmmem *vm);
 long vmmem_dirty_harvest(struct vmmem *vm, u64 gpa, u64 len,
 			 unsigned long *bitmap);
-void vmmem_mark_dirty(vmmem_space_t space, u64 gpa, u64 len);
+void vmmem_mark_dirty(union vmmem_space space, u64 gpa, u64 len);
 
 /**
  * struct vmmem_info - what a space holds, from one layout
@@ -123,7 +123,7 @@ struct vmmem_info {
 	unsigned int nr_regions;
 };
 
-void vmmem_info(vmmem_space_t space, struct vmmem_info *info);
+void vmmem_info(union vmmem_space space, struct vmmem_info *info);
 
 /**
  * enum vmmem_backing - what memory backs a region
@@ -159,9 +159,9 @@ struct vmmem_region_info {
 	unsigned long nr_large_pages;
 };
 
-int vmmem_region_info(vmmem_space_t space, u64 gpa,
+int vmmem_region_info(union vmmem_space space, u64 gpa,
 		      struct vmmem_region_info *info);
-bool vmmem_check_range(vmmem_space_t space, u64 gpa, u64 len,
+bool vmmem_check_range(union vmmem_space space, u64 gpa, u64 len,
 		       unsigned int access);
 
 /**
@@ -187,15 +187,15 @@ struct vmmem_slice {
 	struct vmmem_region *region;
 };
 
-int vmmem_find_slice(vmmem_space_t space, u64 gpa, size_t len,
+int vmmem_find_slice(union vmmem_space space, u64 gpa, size_t len,
 		     unsigned int access, struct vmmem_slice *slice);
-int vmmem_hold(vmmem_space_t space, u64 gpa, u64 len, unsigned int access,
+int vmmem_hold(union vmmem_space space, u64 gpa, u64 len, unsigned int access,
 	       struct vmmem_slice *slices, unsigned int *nr);
 void vmmem_release(struct vmmem_slice *slices, unsigned int nr);
 
 /**
  * struct vmmem_slice_iter - walk of the per-region pieces of a guest range
- * @vm: the space being walked
+ * @vm: the space being walked (vmmem's own)
  * @gpa: guest-physical address of the next piece
  * @remaining: bytes not yet returned
  * @access: %VMMEM_READ and/or %VMMEM_WRITE, checked on every piece
@@ -203,29 +203,30 @@ void vmmem_release(struct vmmem_slice *slices, unsigned int nr);
  *
  * Initialise with vmmem_slice_iter_init() and call vmmem_slice_iter_next()
  * until it returns 0 or an error, all inside one rcu_read_lock() section.
- * The fields are read-only to callers; after an error, @gpa is the first
- * byte that could not be reached and @remaining counts it and the rest.
+ * The fields are read-only to callers, and @vm is not theirs at all; after
+ * an error, @gpa is the first byte that could not be reached and
+ * @remaining counts it and the rest.
  */
 struct vmmem_slice_iter {
-	struct vmmem *vm;
+	struct vmmem *__private vm;
 	u64 gpa;
 	u64 remaining;
 	unsigned int access;
 	bool past_end;
 };
 
-void vmmem_slice_iter_init(vmmem_space_t space, u64 gpa, u64 len,
+void vmmem_slice_iter_init(union vmmem_space space, u64 gpa, u64 len,
 			   unsigned int access, struct vmmem_slice_iter *iter);
 int vmmem_slice_iter_next(struct vmmem_slice_iter *iter,
 			  struct vmmem_slice *slice);
 
-unsigned long vmmem_copy_from_guest(vmmem_space_t space, u64 gpa, void *dst,
+unsigned long vmmem_copy_from_guest(union vmmem_space space, u64 gpa, void *dst,
 				    unsigned long len);
-unsigned long vmmem_copy_to_guest(vmmem_space_t space, u64 gpa,
+unsigned long vmmem_copy_to_guest(union vmmem_space space, u64 gpa,
 				  const void *src, unsigned long len);
-size_t vmmem_copy_to_iter(vmmem_space_t space, u64 gpa, struct iov_iter *iter,
+size_t vmmem_copy_to_iter(union vmmem_space space, u64 gpa, struct iov_iter *iter,
 			  size_t len);
-size_t vmmem_copy_from_iter(vmmem_space_t space, u64 gpa,
+size_t vmmem_copy_from_iter(union vmmem_space space, u64 gpa,
 			    struct iov_iter *iter, size_t len);
 
 /**
@@ -251,7 +252,7 @@ struct vmmem_bvecs {
 	bool write;
 };
 
-int vmmem_translate(vmmem_space_t space, u64 gpa, u64 len,
+int vmmem_translate(union vmmem_space space, u64 gpa, u64 len,
 		    unsigned int access, struct vmmem_bvecs *bv);
 void vmmem_untranslate(struct vmmem_bvecs *bv);
 int vmmem_bvecs_to_sgtable(const struct vmmem_bvecs *bv, struct sg_table *sgt,
@@ -278,7 +279,7 @@ struct vmmem_cache {
 	struct vmmem_region *__private region;
 };
 
-int vmmem_cache_init(vmmem_space_t space, u64 gpa, u64 len,
+int vmmem_cache_init(union vmmem_space space, u64 gpa, u64 len,
 		     unsigned int access, struct vmmem_cache *cache);
 void *__vmmem_cache_resolve(struct vmmem_cache *cache, u64 gpa, size_t size,
 			    unsigned int access);
@@ -316,28 +317,165 @@ static __always_inline void *vmmem_cache_ptr(struct vmmem_cache *cache,
 }
 
 /* The out-of-line single accesses behind vmmem_load() and friends. */
-int __vmmem_load_1(vmmem_space_t space, u64 gpa, u8 *val, bool acquire);
-int __vmmem_load_2(vmmem_space_t space, u64 gpa, u16 *val, bool acquire);
-int __vmmem_load_4(vmmem_space_t space, u64 gpa, u32 *val, bool acquire);
-int __vmmem_load_8(vmmem_space_t space, u64 gpa, u64 *val, bool acquire);
-int __vmmem_store_1(vmmem_space_t space, u64 gpa, u8 val, bool release);
-int __vmmem_store_2(vmmem_space_t space, u64 gpa, u16 val, bool release);
-int __vmmem_store_4(vmmem_space_t space, u64 gpa, u32 val, bool release);
-int __vmmem_store_8(vmmem_space_t space, u64 gpa, u64 val, bool release);
+int __vmmem_load_1(union vmmem_space space, u64 gpa, u8 *val, bool acquire);
+int __vmmem_load_2(union vmmem_space space, u64 gpa, u16 *val, bool acquire);
+int __vmmem_load_4(union vmmem_space space, u64 gpa, u32 *val, bool acquire);
+int __vmmem_load_8(union vmmem_space space, u64 gpa, u64 *val, bool acquire);
+int __vmmem_store_1(union vmmem_space space, u64 gpa, u8 val, bool release);
+int __vmmem_store_2(union vmmem_space space, u64 gpa, u16 val, bool release);
+int __vmmem_store_4(union vmmem_space space, u64 gpa, u32 val, bool release);
+int __vmmem_store_8(union vmmem_space space, u64 gpa, u64 val, bool release);
 
 /*
- * The width of a single access is the size of the value's type, which must
- * be 1, 2, 4 or 8 bytes. A stored plain int is refused: it is what an
- * unsuffixed literal or an expression such as (u16 + 1) has, so its width
- * is rarely the one meant. The value goes through a union of the same
- * size, so any type of that size (u16, __le32, a pointer) keeps its bits
- * and its sparse annotations.
+ * The single accesses below work on a value's bytes, @size of them, in a
+ * union of the caller's type and the u8..u64 of the same size: any type of
+ * 1, 2, 4 or 8 bytes (u16, __le32, a pointer) keeps its bits and its
+ * sparse annotations. @size is a constant, so each switch folds to one
+ * case.
  */
+static __always_inline int __vmmem_space_load(union vmmem_space space,
+					      u64 gpa, void *buf, size_t size,
+					      bool acquire)
+{
+	switch (size) {
+	case 1:
+		return __vmmem_load_1(space, gpa, buf, acquire);
+	case 2:
+		return __vmmem_load_2(space, gpa, buf, acquire);
+	case 4:
+		return __vmmem_load_4(space, gpa, buf, acquire);
+	default:
+		return __vmmem_load_8(space, gpa, buf, acquire);
+	}
+}
+
+static __always_inline int __vmmem_space_store(union vmmem_space space,
+					       u64 gpa, const void *buf,
+					       size_t size, bool release)
+{
+	switch (size) {
+	case 1:
+		return __vmmem_store_1(space, gpa, *(const u8 *)buf, release);
+	case 2:
+		return __vmmem_store_2(space, gpa, *(const u16 *)buf, release);
+	case 4:
+		return __vmmem_store_4(space, gpa, *(const u32 *)buf, release);
+	default:
+		return __vmmem_store_8(space, gpa, *(const u64 *)buf, release);
+	}
+}
+
+static __always_inline int __vmmem_cache_load(struct vmmem_cache *cache,
+					      u64 gpa, void *buf, size_t size,
+					      bool acquire)
+{
+	void *ptr;
+
+	if (!IS_ALIGNED(gpa, size))
+		return -EINVAL;
+	rcu_read_lock();
+	ptr = vmmem_cache_ptr(cache, gpa, size, VMMEM_READ);
+	if (ptr) {
+		switch (size) {
+		case 1:
+			if (acquire) {
+				/* Later guest reads stay after this one. */
+				*(u8 *)buf = virt_load_acquire((u8 *)ptr);
+			} else {
+				*(u8 *)buf = READ_ONCE(*(u8 *)ptr);
+			}
+			break;
+		case 2:
+			if (acquire) {
+				/* Later guest reads stay after this one. */
+				*(u16 *)buf = virt_load_acquire((u16 *)ptr);
+			} else {
+				*(u16 *)buf = READ_ONCE(*(u16 *)ptr);
+			}
+			break;
+		case 4:
+			if (acquire) {
+				/* Later guest reads stay after this one. */
+				*(u32 *)buf = virt_load_acquire((u32 *)ptr);
+			} else {
+				*(u32 *)buf = READ_ONCE(*(u32 *)ptr);
+			}
+			break;
+		default:
+			if (acquire) {
+				/* Later guest reads stay after this one. */
+				*(u64 *)buf = virt_load_acquire((u64 *)ptr);
+			} else {
+				*(u64 *)buf = READ_ONCE(*(u64 *)ptr);
+			}
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return ptr ? 0 : -EFAULT;
+}
+
+static __always_inline int __vmmem_cache_store(struct vmmem_cache *cache,
+					       u64 gpa, const void *buf,
+					       size_t size, bool release)
+{
+	void *ptr;
+
+	if (!IS_ALIGNED(gpa, size))
+		return -EINVAL;
+	rcu_read_lock();
+	ptr = vmmem_cache_ptr(cache, gpa, size, VMMEM_WRITE);
+	if (ptr) {
+		switch (size) {
+		case 1:
+			if (release) {
+				/* Earlier guest writes stay before this one. */
+				virt_store_release((u8 *)ptr, *(const u8 *)buf);
+			} else {
+				WRITE_ONCE(*(u8 *)ptr, *(const u8 *)buf);
+			}
+			break;
+		case 2:
+			if (release) {
+				/* Earlier guest writes stay before this one. */
+				virt_store_release((u16 *)ptr, *(const u16 *)buf);
+			} else {
+				WRITE_ONCE(*(u16 *)ptr, *(const u16 *)buf);
+			}
+			break;
+		case 4:
+			if (release) {
+				/* Earlier guest writes stay before this one. */
+				virt_store_release((u32 *)ptr, *(const u32 *)buf);
+			} else {
+				WRITE_ONCE(*(u32 *)ptr, *(const u32 *)buf);
+			}
+			break;
+		default:
+			if (release) {
+				/* Earlier guest writes stay before this one. */
+				virt_store_release((u64 *)ptr, *(const u64 *)buf);
+			} else {
+				WRITE_ONCE(*(u64 *)ptr, *(const u64 *)buf);
+			}
+			break;
+		}
+		if (unlikely(READ_ONCE(*ACCESS_PRIVATE(cache, log))))
+			__vmmem_cache_mark_dirty(cache, gpa, size);
+	}
+	rcu_read_unlock();
+	return ptr ? 0 : -EFAULT;
+}
+
 #define __vmmem_single_size_check(type)					\
 	BUILD_BUG_ON_MSG(sizeof(type) != 1 && sizeof(type) != 2 &&	\
 			 sizeof(type) != 4 && sizeof(type) != 8,	\
 			 "vmmem: a single access is of 1, 2, 4 or 8 bytes")
 
+/*
+ * A stored plain int is refused: it is what an unsuffixed literal or an
+ * expression such as (u16 + 1) has, so its width is rarely the one meant.
+ */
 #define __vmmem_single_value_check(type)				\
 do {									\
 	__vmmem_single_size_check(type);				\
@@ -346,127 +484,66 @@ do {									\
 			 "not an int");					\
 } while (0)
 
-#define __vmmem_space_load(space, gpa, valp, acquire)			\
+/*
+ * A cache, or a map or snapshot: chosen by type at compile time. Both
+ * choices must compile whatever @from is, so each gets @from only when it
+ * is of its kind, and a NULL it never uses otherwise.
+ */
+#define __vmmem_is_cache(from)						\
+	__builtin_types_compatible_p(typeof(from), struct vmmem_cache *)
+#define __vmmem_as_cache(from)						\
+	__builtin_choose_expr(__builtin_types_compatible_p(typeof(from), \
+			      struct vmmem_cache *),			\
+			      (from), (struct vmmem_cache *)NULL)
+#define __vmmem_as_space(from)						\
+	__builtin_choose_expr(__builtin_types_compatible_p(typeof(from), \
+			      struct vmmem_cache *),			\
+			      (struct vmmem *)NULL, (from))
+
+#define __vmmem_load(from, gpa, valp, acquire)				\
 ({									\
-	typeof(valp) __vl_p = (valp);					\
+	__auto_type __vmmem_from = (from);				\
+	u64 __vmmem_gpa = (gpa);					\
+	bool __vmmem_order = (acquire);					\
+	typeof(valp) __vmmem_p = (valp);				\
 	union {								\
 		u8 b1; u16 b2; u32 b4; u64 b8;				\
-		typeof(*__vl_p) v;					\
-	} __vl_u;							\
-	int __vl_ret;							\
+		typeof(*__vmmem_p) v;					\
+	} __vmmem_u;							\
+	int __vmmem_ret;						\
 									\
-	__vmmem_single_size_check(typeof(*__vl_p));			\
-	switch (sizeof(*__vl_p)) {					\
-	case 1:								\
-		__vl_ret = __vmmem_load_1(space, gpa, &__vl_u.b1, acquire); \
-		break;							\
-	case 2:								\
-		__vl_ret = __vmmem_load_2(space, gpa, &__vl_u.b2, acquire); \
-		break;							\
-	case 4:								\
-		__vl_ret = __vmmem_load_4(space, gpa, &__vl_u.b4, acquire); \
-		break;							\
-	default:							\
-		__vl_ret = __vmmem_load_8(space, gpa, &__vl_u.b8, acquire); \
-		break;							\
-	}								\
-	if (!__vl_ret)							\
-		*__vl_p = __vl_u.v;					\
-	__vl_ret;							\
+	__vmmem_single_size_check(typeof(*__vmmem_p));			\
+	__vmmem_ret = __builtin_choose_expr(__vmmem_is_cache(__vmmem_from), \
+		__vmmem_cache_load(__vmmem_as_cache(__vmmem_from),	\
+				   __vmmem_gpa, &__vmmem_u,		\
+				   sizeof(*__vmmem_p), __vmmem_order),	\
+		__vmmem_space_load(__vmmem_as_space(__vmmem_from),	\
+				   __vmmem_gpa, &__vmmem_u,		\
+				   sizeof(*__vmmem_p), __vmmem_order));	\
+	if (!__vmmem_ret)						\
+		*__vmmem_p = __vmmem_u.v;				\
+	__vmmem_ret;							\
 })
 
-#define __vmmem_space_store(space, gpa, val, release)			\
+#define __vmmem_store(from, gpa, val, release)				\
 ({									\
+	__auto_type __vmmem_from = (from);				\
+	u64 __vmmem_gpa = (gpa);					\
+	bool __vmmem_order = (release);					\
 	union {								\
 		u8 b1; u16 b2; u32 b4; u64 b8;				\
 		typeof(val) v;						\
-	} __vs_u = { .v = (val) };					\
-	int __vs_ret;							\
+	} __vmmem_u = { .v = (val) };					\
 									\
 	__vmmem_single_value_check(typeof(val));			\
-	switch (sizeof(__vs_u.v)) {					\
-	case 1:								\
-		__vs_ret = __vmmem_store_1(space, gpa, __vs_u.b1, release); \
-		break;							\
-	case 2:								\
-		__vs_ret = __vmmem_store_2(space, gpa, __vs_u.b2, release); \
-		break;							\
-	case 4:								\
-		__vs_ret = __vmmem_store_4(space, gpa, __vs_u.b4, release); \
-		break;							\
-	default:							\
-		__vs_ret = __vmmem_store_8(space, gpa, __vs_u.b8, release); \
-		break;							\
-	}								\
-	__vs_ret;							\
+	__builtin_choose_expr(__vmmem_is_cache(__vmmem_from),		\
+		__vmmem_cache_store(__vmmem_as_cache(__vmmem_from),	\
+				    __vmmem_gpa, &__vmmem_u,		\
+				    sizeof(__vmmem_u.v), __vmmem_order),	\
+		__vmmem_space_store(__vmmem_as_space(__vmmem_from),	\
+				    __vmmem_gpa, &__vmmem_u,		\
+				    sizeof(__vmmem_u.v), __vmmem_order));	\
 })
-
-#define __vmmem_cache_load(cache, gpa, valp, acquire)			\
-({									\
-	struct vmmem_cache *__cl_cache = (cache);			\
-	typeof(valp) __cl_p = (valp), __cl_ptr;				\
-	u64 __cl_gpa = (gpa);						\
-	int __cl_ret = -EINVAL;						\
-									\
-	__vmmem_single_size_check(typeof(*__cl_p));			\
-	if (IS_ALIGNED(__cl_gpa, sizeof(*__cl_p))) {			\
-		rcu_read_lock();					\
-		__cl_ptr = vmmem_cache_ptr(__cl_cache, __cl_gpa,	\
-					   sizeof(*__cl_p), VMMEM_READ); \
-		__cl_ret = __cl_ptr ? 0 : -EFAULT;			\
-		if (__cl_ptr && (acquire))				\
-			*__cl_p = virt_load_acquire(__cl_ptr);		\
-		else if (__cl_ptr)					\
-			*__cl_p = READ_ONCE(*__cl_ptr);			\
-		rcu_read_unlock();					\
-	}								\
-	__cl_ret;							\
-})
-
-#define __vmmem_cache_store(cache, gpa, val, release)			\
-({									\
-	struct vmmem_cache *__cs_cache = (cache);			\
-	typeof(val) __cs_v = (val), *__cs_ptr;				\
-	u64 __cs_gpa = (gpa);						\
-	int __cs_ret = -EINVAL;						\
-									\
-	__vmmem_single_value_check(typeof(val));			\
-	if (IS_ALIGNED(__cs_gpa, sizeof(__cs_v))) {			\
-		rcu_read_lock();					\
-		__cs_ptr = vmmem_cache_ptr(__cs_cache, __cs_gpa,	\
-					   sizeof(__cs_v), VMMEM_WRITE); \
-		__cs_ret = __cs_ptr ? 0 : -EFAULT;			\
-		if (__cs_ptr && (release))				\
-			virt_store_release(__cs_ptr, __cs_v);		\
-		else if (__cs_ptr)					\
-			WRITE_ONCE(*__cs_ptr, __cs_v);			\
-		if (__cs_ptr &&						\
-		    unlikely(READ_ONCE(*ACCESS_PRIVATE(__cs_cache, log)))) \
-			__vmmem_cache_mark_dirty(__cs_cache, __cs_gpa,	\
-						 sizeof(__cs_v));	\
-		rcu_read_unlock();					\
-	}								\
-	__cs_ret;							\
-})
-
-/*
- * Both branches of a _Generic() must compile whatever @from is, so each
- * gets @from only when it is of its kind, and a NULL it never uses
- * otherwise.
- */
-#define __vmmem_as_space(from)						\
-	_Generic((from), struct vmmem_cache *: (struct vmmem *)NULL,	\
-		 default: (from))
-#define __vmmem_as_cache(from)						\
-	_Generic((from), struct vmmem_cache *: (from),			\
-		 default: (struct vmmem_cache *)NULL)
-
-#define __vmmem_single(from, gpa, v, order, cache_op, space_op)	\
-	_Generic((from),						\
-		 struct vmmem_cache *:					\
-			cache_op(__vmmem_as_cache(from), gpa, v, order), \
-		 default:						\
-			space_op(__vmmem_as_space(from), gpa, v, order))
 
 /**
  * vmmem_load() - load one value from guest memory
@@ -482,9 +559,7 @@ do {									\
  * Return: 0, -EINVAL if @gpa is misaligned, -EFAULT if it is unmapped
  * (outside a cache's window, or not readable).
  */
-#define vmmem_load(from, gpa, valp)					\
-	__vmmem_single(from, gpa, valp, false, __vmmem_cache_load,	\
-		       __vmmem_space_load)
+#define vmmem_load(from, gpa, valp)	__vmmem_load(from, gpa, valp, false)
 
 /**
  * vmmem_load_acquire() - load one value from guest memory, with acquire
@@ -499,8 +574,7 @@ do {									\
  * Return: as vmmem_load().
  */
 #define vmmem_load_acquire(from, gpa, valp)				\
-	__vmmem_single(from, gpa, valp, true, __vmmem_cache_load,	\
-		       __vmmem_space_load)
+	__vmmem_load(from, gpa, valp, true)
 
 /**
  * vmmem_store() - store one value into guest memory
@@ -516,9 +590,7 @@ do {									\
  * Return: 0, -EINVAL if @gpa is misaligned, -EFAULT if it is unmapped or
  * read-only (or outside a cache's window).
  */
-#define vmmem_store(from, gpa, val)					\
-	__vmmem_single(from, gpa, val, false, __vmmem_cache_store,	\
-		       __vmmem_space_store)
+#define vmmem_store(from, gpa, val)	__vmmem_store(from, gpa, val, false)
 
 /**
  * vmmem_store_release() - store one value into guest memory, with release
@@ -534,7 +606,6 @@ do {									\
  * Return: as vmmem_store().
  */
 #define vmmem_store_release(from, gpa, val)				\
-	__vmmem_single(from, gpa, val, true, __vmmem_cache_store,	\
-		       __vmmem_space_store)
+	__vmmem_store(from, gpa, val, true)
 
 #endif /* _LINUX_VMMEM_H */

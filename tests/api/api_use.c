@@ -10,9 +10,9 @@
 
 /* Never called: only compiled. */
 int vmmem_api_use(struct vmmem *vm, struct vmmem_cache *cache, u64 gpa,
-		  vmmem_space_t space);
+		  union vmmem_space space);
 int vmmem_api_use(struct vmmem *vm, struct vmmem_cache *cache, u64 gpa,
-		  vmmem_space_t space)
+		  union vmmem_space space)
 {
 	struct vmmem_snapshot *snap = vmmem_snapshot(vm);
 	struct vmmem_update add = { .op = VMMEM_ADD_VMALLOC, .size = PAGE_SIZE };
