@@ -509,7 +509,7 @@ static void vmmem_cache_follows_map(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, 0, vmmem_cache_init(vm, FX_B, FX_P, VMMEM_READ | VMMEM_WRITE,
 						  &cache));
 	/* The generation the cache checked is vmmem's business: internals. */
-	KUNIT_EXPECT_EQ(test, ACCESS_PRIVATE(&cache, valid_gen), fx_info(vm).generation);
+	KUNIT_EXPECT_EQ(test, ACCESS_PRIVATE(&cache, gen_read), fx_info(vm).generation);
 	KUNIT_EXPECT_EQ(test, 0, vmmem_store_release(&cache, FX_B + 2, (u16)7));
 	KUNIT_EXPECT_EQ(test, 0, vmmem_load_acquire(vm, FX_B + 2, &idx));
 	KUNIT_EXPECT_EQ(test, idx, 7);
@@ -525,9 +525,9 @@ static void vmmem_cache_follows_map(struct kunit *test)
 
 	/* An unrelated change: the cache revalidates and goes on. */
 	fx_add(test, vm, FX_HOLE, FX_P, 0);
-	KUNIT_EXPECT_NE(test, ACCESS_PRIVATE(&cache, valid_gen), fx_info(vm).generation);
+	KUNIT_EXPECT_NE(test, ACCESS_PRIVATE(&cache, gen_read), fx_info(vm).generation);
 	KUNIT_EXPECT_EQ(test, 0, vmmem_load_acquire(&cache, FX_B + 2, &idx));
-	KUNIT_EXPECT_EQ(test, ACCESS_PRIVATE(&cache, valid_gen), fx_info(vm).generation);
+	KUNIT_EXPECT_EQ(test, ACCESS_PRIVATE(&cache, gen_read), fx_info(vm).generation);
 
 	/* The window's region goes: accesses fail; it comes back: they work. */
 	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, FX_B, FX_B_SIZE));

@@ -6,7 +6,9 @@
  * misaligned access fails instead of being copied in pieces. These are the
  * out-of-line halves of vmmem_load(), vmmem_store(), vmmem_load_acquire()
  * and vmmem_store_release() in <linux/vmmem.h>, one per width, so that the
- * width is a compile-time choice and the ordering one predictable branch.
+ * width is a compile-time choice. The ordering is a branch taken first,
+ * into one of two copies of the body, so that no register carries it
+ * across the lookup.
  */
 #include "vmmem.h"
 
@@ -103,7 +105,8 @@ static __always_inline int vmmem_single_ptr(struct vmmem *vm, u64 gpa,
  */
 int __vmmem_load_1(union vmmem_space space, u64 gpa, u8 *val, bool acquire)
 {
-	return vmmem_single_load(space, gpa, val, acquire);
+	return acquire ? vmmem_single_load(space, gpa, val, true) :
+			 vmmem_single_load(space, gpa, val, false);
 }
 EXPORT_SYMBOL_NS_GPL(__vmmem_load_1, VMMEM_NS);
 
@@ -122,7 +125,8 @@ EXPORT_SYMBOL_NS_GPL(__vmmem_load_1, VMMEM_NS);
  */
 int __vmmem_store_1(union vmmem_space space, u64 gpa, u8 val, bool release)
 {
-	return vmmem_single_store(space, gpa, val, release);
+	return release ? vmmem_single_store(space, gpa, val, true) :
+			 vmmem_single_store(space, gpa, val, false);
 }
 EXPORT_SYMBOL_NS_GPL(__vmmem_store_1, VMMEM_NS);
 
@@ -141,7 +145,8 @@ EXPORT_SYMBOL_NS_GPL(__vmmem_store_1, VMMEM_NS);
  */
 int __vmmem_load_2(union vmmem_space space, u64 gpa, u16 *val, bool acquire)
 {
-	return vmmem_single_load(space, gpa, val, acquire);
+	return acquire ? vmmem_single_load(space, gpa, val, true) :
+			 vmmem_single_load(space, gpa, val, false);
 }
 EXPORT_SYMBOL_NS_GPL(__vmmem_load_2, VMMEM_NS);
 
@@ -160,7 +165,8 @@ EXPORT_SYMBOL_NS_GPL(__vmmem_load_2, VMMEM_NS);
  */
 int __vmmem_store_2(union vmmem_space space, u64 gpa, u16 val, bool release)
 {
-	return vmmem_single_store(space, gpa, val, release);
+	return release ? vmmem_single_store(space, gpa, val, true) :
+			 vmmem_single_store(space, gpa, val, false);
 }
 EXPORT_SYMBOL_NS_GPL(__vmmem_store_2, VMMEM_NS);
 
@@ -179,7 +185,8 @@ EXPORT_SYMBOL_NS_GPL(__vmmem_store_2, VMMEM_NS);
  */
 int __vmmem_load_4(union vmmem_space space, u64 gpa, u32 *val, bool acquire)
 {
-	return vmmem_single_load(space, gpa, val, acquire);
+	return acquire ? vmmem_single_load(space, gpa, val, true) :
+			 vmmem_single_load(space, gpa, val, false);
 }
 EXPORT_SYMBOL_NS_GPL(__vmmem_load_4, VMMEM_NS);
 
@@ -198,7 +205,8 @@ EXPORT_SYMBOL_NS_GPL(__vmmem_load_4, VMMEM_NS);
  */
 int __vmmem_store_4(union vmmem_space space, u64 gpa, u32 val, bool release)
 {
-	return vmmem_single_store(space, gpa, val, release);
+	return release ? vmmem_single_store(space, gpa, val, true) :
+			 vmmem_single_store(space, gpa, val, false);
 }
 EXPORT_SYMBOL_NS_GPL(__vmmem_store_4, VMMEM_NS);
 
@@ -217,7 +225,8 @@ EXPORT_SYMBOL_NS_GPL(__vmmem_store_4, VMMEM_NS);
  */
 int __vmmem_load_8(union vmmem_space space, u64 gpa, u64 *val, bool acquire)
 {
-	return vmmem_single_load(space, gpa, val, acquire);
+	return acquire ? vmmem_single_load(space, gpa, val, true) :
+			 vmmem_single_load(space, gpa, val, false);
 }
 EXPORT_SYMBOL_NS_GPL(__vmmem_load_8, VMMEM_NS);
 
@@ -236,6 +245,7 @@ EXPORT_SYMBOL_NS_GPL(__vmmem_load_8, VMMEM_NS);
  */
 int __vmmem_store_8(union vmmem_space space, u64 gpa, u64 val, bool release)
 {
-	return vmmem_single_store(space, gpa, val, release);
+	return release ? vmmem_single_store(space, gpa, val, true) :
+			 vmmem_single_store(space, gpa, val, false);
 }
 EXPORT_SYMBOL_NS_GPL(__vmmem_store_8, VMMEM_NS);

@@ -26,13 +26,18 @@ static int vmmem_cache_resolve(struct vmmem_cache *cache)
 				 cache_field(cache, len),
 				 cache_field(cache, access), &slice, &region);
 	if (ret) {
-		cache_field(cache, valid_gen) = VMMEM_CACHE_INVALID;
+		cache_field(cache, gen_read) = VMMEM_CACHE_INVALID;
+		cache_field(cache, gen_write) = VMMEM_CACHE_INVALID;
 		return ret;
 	}
 	cache_field(cache, hva) = slice.ptr;
 	cache_field(cache, region) = region;
 	cache_field(cache, log) = &region->log;
-	cache_field(cache, valid_gen) = generation;
+	/* Only the kinds of access the cache permits can ever match. */
+	cache_field(cache, gen_read) = cache_field(cache, access) & VMMEM_READ ?
+				       generation : VMMEM_CACHE_INVALID;
+	cache_field(cache, gen_write) = cache_field(cache, access) & VMMEM_WRITE ?
+					generation : VMMEM_CACHE_INVALID;
 	return 0;
 }
 
@@ -71,7 +76,8 @@ int vmmem_cache_init(union vmmem_space space, u64 gpa, u64 len,
 	cache_field(cache, hva) = NULL;
 	cache_field(cache, region) = NULL;
 	cache_field(cache, log) = &vmmem_cache_never_logs;
-	cache_field(cache, valid_gen) = VMMEM_CACHE_INVALID;
+	cache_field(cache, gen_read) = VMMEM_CACHE_INVALID;
+	cache_field(cache, gen_write) = VMMEM_CACHE_INVALID;
 	if (!len || !vmmem_access_valid(access))
 		return -EINVAL;
 
@@ -113,8 +119,8 @@ void *__vmmem_cache_resolve(struct vmmem_cache *cache, u64 gpa, size_t size,
 	    (access & ~cache_field(cache, access)) ||
 	    !vmmem_cache_covers(cache, gpa, size))
 		return NULL;
-	if (READ_ONCE(*cache_field(cache, generation)) !=
-	    cache_field(cache, valid_gen) && vmmem_cache_resolve(cache))
+	/* Rare (the map changed, or the last resolve failed): look it up. */
+	if (vmmem_cache_resolve(cache))
 		return NULL;
 	return vmmem_region_ptr(cache_field(cache, region), gpa);
 }
@@ -137,7 +143,7 @@ void __vmmem_cache_mark_dirty(struct vmmem_cache *cache, u64 gpa, size_t len)
 {
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
 			 "vmmem cache used outside rcu_read_lock()");
-	if (cache_field(cache, valid_gen) == VMMEM_CACHE_INVALID ||
+	if (cache_field(cache, gen_write) == VMMEM_CACHE_INVALID ||
 	    !vmmem_cache_covers(cache, gpa, len))
 		return;
 	__vmmem_mark_dirty(cache_field(cache, region), gpa, len);

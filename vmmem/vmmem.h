@@ -198,7 +198,7 @@ struct vmmem_layout {
 	struct rcu_work free_work;
 };
 
-/* A cache's valid_gen when its window is not resolved: no generation. */
+/* A cache's generation for access it may not make, or before it resolves. */
 #define VMMEM_CACHE_INVALID	U64_MAX
 
 /* Frees what removed regions and dropped layouts leave behind. */

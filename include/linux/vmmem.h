@@ -265,11 +265,16 @@ int vmmem_bvecs_to_sgtable(const struct vmmem_bvecs *bv, struct sg_table *sgt,
  * single accesses. Like KVM's gfn_to_hva_cache: an access costs one
  * compare while the map is unchanged, and a lookup after any change. The
  * caller owns the memory; every field is vmmem's (sparse checks that).
+ *
+ * The generation the window was resolved at is kept once per kind of
+ * access, and only for the kinds the cache permits (an impossible value
+ * otherwise), so that one compare checks the map and the permission.
  */
 struct vmmem_cache {
 	/* private: */
 	const u64 *__private generation;
-	u64 __private valid_gen;
+	u64 __private gen_read;
+	u64 __private gen_write;
 	u64 __private gpa;
 	u64 __private len;
 	unsigned int __private access;
@@ -304,12 +309,17 @@ static __always_inline void *vmmem_cache_ptr(struct vmmem_cache *cache,
 					     u64 gpa, size_t size,
 					     unsigned int access)
 {
+	u64 generation = READ_ONCE(*ACCESS_PRIVATE(cache, generation));
 	u64 len = ACCESS_PRIVATE(cache, len);
 	u64 off = gpa - ACCESS_PRIVATE(cache, gpa);
+	bool valid = access && !(access & ~VMMEM_ACCESS_MASK);
 
-	if (unlikely(READ_ONCE(*ACCESS_PRIVATE(cache, generation)) !=
-		     ACCESS_PRIVATE(cache, valid_gen) ||
-		     (access & ~ACCESS_PRIVATE(cache, access))))
+	/* @access is usually a constant: this folds to one compare. */
+	if (access & VMMEM_READ)
+		valid = valid && generation == ACCESS_PRIVATE(cache, gen_read);
+	if (access & VMMEM_WRITE)
+		valid = valid && generation == ACCESS_PRIVATE(cache, gen_write);
+	if (unlikely(!valid))
 		return __vmmem_cache_resolve(cache, gpa, size, access);
 	if (unlikely(size > len || off > len - size))
 		return NULL;
