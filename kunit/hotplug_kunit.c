@@ -13,6 +13,8 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/workqueue.h>
 
 #include "fixture.h"
 #include "../vmmem/vmmem.h"
@@ -726,6 +728,63 @@ static void vmmem_hint_per_cpu(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vmmem_kunit_hint(vm, second), 0);
 }
 
+/* Lets go of a held slice a little later, from a workqueue. */
+struct late_release {
+	struct delayed_work work;
+	struct vmmem_slice slice;
+};
+
+static void late_release_fn(struct work_struct *work)
+{
+	struct late_release *late = container_of(to_delayed_work(work),
+						 struct late_release, work);
+
+	vmmem_release(&late->slice, 1);
+}
+
+/*
+ * vmmem_wait_released() returns once every removed region is released:
+ * not while a held slice or a snapshot still uses one, at once when none
+ * does, when the last holder lets go meanwhile, and early for a fatal
+ * signal or the timeout.
+ */
+static void vmmem_wait_for_holders(struct kunit *test)
+{
+	struct vmmem *vm = fx_create_layout(test);
+	struct late_release late;
+	struct vmmem_snapshot *snap;
+	unsigned int nr = 1;
+
+	/* Nothing removed yet, then a removal nobody holds. */
+	KUNIT_EXPECT_EQ(test, 0, vmmem_wait_released(vm, 0));
+	KUNIT_ASSERT_EQ(test, 0, fx_remove(vm, FX_E, FX_E_SIZE));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_wait_released(vm, 0));
+
+	/* A held slice and a snapshot each keep a removed region. */
+	KUNIT_ASSERT_EQ(test, 0, vmmem_hold(vm, FX_A, 8, VMMEM_READ, &late.slice, &nr));
+	snap = vmmem_snapshot(vm);
+	KUNIT_ASSERT_EQ(test, 0, fx_remove(vm, FX_A, FX_A_SIZE));
+	KUNIT_ASSERT_EQ(test, 0, fx_remove(vm, FX_B, FX_B_SIZE));
+	KUNIT_EXPECT_EQ(test, -ETIMEDOUT, vmmem_wait_released(vm, 0));
+	KUNIT_EXPECT_EQ(test, -ETIMEDOUT, vmmem_wait_released(vm, HZ / 50));
+	vmmem_snapshot_put(snap);
+	/* B had only the snapshot; A is still held. */
+	KUNIT_EXPECT_EQ(test, -ETIMEDOUT, vmmem_wait_released(vm, HZ / 10));
+
+	/* A fatal signal ends the wait; the slice is still held. */
+	allow_signal(SIGKILL);
+	send_sig(SIGKILL, current, 1);
+	KUNIT_EXPECT_EQ(test, -EINTR, vmmem_wait_released(vm, MAX_SCHEDULE_TIMEOUT));
+	flush_signals(current);
+	disallow_signal(SIGKILL);
+
+	/* The holder lets go while the VMM waits: the wait ends. */
+	INIT_DELAYED_WORK(&late.work, late_release_fn);
+	schedule_delayed_work(&late.work, HZ / 20);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_wait_released(vm, 30 * HZ));
+	flush_delayed_work(&late.work);
+}
+
 FX_DEFINE_SUITES(vmmem_hotplug,
 		 KUNIT_CASE(vmmem_snapshot_is_frozen),
 		 KUNIT_CASE(vmmem_snapshot_references),
@@ -742,4 +801,5 @@ FX_DEFINE_SUITES(vmmem_hotplug,
 		 KUNIT_CASE(vmmem_dirty_departed),
 		 KUNIT_CASE_SLOW(vmmem_adds_do_not_wait),
 		 KUNIT_CASE(vmmem_remove_waits_for_readers),
+		 KUNIT_CASE(vmmem_wait_for_holders),
 		 KUNIT_CASE(vmmem_hint_per_cpu));

@@ -249,6 +249,7 @@ static void vmmem_translate_errors(struct kunit *test)
 	struct vmmem_slice held[4];
 	struct vmmem_bvecs bv = { .bv = bvs, .held = held, .max = ARRAY_SIZE(bvs) };
 	unsigned long bits = 0;
+	struct sg_table sgt;
 
 	/* A hole, or writing read-only memory: -EFAULT, nothing held. */
 	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_translate(vm, FX_E - 8, 16, VMMEM_READ, &bv));
@@ -256,6 +257,17 @@ static void vmmem_translate_errors(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, bv.nr_held, 0);
 	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(vm, FX_B), 1);
 	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(vm, FX_E), 1);
+
+	/*
+	 * After -ENOBUFS, @nr counts bio_vecs that were never filled (nor is
+	 * there room for them): no scatterlist can be built from it.
+	 */
+	bv.max = 1;
+	KUNIT_EXPECT_EQ(test, -ENOBUFS, vmmem_translate(vm, FX_A, FX_A_SIZE + FX_B_SIZE,
+							VMMEM_READ, &bv));
+	KUNIT_EXPECT_GT(test, bv.nr, 1);
+	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_bvecs_to_sgtable(&bv, &sgt, GFP_KERNEL));
+	bv.max = ARRAY_SIZE(bvs);
 
 	/* A writable translation is dirty-logged when released. */
 	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(vm));
@@ -289,6 +301,30 @@ static void contiguous_pages(struct kunit *test, struct page *pages[4])
 	split_page(head, 2);
 	for (i = 0; i < 4; i++)
 		pages[i] = nth_page(head, i);
+}
+
+/*
+ * The bio_vec count of a range of 2^32 pages or more stops at UINT_MAX
+ * instead of wrapping to 0, from where a merge wrote bio_vec -1.
+ */
+static void vmmem_translate_count_saturates(struct kunit *test)
+{
+	struct bio_vec slots[3] = {};
+	struct vmmem_bvecs bv = { .bv = &slots[1], .max = 1 };
+	struct page *pages[4];
+
+	contiguous_pages(test, pages);
+	bv.nr = UINT_MAX - 1;
+	/* Page 0, then 1 2 3: one more bio_vec, and two merges into it. */
+	vmmem_kunit_bvec_add_pages(&bv, pages, 1);
+	vmmem_kunit_bvec_add_pages(&bv, &pages[1], 3);
+	KUNIT_EXPECT_EQ(test, bv.nr, UINT_MAX);
+	/* Nothing stored: the count was past @max all along. */
+	KUNIT_EXPECT_EQ(test, slots[0].bv_len, 0);
+	KUNIT_EXPECT_EQ(test, slots[1].bv_len, 0);
+	KUNIT_EXPECT_EQ(test, slots[2].bv_len, 0);
+	for (unsigned int i = 0; i < 4; i++)
+		__free_page(pages[i]);
 }
 
 /* Physically contiguous pages merge into one bio_vec. */
@@ -369,4 +405,5 @@ FX_DEFINE_SUITES(vmmem_iter,
 		 KUNIT_CASE(vmmem_user_buffers),
 		 KUNIT_CASE(vmmem_translate_reads),
 		 KUNIT_CASE(vmmem_translate_errors),
-		 KUNIT_CASE(vmmem_translate_merges));
+		 KUNIT_CASE(vmmem_translate_merges),
+		 KUNIT_CASE(vmmem_translate_count_saturates));

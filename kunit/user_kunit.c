@@ -38,6 +38,12 @@ static s64 pinned_vm(void)
 	return atomic64_read(&current->mm->pinned_vm);
 }
 
+/* Pages charged to the current user's RLIMIT_MEMLOCK, by anyone. */
+static long locked_vm(void)
+{
+	return atomic_long_read(&current_user()->locked_vm);
+}
+
 static unsigned long map_rw(struct kunit *test, unsigned long len)
 {
 	return fx_user_map(test, len, PROT_READ | PROT_WRITE,
@@ -244,6 +250,7 @@ static void vmmem_user_add_failures(struct kunit *test)
 	u64 gpa = G, size = NPAGES * FX_P;
 	unsigned int flags = 0, regions;
 	struct memlock_state st;
+	long locked;
 	s64 base;
 
 	fx_add(test, vm, 0, FX_P, 0);
@@ -295,14 +302,16 @@ static void vmmem_user_add_failures(struct kunit *test)
 
 	regions = fx_info(vm).nr_regions;
 	base = pinned_vm();
+	locked = locked_vm();
 	if (c->what == OVER_MEMLOCK)
-		memlock_limit(test, &st, base + NPAGES - 1, true);
+		memlock_limit(test, &st, locked + NPAGES - 1, true);
 	KUNIT_EXPECT_EQ(test, c->ret, add_user(vm, gpa, arg_uaddr, size, flags));
 	if (c->what == OVER_MEMLOCK)
 		memlock_restore(&st);
 
 	KUNIT_EXPECT_EQ(test, pinned_in(uaddr, NPAGES), 0);
 	KUNIT_EXPECT_EQ(test, pinned_vm(), base);
+	KUNIT_EXPECT_EQ(test, locked_vm(), locked);
 	KUNIT_EXPECT_EQ(test, fx_info(vm).nr_regions, regions);
 	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, G, 1, VMMEM_READ));
 }
@@ -344,25 +353,95 @@ static void vmmem_user_memlock_budget(struct kunit *test)
 	unsigned long uaddr = map_rw(test, 5 * FX_P);
 	struct memlock_state st;
 	s64 base = pinned_vm();
+	long locked = locked_vm();
 
-	memlock_limit(test, &st, base + 4, true);
+	memlock_limit(test, &st, locked + 4, true);
 	KUNIT_EXPECT_EQ(test, 0, add_user(vm, G, uaddr, 2 * FX_P, 0));
 	KUNIT_EXPECT_EQ(test, 0, add_user(vm, G + 2 * FX_P, uaddr + 2 * FX_P,
 					  2 * FX_P, 0));
 	KUNIT_EXPECT_EQ(test, -ENOMEM, add_user(vm, G + 4 * FX_P, uaddr + 4 * FX_P,
 						FX_P, 0));
 	KUNIT_EXPECT_EQ(test, pinned_vm(), base + 4);
+	KUNIT_EXPECT_EQ(test, locked_vm(), locked + 4);
 	/* Removal gives the budget back at once. */
 	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, G, 2 * FX_P));
 	KUNIT_EXPECT_EQ(test, 0, add_user(vm, G + 4 * FX_P, uaddr + 4 * FX_P, FX_P, 0));
 	memlock_restore(&st);
 	KUNIT_EXPECT_EQ(test, pinned_vm(), base + 3);
+	KUNIT_EXPECT_EQ(test, locked_vm(), locked + 3);
 
-	/* With CAP_IPC_LOCK the limit does not apply, the count still does. */
+	/* With CAP_IPC_LOCK nothing is charged; VmPin still counts. */
 	memlock_limit(test, &st, 0, false);
 	KUNIT_EXPECT_EQ(test, 0, add_user(vm, G, uaddr, 2 * FX_P, 0));
 	memlock_restore(&st);
 	KUNIT_EXPECT_EQ(test, pinned_vm(), base + 5);
+	KUNIT_EXPECT_EQ(test, locked_vm(), locked + 3);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_update(vm, &(struct vmmem_update){
+						 .op = VMMEM_REMOVE_ALL }, 1));
+	KUNIT_EXPECT_EQ(test, pinned_vm(), base);
+	KUNIT_EXPECT_EQ(test, locked_vm(), locked);
+}
+
+/* Runs the test thread in a fresh mm of its own: another process, same user. */
+static struct mm_struct *enter_other_mm(struct kunit *test,
+					struct mm_struct **saved)
+{
+	struct mm_struct *mm = mm_alloc();
+
+	KUNIT_ASSERT_NOT_NULL(test, mm);
+	arch_pick_mmap_layout(mm, &current->signal->rlim[RLIMIT_STACK]);
+	*saved = current->mm;
+	kthread_unuse_mm(*saved);
+	kthread_use_mm(mm);
+	return mm;
+}
+
+static void leave_other_mm(struct mm_struct *mm, struct mm_struct *saved)
+{
+	kthread_unuse_mm(mm);
+	kthread_use_mm(saved);
+	/* Its pages stay pinned while a region holds them: only the mm goes. */
+	mmput(mm);
+}
+
+/*
+ * The limit holds for the user, whichever process pins: another process
+ * of the same user cannot add on top of what this one pinned, and a
+ * process that pinned and exited leaves its charge until the region goes.
+ * Charged to each mm, a loop of children could each pin up to the limit.
+ */
+static void vmmem_user_memlock_follows_user(struct kunit *test)
+{
+	struct vmmem *vm = fx_create(test);
+	unsigned long uaddr = map_rw(test, NPAGES * FX_P), other;
+	struct mm_struct *mm, *saved;
+	struct memlock_state st;
+	long locked = locked_vm();
+
+	memlock_limit(test, &st, locked + NPAGES, true);
+	KUNIT_EXPECT_EQ(test, 0, add_user(vm, G, uaddr, NPAGES * FX_P, 0));
+
+	mm = enter_other_mm(test, &saved);
+	other = vm_mmap(NULL, 0, FX_P, PROT_READ | PROT_WRITE,
+			MAP_ANONYMOUS | MAP_PRIVATE | MAP_POPULATE, 0);
+	KUNIT_EXPECT_FALSE(test, IS_ERR_VALUE(other));
+	KUNIT_EXPECT_EQ(test, -ENOMEM, add_user(vm, G + NPAGES * FX_P, other, FX_P, 0));
+	KUNIT_EXPECT_EQ(test, pinned_vm(), 0);
+
+	/* Room again: the other process pins one page, then exits. */
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, G, NPAGES * FX_P));
+	KUNIT_EXPECT_EQ(test, 0, add_user(vm, G + NPAGES * FX_P, other, FX_P, 0));
+	leave_other_mm(mm, saved);
+	KUNIT_EXPECT_EQ(test, locked_vm(), locked + 1);
+	KUNIT_EXPECT_EQ(test, -ENOMEM, add_user(vm, G, uaddr, NPAGES * FX_P, 0));
+	KUNIT_EXPECT_EQ(test, 0, add_user(vm, G, uaddr, (NPAGES - 1) * FX_P, 0));
+	memlock_restore(&st);
+
+	/* Removing the exited process's region returns its charge. */
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, G + NPAGES * FX_P, FX_P));
+	KUNIT_EXPECT_EQ(test, locked_vm(), locked + NPAGES - 1);
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, G, (NPAGES - 1) * FX_P));
+	KUNIT_EXPECT_EQ(test, locked_vm(), locked);
 }
 
 struct remover {
@@ -439,6 +518,7 @@ static struct kunit_case vmmem_user_cases[] = {
 	KUNIT_CASE_PARAM(vmmem_user_add_failures, user_fail_gen_params),
 	KUNIT_CASE(vmmem_user_update_all_or_nothing),
 	KUNIT_CASE(vmmem_user_memlock_budget),
+	KUNIT_CASE(vmmem_user_memlock_follows_user),
 	KUNIT_CASE(vmmem_user_removed_elsewhere),
 	KUNIT_CASE(vmmem_user_destroy_releases),
 	KUNIT_CASE(vmmem_user_survives_munmap),

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/types.h>
@@ -1374,6 +1375,51 @@ static void test_counters(struct vmmem_echo_stats *st)
 	check("device counters match what the VMM saw", why);
 }
 
+/*
+ * Only the process that opened the device may change it: a child that
+ * inherits the file gets -EPERM for everything but GET_STATS, and its
+ * attempts change nothing.
+ */
+static void test_owner(void)
+{
+	struct vmmem_echo_stats before, after;
+	struct vmmem_echo_region reg = {
+		.guest_addr = 1ULL << 40,
+		.user_addr = (__u64)(unsigned long)regions[0].hva,
+		.size = page_size,
+	};
+	struct vmmem_echo_queue q = { 0 };
+	int status = 0;
+	pid_t pid;
+
+	why[0] = 0;
+	if (get_stats(dev_fd, &before))
+		die("GET_STATS");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		struct vmmem_echo_stats st;
+		int bad = 0;
+
+		bad |= dev_ioctl(dev_fd, VMMEM_ECHO_ADD_REGION, &reg) != -EPERM;
+		bad |= (dev_ioctl(dev_fd, VMMEM_ECHO_REMOVE_REGION, &reg) != -EPERM) << 1;
+		bad |= (dev_ioctl(dev_fd, VMMEM_ECHO_SET_QUEUE, &q) != -EPERM) << 2;
+		bad |= (dev_ioctl(dev_fd, VMMEM_ECHO_KICK, NULL) != -EPERM) << 3;
+		bad |= (get_stats(dev_fd, &st) != 0) << 4;
+		_exit(bad);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		set_why("the child did not exit");
+	else if (WEXITSTATUS(status))
+		set_why("child: failed mask %#x (ADD, REMOVE, SET_QUEUE, KICK, STATS)",
+			WEXITSTATUS(status));
+	else if (get_stats(dev_fd, &after) ||
+		 memcmp(&before, &after, sizeof(before)))
+		set_why("the child's attempts changed the device");
+	check("only the owner may change the device; others may read its stats", why);
+}
+
 static void test_close(long pin_base)
 {
 	int fd2;
@@ -1498,6 +1544,7 @@ int main(int argc, char **argv)
 	test_hostile();
 	test_remove();
 	test_counters(&st);
+	test_owner();
 	test_close(pin_base);
 
 	printf("report: %llu guest regions registered, %llu pages (%llu KiB) pinned from the VMM\n",

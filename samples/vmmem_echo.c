@@ -33,6 +33,7 @@
 #include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -106,6 +107,8 @@ struct echo_queue {
  * struct echo_dev - one open file: a device and its guest memory
  * @lock: serialises the ioctls, so the map, the queue and the counters
  *	change only under it
+ * @owner: the address space of the process that opened the device (held
+ *	with mmgrab()); only that process may change memory or the queue
  * @vm: the guest-physical address space
  * @vq: the queue
  * @bounce: %ECHO_BOUNCE_SIZE bytes for guest-to-guest copies
@@ -118,6 +121,7 @@ struct echo_queue {
  */
 struct echo_dev {
 	struct mutex lock;	/* the ioctls, one at a time */
+	struct mm_struct *owner;
 	struct vmmem *vm;
 	struct echo_queue vq;
 	void *bounce;
@@ -638,6 +642,9 @@ static long echo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	default:
 		return -ENOTTY;
 	}
+	/* Pins are charged to the caller: only the owner may add or kick. */
+	if (cmd != VMMEM_ECHO_GET_STATS && current->mm != ed->owner)
+		return -EPERM;
 
 	ret = mutex_lock_interruptible(&ed->lock);
 	if (ret)
@@ -686,6 +693,9 @@ static int echo_open(struct inode *inode, struct file *file)
 		goto free_bounce;
 	}
 	mutex_init(&ed->lock);
+	ed->owner = current->mm;
+	if (ed->owner)
+		mmgrab(ed->owner);
 	file->private_data = ed;
 	return stream_open(inode, file);
 
@@ -705,6 +715,8 @@ static int echo_release(struct inode *inode, struct file *file)
 	struct echo_dev *ed = file->private_data;
 
 	vmmem_put(ed->vm);
+	if (ed->owner)
+		mmdrop(ed->owner);
 	kvfree(ed->vq.chain);
 	kfree(ed->bounce);
 	mutex_destroy(&ed->lock);

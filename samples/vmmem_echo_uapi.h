@@ -7,6 +7,11 @@
  * explicit padding, so 32-bit and 64-bit callers see the same layout.
  * Unknown flags and nonzero reserved fields are refused with -EINVAL, so
  * that they can be given a meaning later.
+ *
+ * The process that opened the device owns it, as vhost's owner does: any
+ * other process (a child that inherited the file, one that received it
+ * over a socket) gets -EPERM from every ioctl except
+ * %VMMEM_ECHO_GET_STATS.
  */
 #ifndef _VMMEM_ECHO_UAPI_H
 #define _VMMEM_ECHO_UAPI_H

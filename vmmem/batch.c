@@ -133,6 +133,8 @@ static int vmmem_publish_ops(struct vmmem *vm, struct list_head *ops)
 
 	old = vmmem_layout_publish(vm, new);
 	vmmem_departed_attach(vm, &departed);
+	if (removes)
+		vmmem_note_removed(vm, old, new);
 	mutex_unlock(&vm->lock);
 	/*
 	 * Adds release nothing: the old layout goes after a grace period,
@@ -202,8 +204,9 @@ static void vmmem_ops_release(struct vmmem_op *ops, unsigned int nr)
  * everything built is released: no page stays pinned or accounted.
  *
  * %VMMEM_ADD_USER pins the pages of the calling process's range with
- * FOLL_LONGTERM, accounts them to its RLIMIT_MEMLOCK (mm->pinned_vm;
- * unless the caller has CAP_IPC_LOCK) and maps them into one kernel view.
+ * FOLL_LONGTERM, charges them to its user's RLIMIT_MEMLOCK (unless the
+ * caller has CAP_IPC_LOCK; counted in mm->pinned_vm either way) and maps
+ * them into one kernel view.
  * The pins do not follow later changes of the user mapping (munmap(),
  * mremap(), MADV_DONTNEED): the VMM removes the region before it changes
  * that mapping. %VMMEM_ADD_PAGES takes a reference on each page and copies
@@ -212,8 +215,8 @@ static void vmmem_ops_release(struct vmmem_op *ops, unsigned int nr)
  * Removals return after the memory only they gave up is released (freed,
  * or unpinned and unaccounted, whichever task does it), so the caller may
  * reuse the user range or the memlock budget at once; a region that a
- * snapshot or a held slice still uses is released when the last of them
- * lets go.
+ * snapshot, a held slice or a translation still uses is released when the
+ * last of them lets go (vmmem_wait_released() waits for that).
  *
  * Context: Process context (with a user address space for
  * %VMMEM_ADD_USER); sleeps, for an RCU grace period (outside the map's

@@ -11,10 +11,11 @@
 
 #include "vmmem.h"
 
-/* The page behind byte @off of a region. */
+/* The page behind byte @off of a region; @off clamped under speculation. */
 static struct page *vmmem_region_page(const struct vmmem_region *region,
 				      u64 off)
 {
+	off = array_index_nospec(off, region->size);
 	if (region->pages)
 		return region->pages[off >> PAGE_SHIFT];
 	return vmalloc_to_page(region->hva + (off & PAGE_MASK));
@@ -29,7 +30,9 @@ struct vmmem_bvec_tail {
 
 /*
  * Append [page + offset, + len) to the bio_vecs, merging it into the last
- * one when it continues it physically. Counts beyond @max without storing.
+ * one when it continues it physically. Counts beyond @max without storing,
+ * up to UINT_MAX, where the count stays: a range of 2^32 pages or more
+ * must not wrap it back to an index that looks valid.
  */
 static void vmmem_bvec_add(struct vmmem_bvecs *bv, struct vmmem_bvec_tail *tail,
 			   struct page *page, unsigned int offset,
@@ -38,12 +41,13 @@ static void vmmem_bvec_add(struct vmmem_bvecs *bv, struct vmmem_bvec_tail *tail,
 	if (tail->open && offset == 0 && page_to_pfn(page) == tail->next_pfn &&
 	    tail->len <= UINT_MAX - len) {
 		tail->len += len;
-		if (bv->nr <= bv->max)
+		if (bv->nr <= bv->max && bv->nr != UINT_MAX)
 			bv->bv[bv->nr - 1].bv_len += len;
 	} else {
 		if (bv->nr < bv->max)
 			bvec_set_page(&bv->bv[bv->nr], page, len, offset);
-		bv->nr++;
+		if (bv->nr != UINT_MAX)
+			bv->nr++;
 		tail->len = len;
 	}
 	tail->open = (offset + len) % PAGE_SIZE == 0;
@@ -69,8 +73,8 @@ static void vmmem_bvec_add(struct vmmem_bvecs *bv, struct vmmem_bvec_tail *tail,
  * Context: Any context; does not sleep.
  * Return: 0 with @bv->nr bio_vecs and @bv->nr_held held slices, both at
  * most @bv->max; -ENOBUFS if either array would need more than @bv->max
- * entries: @bv->nr then says the @bv->max that suffices for both, and
- * nothing is held; -EFAULT at a hole, a region that does not permit
+ * entries: @bv->nr then says the @bv->max that suffices for both (UINT_MAX
+ * if no unsigned int does), and nothing is held; -EFAULT at a hole, a region that does not permit
  * @access or past 2^64 - 1, nothing held; -EINVAL for invalid @access.
  */
 int vmmem_translate(union vmmem_space space, u64 gpa, u64 len,
@@ -105,7 +109,8 @@ int vmmem_translate(union vmmem_space space, u64 gpa, u64 len,
 	}
 	rcu_read_unlock();
 
-	if (!ret && (bv->nr > bv->max || bv->nr_held > bv->max))
+	if (!ret && (bv->nr > bv->max || bv->nr_held > bv->max ||
+		     bv->nr == UINT_MAX))
 		ret = -ENOBUFS;
 	if (ret) {
 		vmmem_release(bv->held, min(bv->nr_held, bv->max));
@@ -155,7 +160,8 @@ EXPORT_SYMBOL_NS_GPL(vmmem_untranslate, VMMEM_NS);
  * sg_free_table() before vmmem_untranslate().
  *
  * Context: As @gfp allows.
- * Return: 0, -ENOMEM, or -EINVAL for an empty translation.
+ * Return: 0, -ENOMEM, or -EINVAL for an empty translation or one that
+ * failed (after -ENOBUFS, @bv->nr counts bio_vecs that were never filled).
  */
 int vmmem_bvecs_to_sgtable(const struct vmmem_bvecs *bv, struct sg_table *sgt,
 			   gfp_t gfp)
@@ -164,7 +170,8 @@ int vmmem_bvecs_to_sgtable(const struct vmmem_bvecs *bv, struct sg_table *sgt,
 	unsigned int i;
 	int ret;
 
-	if (!bv->nr)
+	/* A held translation has both: a failed one holds nothing. */
+	if (!bv->nr || bv->nr > bv->max || !bv->nr_held)
 		return -EINVAL;
 	ret = sg_alloc_table(sgt, bv->nr, gfp);
 	if (ret)
@@ -175,3 +182,23 @@ int vmmem_bvecs_to_sgtable(const struct vmmem_bvecs *bv, struct sg_table *sgt,
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_bvecs_to_sgtable, VMMEM_NS);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+#include <kunit/visibility.h>
+
+/*
+ * For tests: append whole pages to @bv as a translation would, from the
+ * count @bv->nr already has, so that a count near UINT_MAX can be tried
+ * without a range of 2^32 pages.
+ */
+void vmmem_kunit_bvec_add_pages(struct vmmem_bvecs *bv, struct page **pages,
+				unsigned int nr_pages)
+{
+	struct vmmem_bvec_tail tail = {};
+	unsigned int i;
+
+	for (i = 0; i < nr_pages; i++)
+		vmmem_bvec_add(bv, &tail, pages[i], 0, PAGE_SIZE);
+}
+EXPORT_SYMBOL_IF_KUNIT(vmmem_kunit_bvec_add_pages);
+#endif

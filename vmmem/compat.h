@@ -8,6 +8,7 @@
 
 #include <linux/export.h>
 #include <linux/maple_tree.h>
+#include <linux/uio.h>
 #include <linux/version.h>
 
 /*
@@ -27,6 +28,21 @@
 #else
 #include <asm/unaligned.h>
 #endif
+
+/*
+ * Iterators whose copies may fault or allocate, and so sleep: vmmem copies
+ * them outside rcu_read_lock(), piece by piece through held slices. Before
+ * 6.4 a pipe iterator is one of them: filling a pipe allocates pages, and
+ * it is not user-backed.
+ */
+static inline bool vmmem_iter_may_sleep(const struct iov_iter *iter)
+{
+#if KERNEL_VERSION(6, 4, 0) <= LINUX_VERSION_CODE
+	return user_backed_iter(iter);
+#else
+	return user_backed_iter(iter) || iov_iter_is_pipe(iter);
+#endif
+}
 
 /*
  * Copy every range of the tree @from into the empty tree @to; the caller

@@ -67,6 +67,9 @@ void __vmmem_mark_dirty(struct vmmem_region *region, u64 gpa, u64 len)
 	 * harvest reads the new data, or this reads the cleared bit).
 	 */
 	smp_mb();
+	/* The range is the guest's: keep a mispredicted walk in the bitmap. */
+	first = array_index_nospec(first, region->npages);
+	last = array_index_nospec(last, region->npages);
 	for (page = first; page <= last; page = ALIGN(page + 1, BITS_PER_LONG)) {
 		mask = BITMAP_FIRST_WORD_MASK(page);
 		if (BIT_WORD(page) == BIT_WORD(last))

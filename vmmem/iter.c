@@ -2,8 +2,9 @@
 /*
  * Streams: copies between guest memory and any iov_iter (kvec, bvec, user
  * buffers: iov_iter_ubuf() makes one of a user pointer). Kernel iterators are
- * copied under RCU; user iterators piece by piece through held slices,
- * outside RCU, because copying to or from user memory may fault and sleep.
+ * copied under RCU; user iterators (and, before 6.4, pipes) piece by piece
+ * through held slices, outside RCU, because their copies may fault or
+ * allocate, and sleep.
  */
 #include <linux/uaccess.h>
 #include <linux/uio.h>
@@ -76,7 +77,7 @@ static size_t vmmem_iter_copy(struct vmmem *vm, u64 gpa, size_t len,
 	size_t done = 0, n;
 
 	len = min(len, iov_iter_count(iter));
-	if (!user_backed_iter(iter))
+	if (!vmmem_iter_may_sleep(iter))
 		return vmmem_iter_copy_rcu(vm, gpa, len, iter, to_guest);
 
 	/* User memory may fault and sleep: copy each piece through a hold. */

@@ -46,6 +46,8 @@ void vmmem_unref(struct vmmem *vm)
 /* The last reference is gone: give the memory back. May sleep. */
 static void vmmem_region_free(struct vmmem_region *region)
 {
+	struct vmmem *removed_from = region->removed_from;
+
 	region->ops->release(region);
 	/* A departed region's bitmap belongs to its record. */
 	if (region->departed)
@@ -53,7 +55,74 @@ static void vmmem_region_free(struct vmmem_region *region)
 	else
 		kvfree(region->dirty);
 	kfree(region);
+	/* Released, memory and all: a VMM waiting for it may go on. */
+	if (removed_from) {
+		if (atomic_dec_and_test(&removed_from->nr_removed))
+			wake_up_all(&removed_from->released_wait);
+		vmmem_unref(removed_from);
+	}
 }
+
+/**
+ * vmmem_note_removed() - count the regions an update removes
+ * @vm: the live map
+ * @old: the layout just replaced
+ * @new: the layout just published
+ *
+ * Every region of @old that @new lacks is released only when its last
+ * user lets go; vmmem_wait_released() waits for that.
+ *
+ * Context: @vm->lock held.
+ */
+void vmmem_note_removed(struct vmmem *vm, struct vmmem_layout *old,
+			struct vmmem_layout *new)
+{
+	struct vmmem_region *region;
+	unsigned int i;
+
+	lockdep_assert_held(&vm->lock);
+	for (i = 0; i < old->nr_regions; i++) {
+		region = old->regions[i];
+		if (region->removed_from ||
+		    mtree_load(&new->tree, region->gpa) == region)
+			continue;
+		refcount_inc(&vm->refs);
+		atomic_inc(&vm->nr_removed);
+		region->removed_from = vm;
+	}
+}
+
+/**
+ * vmmem_wait_released() - wait until removed guest memory is released
+ * @vm: the map
+ * @timeout: how long to wait, in jiffies; %MAX_SCHEDULE_TIMEOUT for ever
+ *
+ * vmmem_update() returns once the regions it removed are released, unless
+ * a held slice, a translation or a snapshot still uses one: that region is
+ * released when the last of them lets go. This waits for those, so that a
+ * VMM knows when no device can reach the memory any more (and, for user
+ * regions, the pages are unpinned and the memlock charge returned). It
+ * covers every region removed from @vm so far, including any removed
+ * while it waits. vmmem_synchronize() is not this: it waits for work of
+ * every map, not for holders.
+ *
+ * Context: Process context; sleeps, killable.
+ * Return: 0 once every removed region is released; -ETIMEDOUT if @timeout
+ * passed first; -EINTR if a fatal signal arrived first.
+ */
+int vmmem_wait_released(struct vmmem *vm, unsigned long timeout)
+{
+	long ret;
+
+	might_sleep();
+	ret = wait_event_killable_timeout(vm->released_wait,
+					  !atomic_read(&vm->nr_removed),
+					  timeout);
+	if (ret < 0)
+		return -EINTR;
+	return ret ? 0 : -ETIMEDOUT;
+}
+EXPORT_SYMBOL_NS_GPL(vmmem_wait_released, VMMEM_NS);
 
 static void vmmem_region_release_work(struct work_struct *work)
 {
@@ -332,6 +401,7 @@ struct vmmem *vmmem_create(void)
 	mutex_init(&vm->dirty_lock);
 	spin_lock_init(&vm->departed_lock);
 	INIT_LIST_HEAD(&vm->departed);
+	init_waitqueue_head(&vm->released_wait);
 	refcount_set(&vm->users, 1);
 	refcount_set(&vm->refs, 1);
 
@@ -376,12 +446,19 @@ static void vmmem_destroy(struct vmmem *vm)
 		vmmem_layout_retire(old, true);
 		old = empty;
 	} else {
-		/* No memory for an empty layout: nobody can look any more. */
+		/*
+		 * No memory for an empty layout: nobody can look any more, so
+		 * the current one is retired in place, and its regions are
+		 * still released before this returns, as documented.
+		 */
 		old = rcu_dereference_protected(vm->layout,
 						lockdep_is_held(&vm->lock));
 		mutex_unlock(&vm->lock);
+		vmmem_layout_retire(old, true);
+		old = NULL;
 	}
-	vmmem_layout_put(old);
+	if (old)
+		vmmem_layout_put(old);
 	vmmem_departed_destroy(vm);
 	vmmem_unref(vm);
 }

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Regions backed by a VMM's own memory: the user pages are pinned with
- * FOLL_LONGTERM, accounted to the owner's RLIMIT_MEMLOCK through
- * mm->pinned_vm, and mapped into one contiguous kernel view with vmap().
+ * FOLL_LONGTERM, charged to the user's RLIMIT_MEMLOCK (and counted in the
+ * mm's pinned_vm), and mapped into one contiguous kernel view with vmap().
  */
 #include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
@@ -22,22 +23,42 @@ static bool vmmem_region_writable(const struct vmmem_region *region)
 	return !(region->flags & VMMEM_REGION_RDONLY);
 }
 
-/* Charge @npages to @mm->pinned_vm, within RLIMIT_MEMLOCK unless exempt. */
-static int vmmem_account_pinned(struct mm_struct *mm, unsigned long npages)
+/*
+ * Charge the region's pages to the user's RLIMIT_MEMLOCK, unless the
+ * caller has CAP_IPC_LOCK, and count them in the mm's pinned_vm (VmPin).
+ * The charge is the user's (user_struct.locked_vm, shared with io_uring
+ * and the other pinners), not the mm's: a child that pins and exits
+ * takes nothing of its charge with it, so a loop of children cannot pin
+ * without bound behind one file.
+ */
+static int vmmem_account_pinned(struct vmmem_region *region)
 {
 	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
-	u64 pinned = atomic64_add_return(npages, &mm->pinned_vm);
+	struct user_struct *user = current_user();
+	unsigned long cur, new;
 
-	if (pinned > limit && !capable(CAP_IPC_LOCK)) {
-		atomic64_sub(npages, &mm->pinned_vm);
-		return -ENOMEM;
+	if (!capable(CAP_IPC_LOCK)) {
+		cur = atomic_long_read(&user->locked_vm);
+		do {
+			if (check_add_overflow(cur, region->npages, &new) ||
+			    new > limit)
+				return -ENOMEM;
+		} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur, new));
+		region->user = get_uid(user);
 	}
+	atomic64_add(region->npages, &region->mm->pinned_vm);
 	return 0;
 }
 
-static void vmmem_unaccount_pinned(struct mm_struct *mm, unsigned long npages)
+/* Return the charge to the user and the mm it was taken from. */
+static void vmmem_unaccount_pinned(struct vmmem_region *region)
 {
-	atomic64_sub(npages, &mm->pinned_vm);
+	atomic64_sub(region->npages, &region->mm->pinned_vm);
+	if (region->user) {
+		atomic_long_sub(region->npages, &region->user->locked_vm);
+		free_uid(region->user);
+		region->user = NULL;
+	}
 }
 
 /* Pin every page of the region, or none: on error nothing stays pinned. */
@@ -88,7 +109,7 @@ static void vmmem_user_release(struct vmmem_region *region)
 	unpin_user_pages_dirty_lock(region->pages, region->npages,
 				    vmmem_region_writable(region));
 	kvfree(region->pages);
-	vmmem_unaccount_pinned(region->mm, region->npages);
+	vmmem_unaccount_pinned(region);
 	mmdrop(region->mm);
 }
 
@@ -138,7 +159,9 @@ struct vmmem_region *vmmem_prepare_user(u64 gpa, unsigned long uaddr,
 		goto free_region;
 	}
 
-	ret = vmmem_account_pinned(mm, region->npages);
+	/* From here on, release unaccounts against this mm, whoever calls it. */
+	region->mm = mm;
+	ret = vmmem_account_pinned(region);
 	if (ret)
 		goto free_pages;
 	ret = vmmem_pin_user(region);
@@ -151,15 +174,13 @@ struct vmmem_region *vmmem_prepare_user(u64 gpa, unsigned long uaddr,
 		goto unpin;
 	}
 	region->nr_large = vmmem_count_large(region->pages, region->npages);
-	/* From here on, release unaccounts against this mm, whoever calls it. */
 	mmgrab(mm);
-	region->mm = mm;
 	return region;
 
 unpin:
 	unpin_user_pages(region->pages, region->npages);
 unaccount:
-	vmmem_unaccount_pinned(mm, region->npages);
+	vmmem_unaccount_pinned(region);
 free_pages:
 	kvfree(region->pages);
 free_region:

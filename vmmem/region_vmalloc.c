@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Regions backed by a vmalloc area that vmmem allocates itself: zeroed, and
- * allocated with vmalloc_user() so a VMM can later mmap it.
+ * charged to the memory cgroup of the task that adds it, like every other
+ * allocation vmmem makes for a map (vmalloc_user() would not charge it).
  */
 #include <linux/err.h>
 #include <linux/mm.h>
@@ -46,7 +47,7 @@ struct vmmem_region *vmmem_prepare_vmalloc(u64 gpa, u64 size,
 	region = vmmem_region_alloc(gpa, size, flags, &vmmem_vmalloc_ops);
 	if (!region)
 		return ERR_PTR(-ENOMEM);
-	region->hva = vmalloc_user(size);
+	region->hva = __vmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!region->hva) {
 		kfree(region);
 		return ERR_PTR(-ENOMEM);

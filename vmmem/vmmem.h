@@ -27,6 +27,7 @@
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/vmmem.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "compat.h"
@@ -54,12 +55,18 @@ struct vmmem_backing_ops {
  * @pages: the backing pages, for user and page-array regions
  * @npages: number of pages (size / PAGE_SIZE), and of entries in @pages
  * @nr_large: how many of @pages belong to large folios (THP, hugetlb)
- * @mm: user regions: the mm the pages were pinned from and are accounted to
+ * @mm: user regions: the mm the pages were pinned from, whose pinned_vm
+ *	counts them
+ * @user: user regions: the user charged for them (RLIMIT_MEMLOCK), with a
+ *	reference; NULL when the adder had CAP_IPC_LOCK
  * @uaddr: user regions: the VMM's address of @gpa in @mm
  * @dirty: one bit per page, allocated when dirty logging starts (or at add
  *	while it is on) and freed with the region, or handed to @departed
  * @departed: set once the region has left the live map with a dirty
  *	bitmap: the record through which harvests still reach its bits
+ * @removed_from: set once an update has removed the region from this live
+ *	map (with a reference on its @refs): its release is counted in
+ *	@removed_from->nr_removed and wakes vmmem_wait_released()
  * @ref: one per layout that contains the region, one per held slice
  * @release_work: releases the region when a holder drops the last
  *	reference in a context that cannot sleep
@@ -79,9 +86,11 @@ struct vmmem_region {
 	unsigned long npages;
 	unsigned long nr_large;
 	struct mm_struct *mm;
+	struct user_struct *user;
 	unsigned long uaddr;
 	unsigned long *dirty;
 	struct vmmem_departed *departed;
+	struct vmmem *removed_from;
 	refcount_t ref;
 	struct work_struct release_work;
 };
@@ -138,6 +147,9 @@ struct vmmem_layout;
  *	period without holding @lock
  * @departed_lock: guards @departed; taken in any context
  * @departed: &struct vmmem_departed of regions removed with dirty bits
+ * @nr_removed: regions removed by an update and not yet released (a held
+ *	slice, a translation or a snapshot still uses them)
+ * @released_wait: woken when @nr_removed drops to 0
  * @destroy_work: frees the structure once the last reference is gone
  */
 struct vmmem {
@@ -153,6 +165,8 @@ struct vmmem {
 	struct mutex dirty_lock;	/* see @dirty_lock above */
 	spinlock_t departed_lock;	/* see @departed_lock above */
 	struct list_head departed;
+	atomic_t nr_removed;
+	wait_queue_head_t released_wait;
 	struct work_struct destroy_work;
 };
 
@@ -222,11 +236,15 @@ bool vmmem_range_in_use(struct vmmem *vm, u64 gpa, u64 size);
 struct vmmem_region *vmmem_region_alloc(u64 gpa, u64 size, unsigned int flags,
 					const struct vmmem_backing_ops *ops);
 void vmmem_region_abort(struct vmmem_region *region);
+void vmmem_note_removed(struct vmmem *vm, struct vmmem_layout *old,
+			struct vmmem_layout *new);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 unsigned int vmmem_kunit_region_refs(struct vmmem *vm, u64 gpa);
 unsigned int vmmem_kunit_hint(struct vmmem *vm, unsigned int cpu);
 unsigned int vmmem_kunit_departed(struct vmmem *vm);
+void vmmem_kunit_bvec_add_pages(struct vmmem_bvecs *bv, struct page **pages,
+				unsigned int nr_pages);
 #endif
 
 /* dirty.c */

@@ -103,6 +103,7 @@ struct vmmem_update {
 
 int vmmem_update(struct vmmem *vm, const struct vmmem_update *updates,
 		 unsigned int nr_updates);
+int vmmem_wait_released(struct vmmem *vm, unsigned long timeout);
 
 int vmmem_dirty_log_start(struct vmmem *vm);
 int vmmem_dirty_log_stop(struct vmmem *vm);
