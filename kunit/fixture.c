@@ -14,6 +14,7 @@
 #include <linux/sched.h>
 #include <linux/sched/task.h>
 #include <linux/string.h>
+#include <linux/vmalloc.h>
 
 #include "fixture.h"
 /* VMMEM_NS: the namespace in the form this kernel's MODULE_IMPORT_NS() takes. */
@@ -139,6 +140,16 @@ void fx_add(struct kunit *test, struct vmmem *vm, u64 gpa, u64 size,
  * that read-only regions can be filled and the copy code is not its own
  * oracle.
  */
+/*
+ * The byte behind vmmem's kernel address @p, through the direct map: the
+ * fixture plays the VMM, which may write memory that read-only regions
+ * map read-only.
+ */
+static u8 *fx_backing_byte(void *p)
+{
+	return page_address(vmalloc_to_page(p)) + offset_in_page(p);
+}
+
 void fx_fill(struct kunit *test, struct vmmem *vm, u64 gpa, u64 len)
 {
 	struct vmmem_slice_iter iter;
@@ -150,7 +161,7 @@ void fx_fill(struct kunit *test, struct vmmem *vm, u64 gpa, u64 len)
 	vmmem_slice_iter_init(vm, gpa, len, VMMEM_READ, &iter);
 	while ((ret = vmmem_slice_iter_next(&iter, &slice)) > 0)
 		for (i = 0; i < slice.len; i++)
-			((u8 *)slice.ptr)[i] = fx_pattern(slice.gpa + i);
+			*fx_backing_byte(slice.ptr + i) = fx_pattern(slice.gpa + i);
 	rcu_read_unlock();
 	KUNIT_ASSERT_EQ(test, ret, 0);
 }

@@ -4,6 +4,7 @@
  * the fixture layout (see fixture.h).
  */
 #include <kunit/test.h>
+#include <linux/uaccess.h>
 
 #include "fixture.h"
 
@@ -254,9 +255,35 @@ static void vmmem_check_range_rules(struct kunit *test)
 }
 
 /* The same cases run for every backing; the suite init picks it. */
+/*
+ * Read-only means read-only to the kernel too: where vmmem maps a read-only
+ * region itself, the mapping refuses writes, so a device bug cannot write
+ * memory the VMM may only read. A writable region takes the same write.
+ */
+static void vmmem_read_only_mapping(struct kunit *test)
+{
+	struct vmmem *vm = fx_create_layout(test);
+	struct vmmem_slice ro, rw;
+	u8 byte;
+
+	if (IS_ENABLED(CONFIG_UML))
+		kunit_skip(test, "UML does not fix up faulting kernel writes");
+	rcu_read_lock();
+	KUNIT_ASSERT_EQ(test, 0, vmmem_find_slice(vm, FX_C, 8, VMMEM_READ, &ro));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_find_slice(vm, FX_A, 8, VMMEM_WRITE, &rw));
+	byte = fx_pattern(FX_C);
+	KUNIT_EXPECT_EQ(test, -EFAULT, copy_to_kernel_nofault(ro.ptr, &byte, 1));
+	byte = fx_pattern(FX_A);
+	KUNIT_EXPECT_EQ(test, 0, copy_to_kernel_nofault(rw.ptr, &byte, 1));
+	rcu_read_unlock();
+	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, FX_A,
+						 FX_A_SIZE + FX_B_SIZE + FX_C_SIZE));
+}
+
 FX_DEFINE_SUITES(vmmem_slice,
 		 KUNIT_CASE_PARAM(vmmem_find_slice_rules, slice_gen_params),
 		 KUNIT_CASE(vmmem_slice_write_through),
+		 KUNIT_CASE(vmmem_read_only_mapping),
 		 KUNIT_CASE_PARAM(vmmem_slice_iter_rules, walk_gen_params),
 		 KUNIT_CASE(vmmem_slice_walk_loop),
 		 KUNIT_CASE_PARAM(vmmem_check_range_rules, range_gen_params));

@@ -70,7 +70,8 @@ struct vmmem_region *vmmem_prepare_pages(u64 gpa, struct page **pages,
 	if (!region->pages)
 		goto free_region;
 	memcpy(region->pages, pages, npages * sizeof(*pages));
-	region->hva = vmap(region->pages, npages, VM_MAP, PAGE_KERNEL);
+	region->hva = vmap(region->pages, npages, VM_MAP,
+			   vmmem_region_prot(region));
 	if (!region->hva)
 		goto free_pages;
 	for (i = 0; i < npages; i++) {

@@ -168,7 +168,8 @@ struct vmmem_region *vmmem_prepare_user(u64 gpa, unsigned long uaddr,
 	if (ret)
 		goto unaccount;
 
-	region->hva = vmap(region->pages, region->npages, VM_MAP, PAGE_KERNEL);
+	region->hva = vmap(region->pages, region->npages, VM_MAP,
+			   vmmem_region_prot(region));
 	if (!region->hva) {
 		ret = -ENOMEM;
 		goto unpin;

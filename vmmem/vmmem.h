@@ -19,6 +19,7 @@
 
 #include <linux/list.h>
 #include <linux/maple_tree.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/nospec.h>
 #include <linux/percpu.h>
@@ -427,6 +428,15 @@ static inline void *vmmem_region_ptr(const struct vmmem_region *region,
 	u64 off = array_index_nospec(gpa - region->gpa, region->size);
 
 	return region->hva + off;
+}
+
+/*
+ * The protection of a kernel mapping vmmem makes: read-only regions are
+ * read-only to the kernel too, so a device bug cannot write them.
+ */
+static inline pgprot_t vmmem_region_prot(const struct vmmem_region *region)
+{
+	return region->flags & VMMEM_REGION_RDONLY ? PAGE_KERNEL_RO : PAGE_KERNEL;
 }
 
 /* Last guest address of a region, inclusive. */

@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmmem_fault: every entry point that allocates, with its 1st, 2nd, 3rd ...
+ * allocation failing in turn (the kernel's per-task fail_nth, through
+ * failslab and fail_page_alloc), until the call no longer reaches the
+ * failing allocation. Each failed call must return its documented error
+ * and leave the map exactly as it was: regions, generation, contents,
+ * pins, the memlock charge and page references. A failure that a fallback
+ * absorbs (kvmalloc() falling back to vmalloc()) must succeed whole.
+ *
+ * Runs where the kernel has FAILSLAB, FAIL_PAGE_ALLOC and their debugfs
+ * knobs (the smp-kasan lane); skipped elsewhere. The knobs are set
+ * through the data of their debugfs files, as debugfs may not be mounted
+ * when KUnit runs.
+ */
+#include <kunit/test.h>
+#include <linux/bvec.h>
+#include <linux/cred.h>
+#include <linux/debugfs.h>
+#include <linux/fault-inject.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/scatterlist.h>
+#include <linux/sched.h>
+
+#include "fixture.h"
+
+/* A failure at every allocation of a call takes at most this many runs. */
+#define FAULT_MAX_RUNS	400
+
+struct fault_knobs {
+	bool *slab_ignore_reclaim, *page_ignore_reclaim;
+	unsigned long *slab_verbose, *page_verbose;
+	u32 *page_min_order;
+	bool old_slab_ignore, old_page_ignore;
+	unsigned long old_slab_verbose, old_page_verbose;
+	u32 old_min_order;
+};
+
+/* The value a debugfs file of @dir shows: its inode's private data. */
+static void *fault_knob(const char *dir, const char *name)
+{
+	struct dentry *parent = debugfs_lookup(dir, NULL), *file;
+	void *data = NULL;
+
+	if (IS_ERR_OR_NULL(parent))
+		return NULL;
+	file = debugfs_lookup(name, parent);
+	if (!IS_ERR_OR_NULL(file)) {
+		data = d_inode(file)->i_private;
+		dput(file);
+	}
+	dput(parent);
+	return data;
+}
+
+static void fault_knobs_restore(void *data)
+{
+	struct fault_knobs *k = data;
+
+	*k->slab_ignore_reclaim = k->old_slab_ignore;
+	*k->page_ignore_reclaim = k->old_page_ignore;
+	*k->slab_verbose = k->old_slab_verbose;
+	*k->page_verbose = k->old_page_verbose;
+	*k->page_min_order = k->old_min_order;
+}
+
+/*
+ * Let fail_nth reach sleeping allocations (GFP_KERNEL) of any order, and
+ * keep the injected failures out of the log, until the test ends.
+ */
+static int fault_init(struct kunit *test)
+{
+	struct fault_knobs *k;
+
+	if (!IS_ENABLED(CONFIG_FAILSLAB) || !IS_ENABLED(CONFIG_FAIL_PAGE_ALLOC) ||
+	    !IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS))
+		kunit_skip(test, "needs FAILSLAB, FAIL_PAGE_ALLOC, FAULT_INJECTION_DEBUG_FS");
+	k = kunit_kzalloc(test, sizeof(*k), GFP_KERNEL);
+	if (!k)
+		return -ENOMEM;
+	k->slab_ignore_reclaim = fault_knob("failslab", "ignore-gfp-wait");
+	k->page_ignore_reclaim = fault_knob("fail_page_alloc", "ignore-gfp-wait");
+	k->slab_verbose = fault_knob("failslab", "verbose");
+	k->page_verbose = fault_knob("fail_page_alloc", "verbose");
+	k->page_min_order = fault_knob("fail_page_alloc", "min-order");
+	if (!k->slab_ignore_reclaim || !k->page_ignore_reclaim ||
+	    !k->slab_verbose || !k->page_verbose || !k->page_min_order)
+		return -ENOENT;
+	k->old_slab_ignore = *k->slab_ignore_reclaim;
+	k->old_page_ignore = *k->page_ignore_reclaim;
+	k->old_slab_verbose = *k->slab_verbose;
+	k->old_page_verbose = *k->page_verbose;
+	k->old_min_order = *k->page_min_order;
+	*k->slab_ignore_reclaim = false;
+	*k->page_ignore_reclaim = false;
+	*k->slab_verbose = 0;
+	*k->page_verbose = 0;
+	*k->page_min_order = 0;
+	return kunit_add_action_or_reset(test, fault_knobs_restore, k);
+}
+
+#if IS_ENABLED(CONFIG_FAULT_INJECTION)
+/* The @n-th allocation of this task from now on fails (fail_nth). */
+static void fault_arm(unsigned int n)
+{
+	WRITE_ONCE(current->fail_nth, n);
+}
+
+/* Allocations still to go before the failure; 0 if it happened. */
+static unsigned int fault_disarm(void)
+{
+	unsigned int left = READ_ONCE(current->fail_nth);
+
+	WRITE_ONCE(current->fail_nth, 0);
+	return left;
+}
+#else
+/* Never called: fault_init() skips the suite. */
+static void fault_arm(unsigned int n)
+{
+}
+
+static unsigned int fault_disarm(void)
+{
+	return 0;
+}
+#endif
+
+/* What must not change when a call fails. */
+struct fault_state {
+	struct vmmem_info info;
+	s64 pinned_vm;
+	long locked_vm;
+	int page_refs;
+};
+
+struct fault_ctx;
+
+/**
+ * struct fault_op - one entry point under the sweep
+ * @name: shown in failures
+ * @err: the error an allocation failure must give
+ * @prepare: optional; builds what the call needs, outside the sweep
+ * @call: the entry point, with allocations failing
+ * @check_failed: optional; what else must hold after a failed call
+ * @undo: puts the map back after a successful call
+ */
+struct fault_op {
+	const char *name;
+	int err;
+	void (*prepare)(struct kunit *test, struct fault_ctx *ctx);
+	int (*call)(struct fault_ctx *ctx);
+	void (*check_failed)(struct kunit *test, struct fault_ctx *ctx);
+	void (*undo)(struct kunit *test, struct fault_ctx *ctx);
+};
+
+/**
+ * struct fault_ctx - the map under test and the arguments of one call
+ * @vm: the fixture's layout of regions, filled with its pattern
+ * @up: updates for vmmem_update()
+ * @nr_up: entries in @up
+ * @uaddr: user memory for %VMMEM_ADD_USER
+ * @page: a page for %VMMEM_ADD_PAGES
+ * @bvs: the translation's bio_vecs
+ * @held: the translation's held slices
+ * @bv: a translation for the scatterlist call
+ * @sgt: its table
+ * @created: a map vmmem_create() made
+ */
+struct fault_ctx {
+	struct vmmem *vm;
+	struct vmmem_update up[3];
+	unsigned int nr_up;
+	unsigned long uaddr;
+	struct page *page;
+	struct bio_vec bvs[4];
+	struct vmmem_slice held[4];
+	struct vmmem_bvecs bv;
+	struct sg_table sgt;
+	struct vmmem *created;
+};
+
+static void fault_state(struct fault_ctx *ctx, struct fault_state *st)
+{
+	vmmem_info(ctx->vm, &st->info);
+	st->pinned_vm = atomic64_read(&current->mm->pinned_vm);
+	st->locked_vm = atomic_long_read(&current_user()->locked_vm);
+	st->page_refs = ctx->page ? page_ref_count(ctx->page) : 0;
+}
+
+#define G	(256 * FX_P)	/* where the sweep adds, away from the fixture */
+
+static void prep_user(struct kunit *test, struct fault_ctx *ctx)
+{
+	ctx->uaddr = fx_user_map(test, 2 * FX_P, PROT_READ | PROT_WRITE,
+				 MAP_ANONYMOUS | MAP_PRIVATE | MAP_POPULATE);
+}
+
+static void prep_page(struct kunit *test, struct fault_ctx *ctx)
+{
+	ctx->page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->page);
+}
+
+static int call_update(struct fault_ctx *ctx)
+{
+	return vmmem_update(ctx->vm, ctx->up, ctx->nr_up);
+}
+
+static int call_add_vmalloc(struct fault_ctx *ctx)
+{
+	ctx->up[0] = (struct vmmem_update){ .op = VMMEM_ADD_VMALLOC,
+					    .gpa = G, .size = 2 * FX_P };
+	ctx->nr_up = 1;
+	return call_update(ctx);
+}
+
+static int call_add_user(struct fault_ctx *ctx)
+{
+	ctx->up[0] = (struct vmmem_update){ .op = VMMEM_ADD_USER, .gpa = G,
+					    .size = 2 * FX_P,
+					    .uaddr = ctx->uaddr };
+	ctx->nr_up = 1;
+	return call_update(ctx);
+}
+
+static int call_add_pages(struct fault_ctx *ctx)
+{
+	ctx->up[0] = (struct vmmem_update){ .op = VMMEM_ADD_PAGES, .gpa = G,
+					    .size = FX_P, .pages = &ctx->page };
+	ctx->nr_up = 1;
+	return call_update(ctx);
+}
+
+/* Move E: a remove and an add at a new place, in one update. */
+static int call_move(struct fault_ctx *ctx)
+{
+	ctx->up[0] = (struct vmmem_update){ .op = VMMEM_REMOVE, .gpa = FX_E,
+					    .size = FX_E_SIZE };
+	ctx->up[1] = (struct vmmem_update){ .op = VMMEM_ADD_VMALLOC, .gpa = G,
+					    .size = FX_E_SIZE };
+	ctx->nr_up = 2;
+	return call_update(ctx);
+}
+
+static int call_remove(struct fault_ctx *ctx)
+{
+	ctx->up[0] = (struct vmmem_update){ .op = VMMEM_REMOVE, .gpa = FX_E,
+					    .size = FX_E_SIZE };
+	ctx->nr_up = 1;
+	return call_update(ctx);
+}
+
+static void undo_add(struct kunit *test, struct fault_ctx *ctx)
+{
+	KUNIT_ASSERT_EQ(test, 0, vmmem_update(ctx->vm, &(struct vmmem_update){
+			.op = VMMEM_REMOVE, .gpa = G, .size = ctx->up[0].size }, 1));
+}
+
+static void undo_move(struct kunit *test, struct fault_ctx *ctx)
+{
+	struct vmmem_update back[2] = {
+		{ .op = VMMEM_REMOVE, .gpa = G, .size = FX_E_SIZE },
+		{ .op = VMMEM_ADD_VMALLOC, .gpa = FX_E, .size = FX_E_SIZE },
+	};
+
+	KUNIT_ASSERT_EQ(test, 0, vmmem_update(ctx->vm, back, 2));
+	fx_fill(test, ctx->vm, FX_E, FX_E_SIZE);
+}
+
+static void undo_remove(struct kunit *test, struct fault_ctx *ctx)
+{
+	fx_add(test, ctx->vm, FX_E, FX_E_SIZE, 0);
+	fx_fill(test, ctx->vm, FX_E, FX_E_SIZE);
+}
+
+static int call_log_start(struct fault_ctx *ctx)
+{
+	return vmmem_dirty_log_start(ctx->vm);
+}
+
+/* Logging stays off: a write marks nothing. */
+static void check_log_off(struct kunit *test, struct fault_ctx *ctx)
+{
+	unsigned long bits = 0;
+	u8 v = fx_pattern(FX_A);
+
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store(ctx->vm, FX_A, v));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_harvest(ctx->vm, FX_A, FX_P, &bits));
+}
+
+static void undo_log_start(struct kunit *test, struct fault_ctx *ctx)
+{
+	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_stop(ctx->vm));
+}
+
+/* With logging on, an add allocates a bitmap and a remove a record. */
+static void prep_logging(struct kunit *test, struct fault_ctx *ctx)
+{
+	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(ctx->vm));
+}
+
+static void prep_translation(struct kunit *test, struct fault_ctx *ctx)
+{
+	ctx->bv = (struct vmmem_bvecs){ .bv = ctx->bvs, .held = ctx->held,
+					.max = ARRAY_SIZE(ctx->bvs) };
+	KUNIT_ASSERT_EQ(test, 0, vmmem_translate(ctx->vm, FX_A, FX_A_SIZE + FX_B_SIZE,
+						 VMMEM_READ, &ctx->bv));
+}
+
+static int call_sgtable(struct fault_ctx *ctx)
+{
+	return vmmem_bvecs_to_sgtable(&ctx->bv, &ctx->sgt, GFP_KERNEL);
+}
+
+static void undo_sgtable(struct kunit *test, struct fault_ctx *ctx)
+{
+	sg_free_table(&ctx->sgt);
+}
+
+static int call_create(struct fault_ctx *ctx)
+{
+	ctx->created = vmmem_create();
+	return PTR_ERR_OR_ZERO(ctx->created);
+}
+
+static void undo_create(struct kunit *test, struct fault_ctx *ctx)
+{
+	vmmem_put(ctx->created);
+}
+
+/* Calls that must not allocate at all: the sweep finds no failure point. */
+static int call_no_alloc(struct fault_ctx *ctx)
+{
+	struct vmmem_snapshot *snap = vmmem_snapshot(ctx->vm);
+	struct vmmem_slice slices[2];
+	struct vmmem_cache cache;
+	unsigned int nr = 2;
+	int ret;
+
+	ret = vmmem_hold(snap, FX_A, FX_A_SIZE + FX_B_SIZE, VMMEM_READ, slices, &nr);
+	if (!ret)
+		vmmem_release(slices, nr);
+	ret = ret ?: vmmem_cache_init(ctx->vm, FX_B, FX_P, VMMEM_READ, &cache);
+	vmmem_snapshot_put(snap);
+	return ret;
+}
+
+static const struct fault_op fault_ops[] = {
+	{ "vmmem_create", -ENOMEM, NULL, call_create, NULL, undo_create },
+	{ "add vmalloc", -ENOMEM, NULL, call_add_vmalloc, NULL, undo_add },
+	{ "add user", -ENOMEM, prep_user, call_add_user, NULL, undo_add },
+	{ "add pages", -ENOMEM, prep_page, call_add_pages, NULL, undo_add },
+	{ "remove", -ENOMEM, NULL, call_remove, NULL, undo_remove },
+	{ "move (remove + add)", -ENOMEM, NULL, call_move, NULL, undo_move },
+	{ "dirty log start", -ENOMEM, NULL, call_log_start, check_log_off,
+	  undo_log_start },
+	{ "move while logging", -ENOMEM, prep_logging, call_move, NULL,
+	  undo_move },
+	{ "bvecs to sgtable", -ENOMEM, prep_translation, call_sgtable, NULL,
+	  undo_sgtable },
+	{ "snapshot, hold, cache init", 0, NULL, call_no_alloc, NULL, NULL },
+};
+
+static void fault_op_desc(const struct fault_op *op, char *desc)
+{
+	strscpy(desc, op->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(fault, fault_ops, fault_op_desc);
+
+static void vmmem_fault_sweep(struct kunit *test)
+{
+	const struct fault_op *op = test->param_value;
+	struct fault_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	struct fault_state before, after;
+	unsigned int n, hit = 0, absorbed = 0;
+	unsigned int left;
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	ctx->vm = fx_create_layout(test);
+	if (op->prepare)
+		op->prepare(test, ctx);
+
+	for (n = 1; n <= FAULT_MAX_RUNS; n++) {
+		fault_state(ctx, &before);
+		fault_arm(n);
+		ret = op->call(ctx);
+		left = fault_disarm();
+
+		if (!ret) {
+			/* Nothing failed, or a fallback absorbed it. */
+			absorbed += !left;
+			if (op->undo)
+				op->undo(test, ctx);
+			if (left)
+				break;
+			continue;
+		}
+		hit++;
+		KUNIT_EXPECT_EQ_MSG(test, ret, op->err, "%s, allocation %u failing",
+				    op->name, n);
+		KUNIT_EXPECT_EQ_MSG(test, left, 0, "%s failed with no injected failure",
+				    op->name);
+		fault_state(ctx, &after);
+		KUNIT_EXPECT_EQ_MSG(test, after.info.generation, before.info.generation,
+				    "%s, allocation %u", op->name, n);
+		KUNIT_EXPECT_EQ(test, after.info.nr_regions, before.info.nr_regions);
+		KUNIT_EXPECT_EQ(test, after.info.last_addr, before.info.last_addr);
+		KUNIT_EXPECT_EQ(test, after.pinned_vm, before.pinned_vm);
+		KUNIT_EXPECT_EQ(test, after.locked_vm, before.locked_vm);
+		KUNIT_EXPECT_EQ(test, after.page_refs, before.page_refs);
+		KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, ctx->vm, FX_E, FX_E_SIZE));
+		KUNIT_EXPECT_FALSE(test, vmmem_check_range(ctx->vm, G, 1, VMMEM_READ));
+		if (op->check_failed)
+			op->check_failed(test, ctx);
+		if (test->status == KUNIT_FAILURE)
+			break;
+	}
+	KUNIT_EXPECT_LT_MSG(test, n, FAULT_MAX_RUNS, "%s never stopped allocating",
+			    op->name);
+	if (!op->err)
+		KUNIT_EXPECT_EQ_MSG(test, hit + absorbed, 0, "%s allocates", op->name);
+	else
+		KUNIT_EXPECT_GT_MSG(test, hit, 0, "%s never failed", op->name);
+	kunit_info(test, "%s: %u allocation(s), %u failure(s) returned, %u absorbed\n",
+		   op->name, n - 1, hit, absorbed);
+
+	if (ctx->bv.nr_held)
+		vmmem_untranslate(&ctx->bv);
+	if (ctx->page)
+		put_page(ctx->page);
+}
+
+static struct kunit_case fault_cases[] = {
+	KUNIT_CASE_PARAM(vmmem_fault_sweep, fault_gen_params),
+	{}
+};
+
+static struct kunit_suite fault_suite = {
+	.name = "vmmem_fault",
+	.init = fault_init,
+	.test_cases = fault_cases,
+};
+
+kunit_test_suite(fault_suite);
