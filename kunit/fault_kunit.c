@@ -184,7 +184,8 @@ struct fault_ctx {
 static void fault_state(struct fault_ctx *ctx, struct fault_state *st)
 {
 	vmmem_info(ctx->vm, &st->info);
-	st->pinned_vm = atomic64_read(&current->mm->pinned_vm);
+	/* The test thread has an mm once it has mapped user memory. */
+	st->pinned_vm = current->mm ? atomic64_read(&current->mm->pinned_vm) : 0;
 	st->locked_vm = atomic_long_read(&current_user()->locked_vm);
 	st->page_refs = ctx->page ? page_ref_count(ctx->page) : 0;
 }

@@ -96,7 +96,9 @@ struct vmmem_region *vmmem_prepare_vmalloc(u64 gpa, u64 size,
 	if (flags & VMMEM_REGION_RDONLY) {
 		ret = vmmem_map_readonly(region);
 	} else {
-		region->hva = __vmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+		/* Failing quietly: the caller gets -ENOMEM for a guest-sized area. */
+		region->hva = __vmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_ZERO |
+					 __GFP_NOWARN);
 		ret = region->hva ? 0 : -ENOMEM;
 	}
 	if (ret) {
