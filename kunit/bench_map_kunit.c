@@ -32,7 +32,7 @@
 struct flat_region {
 	u64 gpa;
 	u64 size;
-	void *hva;
+	const void *hva;
 };
 
 /* The alternatives, built over the same regions as the map. */
@@ -548,10 +548,11 @@ static void vmmem_bench_access(struct kunit *test)
 						  2 * ACC_SLOTS * sizeof(u64),
 						  VMMEM_READ | VMMEM_WRITE, &b.cache));
 	rcu_read_lock();
-	KUNIT_ASSERT_EQ(test, 0, vmmem_find_slice(b.vm, ACC_GPA, FX_P, VMMEM_READ, &slice));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_find_slice(b.vm, ACC_GPA, FX_P,
+						  VMMEM_READ | VMMEM_WRITE, &slice));
 	rcu_read_unlock();
 	/* vmalloc memory: stays put while the map holds it. */
-	b.hva = slice.ptr;
+	b.hva = slice.wptr;
 
 	kunit_info(test, "load + store pair, ns (median of %d); throughput against the floor, min / median / max\n",
 		   REPEATS);

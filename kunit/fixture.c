@@ -145,7 +145,7 @@ void fx_add(struct kunit *test, struct vmmem *vm, u64 gpa, u64 size,
  * fixture plays the VMM, which may write memory that read-only regions
  * map read-only.
  */
-static u8 *fx_backing_byte(void *p)
+static u8 *fx_backing_byte(const void *p)
 {
 	return page_address(vmalloc_to_page(p)) + offset_in_page(p);
 }

@@ -572,10 +572,11 @@ static bool access_ok_for(const struct mregion *r, unsigned int access)
 
 /* @s must show [@gpa, @gpa + @len) of region @r, and its bytes. */
 static bool slice_matches(const struct mmap_state *map, const struct mregion *r,
-			  const struct vmmem_slice *s, u64 gpa, u64 len)
+			  const struct vmmem_slice *s, u64 gpa, u64 len,
+			  unsigned int access)
 {
 	return s->gpa == gpa && s->len == len &&
-	       s->writable == !(r->flags & VMMEM_REGION_RDONLY) &&
+	       s->wptr == (access & VMMEM_WRITE ? (void *)s->ptr : NULL) &&
 	       !memcmp(s->ptr, m_byte(map, gpa), len);
 }
 
@@ -609,7 +610,7 @@ static void op_slice(struct model *m)
 	if (want != got)
 		diverge(m, "find_slice %#llx+%llu/%u: %d, model %d", gpa, len, access,
 			got, want);
-	else if (!got && (!slice_matches(map, r, &slice, gpa, len) || slice.region))
+	else if (!got && (!slice_matches(map, r, &slice, gpa, len, access) || slice.region))
 		diverge(m, "find_slice %#llx+%llu: wrong slice", gpa, len);
 	rcu_read_unlock();
 }
@@ -674,7 +675,7 @@ static void op_hold(struct model *m)
 		struct mregion *r = m_find(map, at);
 		u64 n = min(len - done, r->gpa + r->size - at);
 
-		if (!slices[i].region || !slice_matches(map, r, &slices[i], at, n))
+		if (!slices[i].region || !slice_matches(map, r, &slices[i], at, n, access))
 			diverge(m, "hold %#llx+%llu: wrong slice %u", gpa, len, i);
 		done += n;
 	}

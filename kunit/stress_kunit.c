@@ -125,11 +125,11 @@ static void reader_round(struct stress *st, struct rnd_state *rnd)
 	gpa = round_down(prandom_u32_state(rnd) % SPACE, 8);
 	nr = 1;
 	if (!vmmem_hold(st->vm, gpa, 8, VMMEM_READ, &slice, &nr)) {
-		v = READ_ONCE(*(u64 *)slice.ptr);
+		v = READ_ONCE(*(const u64 *)slice.ptr);
 		if (prandom_u32_state(rnd) % 2)
 			fx_yield();
 		for (k = 0; k < HOLD_READS; k++)
-			changed |= READ_ONCE(*(u64 *)slice.ptr) != v;
+			changed |= READ_ONCE(*(const u64 *)slice.ptr) != v;
 		if (changed)
 			atomic64_inc(&st->mismatches);
 		check_word(st, gpa, v);

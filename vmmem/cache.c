@@ -30,7 +30,7 @@ static int vmmem_cache_resolve(struct vmmem_cache *cache)
 		cache_field(cache, gen_write) = VMMEM_CACHE_INVALID;
 		return ret;
 	}
-	cache_field(cache, hva) = slice.ptr;
+	cache_field(cache, hva) = vmmem_region_ptr(region, cache_field(cache, gpa));
 	cache_field(cache, region) = region;
 	cache_field(cache, log) = &region->log;
 	/* Only the kinds of access the cache permits can ever match. */

@@ -172,7 +172,7 @@ static noinline unsigned long vmmem_copy_to_pieces(struct vmmem *vm, u64 gpa,
 
 	__vmmem_slice_iter_init(&iter, vm, gpa, len, VMMEM_WRITE);
 	while (__vmmem_slice_iter_next_region(&iter, &slice, &region) > 0) {
-		vmmem_copy_in(slice.ptr, src, slice.len);
+		vmmem_copy_in(slice.wptr, src, slice.len);
 		vmmem_dirty_note(region, slice.gpa, slice.len);
 		src += slice.len;
 	}

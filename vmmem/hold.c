@@ -28,6 +28,7 @@ void vmmem_release(struct vmmem_slice *slices, unsigned int nr)
 			slice->region = NULL;
 		}
 		slice->ptr = NULL;
+		slice->wptr = NULL;
 	}
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_release, VMMEM_NS);

@@ -42,7 +42,7 @@ static size_t vmmem_iter_piece(const struct vmmem_slice *slice,
 
 	if (!to_guest)
 		return copy_to_iter(slice->ptr, slice->len, iter);
-	n = copy_from_iter(slice->ptr, slice->len, iter);
+	n = copy_from_iter(slice->wptr, slice->len, iter);
 	if (n)
 		vmmem_dirty_note(region, slice->gpa, n);
 	return n;

@@ -456,14 +456,17 @@ static inline bool vmmem_access_valid(unsigned int access)
 	return access && !(access & ~VMMEM_ACCESS_MASK);
 }
 
+/* @access was checked against @region: a write slice is writable. */
 static inline void vmmem_fill_slice(struct vmmem_slice *slice,
 				    struct vmmem_region *region, u64 gpa,
-				    size_t len)
+				    size_t len, unsigned int access)
 {
-	slice->ptr = vmmem_region_ptr(region, gpa);
+	void *ptr = vmmem_region_ptr(region, gpa);
+
+	slice->ptr = ptr;
+	slice->wptr = access & VMMEM_WRITE ? ptr : NULL;
 	slice->gpa = gpa;
 	slice->len = len;
-	slice->writable = !(region->flags & VMMEM_REGION_RDONLY);
 	slice->region = NULL;
 }
 
@@ -514,7 +517,7 @@ __vmmem_slice_iter_next_region(struct vmmem_slice_iter *iter,
 	/* Cannot overflow: a region holds at most 2^64 - PAGE_SIZE bytes. */
 	avail = vmmem_region_last(region) - iter->gpa + 1;
 	n = min(iter->remaining, avail);
-	vmmem_fill_slice(slice, region, iter->gpa, n);
+	vmmem_fill_slice(slice, region, iter->gpa, n, iter->access);
 
 	iter->remaining -= n;
 	/* Never wrap to guest address 0: the walk ends at 2^64 - 1. */
@@ -552,7 +555,7 @@ static inline int __vmmem_find_slice(struct vmmem *vm, u64 gpa, size_t len,
 	if (len > vmmem_region_last(region) - gpa + 1)
 		return -EINVAL;
 
-	vmmem_fill_slice(slice, region, gpa, len);
+	vmmem_fill_slice(slice, region, gpa, len, access);
 	*regionp = region;
 	return 0;
 }

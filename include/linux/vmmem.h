@@ -167,10 +167,12 @@ bool vmmem_check_range(union vmmem_space space, u64 gpa, u64 len,
 
 /**
  * struct vmmem_slice - one contiguous kernel view of guest memory
- * @ptr: kernel address of the byte at @gpa
+ * @ptr: kernel address of the byte at @gpa, for reading
+ * @wptr: the same address for writing, in a slice taken with %VMMEM_WRITE
+ *	(which only a writable region gives); NULL in a slice taken for
+ *	reading only, so that a reader cannot write by mistake
  * @gpa: guest-physical address of the first byte
  * @len: number of bytes, all inside one region
- * @writable: false when the region is read-only to devices
  * @region: for a held slice, the reference that keeps it valid; NULL for a
  *	slice from vmmem_find_slice() or a slice walk
  *
@@ -181,10 +183,10 @@ bool vmmem_check_range(union vmmem_space space, u64 gpa, u64 len,
  * vmmem_release().
  */
 struct vmmem_slice {
-	void *ptr;
+	const void *ptr;
+	void *wptr;
 	u64 gpa;
 	size_t len;
-	bool writable;
 	struct vmmem_region *region;
 };
 
