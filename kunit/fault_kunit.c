@@ -9,7 +9,8 @@
  * absorbs (kvmalloc() falling back to vmalloc()) must succeed whole.
  *
  * Runs where the kernel has FAILSLAB, FAIL_PAGE_ALLOC and their debugfs
- * knobs (the smp-kasan lane); skipped elsewhere. The knobs are set
+ * knobs (the smp-kasan lane); skipped elsewhere. There kmemleak runs too,
+ * and the last case scans for what the sweep leaked. The knobs are set
  * through the data of their debugfs files, as debugfs may not be mounted
  * when KUnit runs.
  */
@@ -17,11 +18,19 @@
 #include <linux/bvec.h>
 #include <linux/cred.h>
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/fault-inject.h>
+#include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/mount.h>
 #include <linux/scatterlist.h>
 #include <linux/sched.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 
 #include "fixture.h"
 
@@ -322,7 +331,7 @@ static void undo_sgtable(struct kunit *test, struct fault_ctx *ctx)
 
 static int call_create(struct fault_ctx *ctx)
 {
-	ctx->created = vmmem_create();
+	ctx->created = vmmem_create(0);
 	return PTR_ERR_OR_ZERO(ctx->created);
 }
 
@@ -435,8 +444,118 @@ static void vmmem_fault_sweep(struct kunit *test)
 		put_page(ctx->page);
 }
 
+/* kmemleak reports objects at least this old (its MSECS_MIN_AGE). */
+#define LEAK_MIN_AGE_MS		5000
+/* The most of kmemleak's report this case reads. */
+#define LEAK_REPORT_MAX		SZ_1M
+
+#if IS_BUILTIN(CONFIG_VMMEM_KUNIT_TEST) && IS_ENABLED(CONFIG_DEBUG_KMEMLEAK)
+KUNIT_DEFINE_ACTION_WRAPPER(vfree_action, vfree, const void *);
+
+/*
+ * Write @cmd to kmemleak's debugfs file, then read the whole report into a
+ * NUL-terminated buffer. The file takes only user buffers (a .write, not
+ * .write_iter), so the text goes through a mapping of the test's own mm;
+ * debugfs is mounted here, since nothing has mounted it when KUnit runs.
+ */
+static char *kmemleak_command(struct kunit *test, const char *cmd)
+{
+	size_t chunk = 16 * PAGE_SIZE, len = 0;
+	struct file_system_type *fs;
+	struct vfsmount *mnt;
+	unsigned long ubuf;
+	struct file *file;
+	loff_t pos = 0;
+	ssize_t n;
+	char *text;
+
+	text = vzalloc(LEAK_REPORT_MAX + 1);
+	KUNIT_ASSERT_NOT_NULL(test, text);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, vfree_action, text));
+	ubuf = fx_user_map(test, chunk, PROT_READ | PROT_WRITE,
+			   MAP_ANONYMOUS | MAP_PRIVATE);
+	fs = get_fs_type("debugfs");
+	KUNIT_ASSERT_NOT_NULL(test, fs);
+	mnt = kern_mount(fs);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(mnt));
+	file = file_open_root_mnt(mnt, "kmemleak", O_RDWR, 0);
+	if (IS_ERR(file)) {
+		kern_unmount(mnt);
+		KUNIT_FAIL_AND_ABORT(test, "open kmemleak: %ld", PTR_ERR(file));
+	}
+
+	n = -EFAULT;
+	if (!copy_to_user((char __user *)ubuf, cmd, strlen(cmd)))
+		n = vfs_write(file, (char __user *)ubuf, strlen(cmd), &pos);
+	KUNIT_EXPECT_EQ_MSG(test, n, (ssize_t)strlen(cmd), "kmemleak %s", cmd);
+	pos = 0;
+	while (len < LEAK_REPORT_MAX) {
+		n = vfs_read(file, (char __user *)ubuf,
+			     min(chunk, LEAK_REPORT_MAX - len), &pos);
+		if (n <= 0 || copy_from_user(text + len, (char __user *)ubuf, n))
+			break;
+		len += n;
+	}
+	fput(file);
+	kern_unmount(mnt);
+	KUNIT_EXPECT_GE_MSG(test, n, 0, "read kmemleak");
+	return text;
+}
+
+/* A leak of the test's own: the scan must find it, or it proves nothing. */
+static unsigned long planted_leak;
+
+static noinline void vmmem_fault_plant_leak(void)
+{
+	/* Kept only disguised, so no word in memory points to it. */
+	planted_leak = (unsigned long)kmalloc(96, GFP_KERNEL) ^ ~0UL;
+}
+
+/*
+ * After the sweep: no object that vmmem allocated, through any of the
+ * failures injected above, is left unreferenced. Reports are counted by
+ * the allocating backtrace: the kernel's own boot-time reports name no
+ * vmmem function.
+ */
+static void vmmem_fault_no_leaks(struct kunit *test)
+{
+	unsigned int leaks = 0, planted = 0;
+	char *text, *report, *next;
+
+	vmmem_synchronize();
+	vmmem_fault_plant_leak();
+	KUNIT_ASSERT_NE(test, planted_leak, ~0UL);
+	msleep(LEAK_MIN_AGE_MS + 500);
+
+	text = kmemleak_command(test, "scan");
+	for (report = strstr(text, "unreferenced object"); report; report = next) {
+		next = strstr(report + 1, "unreferenced object");
+		if (next)
+			next[-1] = '\0';
+		if (strstr(report, "vmmem_fault_plant_leak")) {
+			planted++;
+		} else if (strstr(report, "vmmem")) {
+			leaks++;
+			kunit_err(test, "leak: %.1000s", report);
+		}
+	}
+	kfree((void *)(planted_leak ^ ~0UL));
+	KUNIT_EXPECT_EQ_MSG(test, planted, 1u, "kmemleak missed the planted leak");
+	KUNIT_EXPECT_EQ(test, leaks, 0u);
+	kunit_info(test, "kmemleak: %u vmmem leak(s), planted leak found: %s\n",
+		   leaks, planted ? "yes" : "no");
+}
+#else
+static void vmmem_fault_no_leaks(struct kunit *test)
+{
+	kunit_skip(test, "needs DEBUG_KMEMLEAK and the suites built in");
+}
+#endif
+
 static struct kunit_case fault_cases[] = {
 	KUNIT_CASE_PARAM(vmmem_fault_sweep, fault_gen_params),
+	/* Last: it checks what every case before it left behind. */
+	KUNIT_CASE_SLOW(vmmem_fault_no_leaks),
 	{}
 };
 

@@ -687,7 +687,7 @@ static int echo_open(struct inode *inode, struct file *file)
 		ret = -ENOMEM;
 		goto free_dev;
 	}
-	ed->vm = vmmem_create();
+	ed->vm = vmmem_create(0);
 	if (IS_ERR(ed->vm)) {
 		ret = PTR_ERR(ed->vm);
 		goto free_bounce;

@@ -232,7 +232,8 @@ static void vmmem_ops_release(struct vmmem_op *ops, unsigned int nr)
  * -ENOMEM when out of memory, over RLIMIT_MEMLOCK or given more pages
  * than RAM; -EFAULT for a user page that is unmapped, cannot be pinned
  * long-term (VM_IO, VM_PFNMAP) or is read-only while the region is
- * writable; -EINTR for a fatal signal while pinning. Last, at
+ * writable; -EHWPOISON for a page that a memory error has poisoned;
+ * -EINTR for a fatal signal while pinning. Last, at
  * publication: -EEXIST if an add overlaps the map as the earlier updates
  * leave it, -ENOENT if a removed region does not exist exactly as added,
  * -ENOMEM.
@@ -271,6 +272,9 @@ int vmmem_update(struct vmmem *vm, const struct vmmem_update *updates,
 			ret = PTR_ERR(region);
 			goto out;
 		}
+		/* Published only below: readers never see the flag change. */
+		if (region && (vm->flags & VMMEM_MC_SAFE))
+			region->flags |= VMMEM_REGION_COPY_MC;
 		ops[i].region = region;
 		ops[i].type = region ? VMMEM_OP_ADD :
 			      up->op == VMMEM_REMOVE ? VMMEM_OP_REMOVE :

@@ -22,6 +22,16 @@
 #define VMMEM_NS	VMMEM
 #endif
 
+/*
+ * KUnit's static stubs (6.3) let the suites replace a function that no
+ * test can make fail for real, such as a machine-check-safe copy.
+ */
+#if KERNEL_VERSION(6, 3, 0) <= LINUX_VERSION_CODE
+#include <kunit/static_stub.h>
+#else
+#define KUNIT_STATIC_STUB_REDIRECT(real_fn_name, args...) do { } while (0)
+#endif
+
 /* 6.12 moved the unaligned-access helpers out of asm/. */
 #if KERNEL_VERSION(6, 12, 0) <= LINUX_VERSION_CODE
 #include <linux/unaligned.h>

@@ -5,7 +5,9 @@
  * stop at the first byte that is unmapped or not permitted.
  */
 #include <linux/kcsan-checks.h>
+#include <linux/log2.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 
 #include "vmmem.h"
 
@@ -143,21 +145,67 @@ static __always_inline void vmmem_copy_in(void *dst, const void *src,
 }
 
 /*
+ * copy_mc_to_kernel() behind a KUnit stub: no test can raise a machine
+ * check, so the suites replace it to make a copy stop where a poisoned
+ * line would.
+ */
+noinline unsigned long vmmem_copy_mc_to_kernel(void *dst, const void *src,
+					       size_t len)
+{
+	KUNIT_STATIC_STUB_REDIRECT(vmmem_copy_mc_to_kernel, dst, src, len);
+	return copy_mc_to_kernel(dst, src, len);
+}
+#if IS_ENABLED(CONFIG_KUNIT)
+#include <kunit/visibility.h>
+EXPORT_SYMBOL_IF_KUNIT(vmmem_copy_mc_to_kernel);
+#endif
+
+/*
+ * A copy out of a region of a map created with VMMEM_MC_SAFE: a memory
+ * error in the source ends the copy instead of the kernel, where the
+ * architecture can recover one (copy_mc_to_kernel(); elsewhere it is
+ * memcpy()). The untorn 1, 2, 4 and 8-byte copies stay single loads: no
+ * machine-check-safe copy promises an untorn access. Returns the number
+ * of bytes not copied.
+ */
+static unsigned long vmmem_copy_out_mc(void *dst, const void *src, size_t len)
+{
+	if (len > 1 && len <= sizeof(u64) && is_power_of_2(len) &&
+	    IS_ALIGNED((unsigned long)src, len)) {
+		vmmem_copy_out(dst, src, len);
+		return 0;
+	}
+	return vmmem_copy_mc_to_kernel(dst, src, len);
+}
+
+/*
  * The general copies: piece by piece across adjacent regions, to the first
- * unmapped or read-only byte. Out of line, so the one-region fast paths
- * below stay small. Caller holds RCU.
+ * unmapped or read-only byte (or, out of the guest, poisoned byte), with a
+ * pause in RCU every VMMEM_RCU_CHUNK bytes. Out of line, so the one-region
+ * fast paths below stay small. Caller holds RCU.
  */
 static noinline unsigned long vmmem_copy_from_pieces(struct vmmem *vm,
 						     void *dst, u64 gpa,
 						     unsigned long len)
 {
+	unsigned long budget = VMMEM_RCU_CHUNK, left;
 	struct vmmem_slice_iter iter;
+	struct vmmem_region *region;
 	struct vmmem_slice slice;
 
 	__vmmem_slice_iter_init(&iter, vm, gpa, len, VMMEM_READ);
-	while (__vmmem_slice_iter_next(&iter, &slice) > 0) {
-		vmmem_copy_out(dst, slice.ptr, slice.len);
+	while (__vmmem_slice_iter_next_upto(&iter, &slice, &region,
+					    VMMEM_RCU_CHUNK) > 0) {
+		if (unlikely(region->flags & VMMEM_REGION_COPY_MC)) {
+			left = vmmem_copy_out_mc(dst, slice.ptr, slice.len);
+			if (left)
+				return iter.remaining + left;
+		} else {
+			vmmem_copy_out(dst, slice.ptr, slice.len);
+		}
 		dst += slice.len;
+		if (iter.remaining && vmmem_rcu_spend(&budget, slice.len))
+			vmmem_rcu_pause();
 	}
 	return iter.remaining;
 }
@@ -166,29 +214,35 @@ static noinline unsigned long vmmem_copy_to_pieces(struct vmmem *vm, u64 gpa,
 						   const void *src,
 						   unsigned long len)
 {
+	unsigned long budget = VMMEM_RCU_CHUNK;
 	struct vmmem_slice_iter iter;
 	struct vmmem_region *region;
 	struct vmmem_slice slice;
 
 	__vmmem_slice_iter_init(&iter, vm, gpa, len, VMMEM_WRITE);
-	while (__vmmem_slice_iter_next_region(&iter, &slice, &region) > 0) {
+	while (__vmmem_slice_iter_next_upto(&iter, &slice, &region,
+					    VMMEM_RCU_CHUNK) > 0) {
 		vmmem_copy_in(slice.wptr, src, slice.len);
 		vmmem_dirty_note(region, slice.gpa, slice.len);
 		src += slice.len;
+		if (iter.remaining && vmmem_rcu_spend(&budget, slice.len))
+			vmmem_rcu_pause();
 	}
 	return iter.remaining;
 }
 
 /*
- * True if [@gpa, @gpa + @len) is non-empty and inside @region, which holds
- * @gpa: one compare, as @len - 1 wraps for 0. Such a copy ends at or below
- * the region's last byte, so it never wraps past 2^64 - 1. Zero-length
- * copies take the general path, which copies and marks nothing.
+ * True if [@gpa, @gpa + @len) is non-empty, at most VMMEM_RCU_CHUNK long
+ * and inside @region, which holds @gpa (@len - 1 wraps for 0). Such a
+ * copy ends at or below the region's last byte, so it never wraps past
+ * 2^64 - 1. Zero-length and long copies take the general path, which
+ * copies and marks nothing for the first and pauses in the second.
  */
 static __always_inline bool vmmem_copy_fits(const struct vmmem_region *region,
 					    u64 gpa, unsigned long len)
 {
-	return len - 1 < region->size - (gpa - region->gpa);
+	return len - 1 < min_t(u64, region->size - (gpa - region->gpa),
+			       VMMEM_RCU_CHUNK);
 }
 
 /**
@@ -204,7 +258,15 @@ static __always_inline bool vmmem_copy_fits(const struct vmmem_region *region,
  * untorn load. A caller that needs all of it or an error writes
  * "if (vmmem_copy_from_guest(...)) return -EFAULT;".
  *
- * Context: Any context; does not sleep.
+ * In a map created with %VMMEM_MC_SAFE, a hardware memory error in the
+ * guest's memory stops the copy where the architecture can recover one
+ * (copy_mc_to_kernel()): the bytes from the poisoned one on count as not
+ * copied, and the kernel survives. Untorn copies (2, 4 and 8 bytes,
+ * aligned) stay single loads and are not covered.
+ *
+ * Context: Any context; does not sleep. A copy longer than 1 MiB leaves
+ * RCU between chunks, and reschedules there only if called preemptible
+ * and outside RCU.
  * Return: the number of bytes not copied, 0 on full success.
  */
 unsigned long vmmem_copy_from_guest(union vmmem_space space, u64 gpa, void *dst,
@@ -217,7 +279,8 @@ unsigned long vmmem_copy_from_guest(union vmmem_space space, u64 gpa, void *dst,
 	rcu_read_lock();
 	region = vmmem_lookup(vm, gpa);
 	/* Most copies fit in one region: one lookup, one copy. */
-	if (likely(region && vmmem_copy_fits(region, gpa, len)))
+	if (likely(region && !(region->flags & VMMEM_REGION_COPY_MC) &&
+		   vmmem_copy_fits(region, gpa, len)))
 		vmmem_copy_out(dst, vmmem_region_ptr(region, gpa), len);
 	else
 		left = vmmem_copy_from_pieces(vm, dst, gpa, len);
@@ -239,7 +302,9 @@ EXPORT_SYMBOL_NS_GPL(vmmem_copy_from_guest, VMMEM_NS);
  * region is one untorn store. While dirty logging is on, the pages written
  * are marked, region by region, after their data.
  *
- * Context: Any context; does not sleep.
+ * Context: Any context; does not sleep. A copy longer than 1 MiB leaves
+ * RCU between chunks, and reschedules there only if called preemptible
+ * and outside RCU.
  * Return: the number of bytes not copied, 0 on full success.
  */
 unsigned long vmmem_copy_to_guest(union vmmem_space space, u64 gpa,

@@ -257,15 +257,21 @@ static int vmmem_dirty_range_ok(u64 gpa, u64 len)
 }
 
 /*
+ * A harvest leaves RCU after the bits of this much guest memory: 1024
+ * bitmap words, each taken with one atomic (a few tens of microseconds).
+ */
+#define VMMEM_DIRTY_STEP	((u64)SZ_64K << PAGE_SHIFT)
+
+/*
  * Get and clear the bits of the pages of [@gpa, @last] that a bitmap of
  * @npages pages starting at @start covers, one fully ordered atomic per
  * word (the harvester reads the pages after this). Bit i of @out (if not
- * NULL) is the page at @gpa + i * PAGE_SIZE. Returns the number of bits
+ * NULL) is the page at @base + i * PAGE_SIZE. Returns the number of bits
  * taken.
  */
 static unsigned long vmmem_dirty_take(unsigned long *bitmap, u64 start,
 				      unsigned long npages, u64 gpa, u64 last,
-				      unsigned long *out)
+				      u64 base, unsigned long *out)
 {
 	u64 region_last = start + ((u64)npages << PAGE_SHIFT) - 1;
 	unsigned long found = 0, page, end, mask, bits, bit, first;
@@ -274,7 +280,7 @@ static unsigned long vmmem_dirty_take(unsigned long *bitmap, u64 start,
 		return 0;
 	page = (max(gpa, start) - start) >> PAGE_SHIFT;
 	end = (min(last, region_last) - start) >> PAGE_SHIFT;
-	/* Page n of the bitmap is bit n + first - (gpa's page) of @out. */
+	/* Page n of the bitmap is bit n + first - (base's page) of @out. */
 	first = start >> PAGE_SHIFT;
 	for (; page <= end; page = ALIGN(page + 1, BITS_PER_LONG)) {
 		mask = BITMAP_FIRST_WORD_MASK(page);
@@ -286,44 +292,55 @@ static unsigned long vmmem_dirty_take(unsigned long *bitmap, u64 start,
 			continue;
 		for_each_set_bit(bit, &bits, BITS_PER_LONG)
 			__set_bit(BIT_WORD(page) * BITS_PER_LONG + bit + first -
-				  (gpa >> PAGE_SHIFT), out);
+				  (base >> PAGE_SHIFT), out);
 	}
 	return found;
 }
 
 /*
  * Get and clear (or only clear, when @out is NULL) the bits of the pages
- * of [gpa, gpa + len): those of the live map's regions, then those of
- * regions that left it. Returns the number of dirty pages found (a page of
- * a departed region and of the region now at its address counts twice,
- * but sets one bit of @out).
+ * of [gpa, gpa + len): those of the live map's regions, at most
+ * VMMEM_DIRTY_STEP of guest memory per step with a pause in RCU after
+ * each full step, then those
+ * of regions that left it. Returns the number of dirty pages found (a
+ * page of a departed region and of the region now at its address counts
+ * twice, but sets one bit of @out).
  */
 static unsigned long vmmem_dirty_collect(struct vmmem *vm, u64 gpa, u64 len,
 					 unsigned long *out)
 {
-	u64 last = gpa + (len - 1), cur = gpa;
+	u64 last = gpa + (len - 1), cur = gpa, step_last, spent = 0;
 	struct vmmem_departed *rec, *next;
 	struct vmmem_region *region;
 	unsigned long found = 0, flags;
 
 	rcu_read_lock();
-	while (cur <= last) {
+	for (;;) {
 		region = vmmem_layout_find(vmmem_current_layout(vm), cur, last);
 		if (!region)
 			break;
+		cur = max(cur, region->gpa);
+		step_last = min3(last, vmmem_region_last(region),
+				 cur + min(VMMEM_DIRTY_STEP - 1, U64_MAX - cur));
 		if (region->dirty)
 			found += vmmem_dirty_take(region->dirty, region->gpa,
-						  region->npages, gpa, last, out);
-		if (vmmem_region_last(region) >= last)
+						  region->npages, cur, step_last,
+						  gpa, out);
+		if (step_last >= last)
 			break;
-		cur = vmmem_region_last(region) + 1;
+		spent += step_last - cur + 1;
+		cur = step_last + 1;
+		if (spent >= VMMEM_DIRTY_STEP) {
+			spent = 0;
+			vmmem_rcu_pause();
+		}
 	}
 	rcu_read_unlock();
 
 	spin_lock_irqsave(&vm->departed_lock, flags);
 	list_for_each_entry_safe(rec, next, &vm->departed, node) {
 		found += vmmem_dirty_take(rec->dirty, rec->gpa, rec->npages,
-					  gpa, last, out);
+					  gpa, last, gpa, out);
 		/* Nobody can set a bit again: drop it once it is clean. */
 		if (!rec->region && bitmap_empty(rec->dirty, rec->npages))
 			vmmem_departed_drop(rec);
@@ -352,7 +369,9 @@ static unsigned long vmmem_dirty_collect(struct vmmem *vm, u64 gpa, u64 len,
  * the next vmmem_dirty_log_start(). Read the pages only after this
  * returns.
  *
- * Context: Any context; does not sleep.
+ * Context: Any context; does not sleep. A harvest of more than 64 Ki
+ * pages leaves RCU between chunks, and reschedules there only if called
+ * preemptible and outside RCU.
  * Return: the number of dirty pages found (bits cleared), or -EINVAL for
  * an empty or misaligned range, -EOVERFLOW for a range past 2^64.
  */

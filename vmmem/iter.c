@@ -33,13 +33,30 @@ static int vmmem_hold_next(struct vmmem *vm, u64 gpa, u64 len,
 	return ret;
 }
 
-/* Copy one piece; writes into guest memory are dirty-logged. */
+/* _copy_mc_to_iter() behind a KUnit stub, as vmmem_copy_mc_to_kernel(). */
+noinline size_t vmmem_copy_mc_to_iter(const void *src, size_t len,
+				      struct iov_iter *iter)
+{
+	KUNIT_STATIC_STUB_REDIRECT(vmmem_copy_mc_to_iter, src, len, iter);
+	return _copy_mc_to_iter(src, len, iter);
+}
+#if IS_ENABLED(CONFIG_KUNIT)
+#include <kunit/visibility.h>
+EXPORT_SYMBOL_IF_KUNIT(vmmem_copy_mc_to_iter);
+#endif
+
+/*
+ * Copy one piece; writes into guest memory are dirty-logged, reads out of
+ * a VMMEM_MC_SAFE map's regions stop at a poisoned byte.
+ */
 static size_t vmmem_iter_piece(const struct vmmem_slice *slice,
 			       struct vmmem_region *region,
 			       struct iov_iter *iter, bool to_guest)
 {
 	size_t n;
 
+	if (!to_guest && unlikely(region->flags & VMMEM_REGION_COPY_MC))
+		return vmmem_copy_mc_to_iter(slice->ptr, slice->len, iter);
 	if (!to_guest)
 		return copy_to_iter(slice->ptr, slice->len, iter);
 	n = copy_from_iter(slice->wptr, slice->len, iter);
@@ -48,10 +65,14 @@ static size_t vmmem_iter_piece(const struct vmmem_slice *slice,
 	return n;
 }
 
-/* Kernel iterators cannot fault: copy under RCU, without holding. */
+/*
+ * Kernel iterators cannot fault: copy under RCU, without holding, pausing
+ * between chunks of a long copy.
+ */
 static size_t vmmem_iter_copy_rcu(struct vmmem *vm, u64 gpa, size_t len,
 				  struct iov_iter *iter, bool to_guest)
 {
+	unsigned long budget = VMMEM_RCU_CHUNK;
 	struct vmmem_slice_iter walk;
 	struct vmmem_region *region;
 	struct vmmem_slice slice;
@@ -60,11 +81,14 @@ static size_t vmmem_iter_copy_rcu(struct vmmem *vm, u64 gpa, size_t len,
 	__vmmem_slice_iter_init(&walk, vm, gpa, len,
 				to_guest ? VMMEM_WRITE : VMMEM_READ);
 	rcu_read_lock();
-	while (__vmmem_slice_iter_next_region(&walk, &slice, &region) > 0) {
+	while (__vmmem_slice_iter_next_upto(&walk, &slice, &region,
+					    VMMEM_RCU_CHUNK) > 0) {
 		n = vmmem_iter_piece(&slice, region, iter, to_guest);
 		done += n;
 		if (n < slice.len)
 			break;
+		if (walk.remaining && vmmem_rcu_spend(&budget, n))
+			vmmem_rcu_pause();
 	}
 	rcu_read_unlock();
 	return done;
@@ -100,11 +124,14 @@ static size_t vmmem_iter_copy(struct vmmem *vm, u64 gpa, size_t len,
  * @iter: the destination; advanced by exactly the bytes copied
  * @len: number of bytes
  *
- * Stops at a hole, past 2^64 - 1, or when @iter is full or faults. A
- * caller that needs all of it reverts a short copy with iov_iter_revert().
+ * Stops at a hole, past 2^64 - 1, or when @iter is full or faults; in a
+ * map created with %VMMEM_MC_SAFE, also at a byte that a hardware memory
+ * error has poisoned (_copy_mc_to_iter()). A caller that needs all of it
+ * reverts a short copy with iov_iter_revert().
  *
- * Context: Any context for kernel iterators (kvec, bvec); process context
- * for user iterators, which may fault and sleep.
+ * Context: Any context for kernel iterators (kvec, bvec), as
+ * vmmem_copy_from_guest(); process context for user iterators, which may
+ * fault and sleep.
  * Return: the number of bytes copied.
  */
 size_t vmmem_copy_to_iter(union vmmem_space space, u64 gpa, struct iov_iter *iter,

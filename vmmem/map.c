@@ -379,21 +379,28 @@ void vmmem_layout_retire(struct vmmem_layout *old, bool wait)
 
 /**
  * vmmem_create() - create an empty guest-physical address space
+ * @flags: 0, or %VMMEM_MC_SAFE: copies out of guest memory survive
+ *	hardware memory errors where the architecture can recover them
+ *	(see vmmem_copy_from_guest()), at the cost of a call per copy
  *
  * The caller owns the one reference of the new map and drops it with
  * vmmem_put().
  *
  * Context: Process context; may sleep.
- * Return: the new map, or ERR_PTR(-ENOMEM).
+ * Return: the new map, ERR_PTR(-EINVAL) for unknown @flags, or
+ * ERR_PTR(-ENOMEM).
  */
-struct vmmem *vmmem_create(void)
+struct vmmem *vmmem_create(unsigned int flags)
 {
 	struct vmmem_layout *layout;
 	struct vmmem *vm;
 
+	if (flags & ~VMMEM_CREATE_FLAGS)
+		return ERR_PTR(-EINVAL);
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
 	if (!vm)
 		return ERR_PTR(-ENOMEM);
+	vm->flags = flags;
 	vm->hint = alloc_percpu_gfp(unsigned int, GFP_KERNEL_ACCOUNT);
 	if (!vm->hint)
 		goto free_vm;
@@ -629,6 +636,52 @@ struct vmmem_region *vmmem_region_alloc(u64 gpa, u64 size, unsigned int flags,
 }
 
 /**
+ * vmmem_rcu_pause() - a pause in a long walk under rcu_read_lock()
+ *
+ * Ends the read-side section so that a grace period may complete, and
+ * gives the CPU away if the caller can be preempted and holds no RCU read
+ * lock of its own (a kernel without preempt counts always says it
+ * cannot). The walk must look its regions up again afterwards. Out of
+ * line, as it runs once per VMMEM_RCU_CHUNK, and so that the tests can
+ * count the pauses.
+ *
+ * Context: rcu_read_lock() held once by vmmem, maybe more by the caller.
+ */
+noinline void vmmem_rcu_pause(void) __must_hold(RCU)
+{
+	KUNIT_STATIC_STUB_REDIRECT(vmmem_rcu_pause);
+	rcu_read_unlock();
+	if (preemptible() && !rcu_preempt_depth())
+		cond_resched();
+	rcu_read_lock();
+}
+#if IS_ENABLED(CONFIG_KUNIT)
+#include <kunit/visibility.h>
+EXPORT_SYMBOL_IF_KUNIT(vmmem_rcu_pause);
+#endif
+
+/**
+ * vmmem_check_poison() - refuse pages already known to be poisoned
+ * @pages: the pages of a new region
+ * @npages: how many
+ *
+ * A page that a hardware memory error has poisoned would take the host
+ * down on the first access; memory_failure() marks it (a hugetlb folio
+ * on its head), and vmmem checks the mark before mapping.
+ *
+ * Return: 0, or -EHWPOISON.
+ */
+int vmmem_check_poison(struct page **pages, unsigned long npages)
+{
+	unsigned long i;
+
+	for (i = 0; i < npages; i++)
+		if (is_page_hwpoison(pages[i]))
+			return -EHWPOISON;
+	return 0;
+}
+
+/**
  * vmmem_region_abort() - release a prepared region that was never published
  * @region: a region from a vmmem_prepare_*() function
  *
@@ -692,7 +745,7 @@ int vmmem_region_info(union vmmem_space space, u64 gpa,
 		*info = (struct vmmem_region_info) {
 			.gpa = region->gpa,
 			.size = region->size,
-			.flags = region->flags,
+			.flags = region->flags & VMMEM_REGION_FLAGS,
 			.backing = region->ops->backing,
 			.uaddr = region->uaddr,
 			.nr_pages = region->size >> PAGE_SHIFT,

@@ -60,6 +60,9 @@ struct vmmem_region *vmmem_prepare_pages(u64 gpa, struct page **pages,
 	/* No caller has more pages than RAM: refuse before allocating. */
 	if (npages > totalram_pages())
 		return ERR_PTR(-ENOMEM);
+	ret = vmmem_check_poison(pages, npages);
+	if (ret)
+		return ERR_PTR(ret);
 
 	region = vmmem_region_alloc(gpa, size, flags, &vmmem_pages_ops);
 	if (!region)

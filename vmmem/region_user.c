@@ -167,6 +167,9 @@ struct vmmem_region *vmmem_prepare_user(u64 gpa, unsigned long uaddr,
 	ret = vmmem_pin_user(region);
 	if (ret)
 		goto unaccount;
+	ret = vmmem_check_poison(region->pages, region->npages);
+	if (ret)
+		goto unpin;
 
 	region->hva = vmap(region->pages, region->npages, VM_MAP,
 			   vmmem_region_prot(region));

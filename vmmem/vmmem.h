@@ -26,6 +26,8 @@
 #include <linux/prefetch.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
+#include <linux/sched.h>
+#include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/vmmem.h>
 #include <linux/wait.h>
@@ -34,6 +36,14 @@
 #include "compat.h"
 
 struct vmmem_region;
+
+/*
+ * Internal region flag, beside the public VMMEM_REGION_* ones: the region
+ * belongs to a map created with VMMEM_MC_SAFE, so copies out of it use the
+ * machine-check-safe copy. Set at add time; never reported.
+ */
+#define VMMEM_REGION_COPY_MC	0x80000000u
+static_assert(!(VMMEM_REGION_COPY_MC & VMMEM_REGION_FLAGS));
 
 /**
  * struct vmmem_backing_ops - what differs between kinds of backing memory
@@ -50,7 +60,8 @@ struct vmmem_backing_ops {
  * @gpa: first guest-physical address, page-aligned
  * @size: length in bytes, page-aligned, non-zero
  * @hva: kernel address of @gpa; the region is contiguous from here
- * @flags: VMMEM_REGION_* flags given at add time
+ * @flags: VMMEM_REGION_* flags given at add time, and
+ *	%VMMEM_REGION_COPY_MC
  * @log: dirty logging is on: writes mark @dirty
  * @ops: backing-specific operations
  * @pages: the backing pages, for user and page-array regions
@@ -143,6 +154,7 @@ struct vmmem_layout;
  *	the previous layout can be released
  * @retiring: layouts whose free is queued (after a grace period): a
  *	removal waits for them, since they may hold what it removed
+ * @flags: the VMMEM_* flags it was created with
  * @dirty_logging: regions added now start with logging on
  * @dirty_lock: serialises dirty log start and stop, which wait for a grace
  *	period without holding @lock
@@ -162,6 +174,7 @@ struct vmmem {
 	refcount_t refs;
 	u64 generation;
 	atomic_t retiring;
+	unsigned int flags;
 	bool dirty_logging;
 	struct mutex dirty_lock;	/* see @dirty_lock above */
 	spinlock_t departed_lock;	/* see @departed_lock above */
@@ -233,6 +246,7 @@ void vmmem_region_get(struct vmmem_region *region);
 void vmmem_region_put(struct vmmem_region *region);
 void vmmem_region_put_sync(struct vmmem_region *region);
 int vmmem_check_new_region(u64 gpa, u64 size, unsigned int flags);
+int vmmem_check_poison(struct page **pages, unsigned long npages);
 bool vmmem_range_in_use(struct vmmem *vm, u64 gpa, u64 size);
 struct vmmem_region *vmmem_region_alloc(u64 gpa, u64 size, unsigned int flags,
 					const struct vmmem_backing_ops *ops);
@@ -247,6 +261,11 @@ unsigned int vmmem_kunit_departed(struct vmmem *vm);
 void vmmem_kunit_bvec_add_pages(struct vmmem_bvecs *bv, struct page **pages,
 				unsigned int nr_pages);
 #endif
+
+/* copy.c, iter.c: the machine-check-safe copies, which tests replace */
+unsigned long vmmem_copy_mc_to_kernel(void *dst, const void *src, size_t len);
+size_t vmmem_copy_mc_to_iter(const void *src, size_t len,
+			     struct iov_iter *iter);
 
 /* dirty.c */
 int vmmem_region_dirty_alloc(struct vmmem_region *region);
@@ -483,12 +502,14 @@ static __always_inline void __vmmem_slice_iter_init(struct vmmem_slice_iter *ite
 }
 
 /**
- * __vmmem_slice_iter_next_region() - next piece of a slice walk, and its region
+ * __vmmem_slice_iter_next_upto() - next piece of a slice walk, at most @max bytes
  * @iter: the walk
  * @slice: filled with the piece
  * @regionp: set to the piece's region
+ * @max: the longest piece wanted, non-zero
  *
- * The body of vmmem_slice_iter_next(), inlined into the copy loops.
+ * Each call looks the region up afresh, so a walk may leave its RCU
+ * read-side section between two calls (vmmem_rcu_pause()).
  *
  * Context: rcu_read_lock() held by the caller.
  * Return: 1 with a piece in @slice, 0 when the walk is complete, -EFAULT
@@ -496,9 +517,9 @@ static __always_inline void __vmmem_slice_iter_init(struct vmmem_slice_iter *ite
  * access, -EINVAL for invalid access bits.
  */
 static __always_inline int
-__vmmem_slice_iter_next_region(struct vmmem_slice_iter *iter,
-			       struct vmmem_slice *slice,
-			       struct vmmem_region **regionp)
+__vmmem_slice_iter_next_upto(struct vmmem_slice_iter *iter,
+			     struct vmmem_slice *slice,
+			     struct vmmem_region **regionp, u64 max)
 {
 	struct vmmem_region *region;
 	u64 avail, n;
@@ -516,7 +537,7 @@ __vmmem_slice_iter_next_region(struct vmmem_slice_iter *iter,
 
 	/* Cannot overflow: a region holds at most 2^64 - PAGE_SIZE bytes. */
 	avail = vmmem_region_last(region) - iter->gpa + 1;
-	n = min(iter->remaining, avail);
+	n = min3(iter->remaining, avail, max);
 	vmmem_fill_slice(slice, region, iter->gpa, n, iter->access);
 
 	iter->remaining -= n;
@@ -527,6 +548,39 @@ __vmmem_slice_iter_next_region(struct vmmem_slice_iter *iter,
 	*regionp = region;
 	return 1;
 }
+
+/* The body of vmmem_slice_iter_next(), inlined into the copy loops. */
+static __always_inline int
+__vmmem_slice_iter_next_region(struct vmmem_slice_iter *iter,
+			       struct vmmem_slice *slice,
+			       struct vmmem_region **regionp)
+{
+	return __vmmem_slice_iter_next_upto(iter, slice, regionp, U64_MAX);
+}
+
+/*
+ * Copies and harvests of long ranges leave their RCU read-side section
+ * after about this much work (bytes copied, or pages of dirty bits
+ * times PAGE_SIZE), so that a grace period never waits on one of them
+ * for long: about 100 us of copying.
+ */
+#define VMMEM_RCU_CHUNK		SZ_1M
+
+/*
+ * Spend @done of a walk's budget: true once VMMEM_RCU_CHUNK has been spent
+ * since the last pause (and the budget is full again).
+ */
+static inline bool vmmem_rcu_spend(unsigned long *budget, u64 done)
+{
+	if (*budget > done) {
+		*budget -= done;
+		return false;
+	}
+	*budget = VMMEM_RCU_CHUNK;
+	return true;
+}
+
+void vmmem_rcu_pause(void);
 
 /**
  * __vmmem_find_slice() - the body of vmmem_find_slice(), and the region

@@ -57,7 +57,11 @@ union vmmem_space {
 #define VMMEM_WRITE		0x2u
 #define VMMEM_ACCESS_MASK	(VMMEM_READ | VMMEM_WRITE)
 
-struct vmmem *vmmem_create(void);
+/* Flag of vmmem_create(). */
+#define VMMEM_MC_SAFE		0x1u	/* copies out survive memory errors */
+#define VMMEM_CREATE_FLAGS	VMMEM_MC_SAFE
+
+struct vmmem *vmmem_create(unsigned int flags);
 void vmmem_get(struct vmmem *vm);
 void vmmem_put(struct vmmem *vm);
 struct vmmem_snapshot *vmmem_snapshot(union vmmem_space space);
