@@ -456,6 +456,7 @@ static void vmmem_cache_read_only(struct kunit *test)
 {
 	struct vmmem *vm = fx_create_layout(test);
 	struct vmmem_cache cache;
+	const void *ro;
 	void *ptr;
 	u32 v32;
 
@@ -466,7 +467,9 @@ static void vmmem_cache_read_only(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_store_release(&cache, FX_B + 8, (u64)1));
 	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_store(&cache, FX_B + 1, (u8)1));
 	rcu_read_lock();
-	ptr = vmmem_cache_ptr(&cache, FX_B, 8, VMMEM_WRITE);
+	ptr = vmmem_cache_wptr(&cache, FX_B, 8);
+	ro = vmmem_cache_ptr(&cache, FX_B, 8);
+	KUNIT_EXPECT_TRUE(test, ro && fx_matches(ro, FX_B, 8));
 	rcu_read_unlock();
 	KUNIT_EXPECT_NULL(test, ptr);
 	KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, vm, FX_B, 16));

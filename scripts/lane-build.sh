@@ -125,6 +125,8 @@ api_check()
 		[STORE_INT]='not an int'
 		[LOAD_WIDTH]='1, 2, 4 or 8 bytes'
 		[CACHE_FIELD]='dereference of noderef expression'
+		[CACHE_PTR_WRITE]="discards 'const' qualifier"
+		[SLICE_PTR_WRITE]="discards 'const' qualifier"
 	)
 
 	copy=$VMMEM_CACHE/oot-build/api-$kver

@@ -393,7 +393,7 @@ EXPORT_SYMBOL_NS_GPL(vmmem_dirty_harvest, VMMEM_NS);
  * @len: number of bytes written
  *
  * For writes made through a slice (vmmem_find_slice(), held slices, slice
- * walks) or a vmmem_cache_ptr() pointer: call this after the data is
+ * walks) or a vmmem_cache_wptr() pointer: call this after the data is
  * written. Bytes in holes are skipped; nothing happens while logging is
  * off or for @len 0.
  *

@@ -268,8 +268,8 @@ int vmmem_bvecs_to_sgtable(const struct vmmem_bvecs *bv, struct sg_table *sgt,
 /**
  * struct vmmem_cache - a caller-side translation of one guest window
  *
- * Set up with vmmem_cache_init(), used with vmmem_cache_ptr() and the
- * single accesses. Like KVM's gfn_to_hva_cache: an access costs one
+ * Set up with vmmem_cache_init(), used with vmmem_cache_ptr(),
+ * vmmem_cache_wptr() and the single accesses. Like KVM's gfn_to_hva_cache: an access costs one
  * compare while the map is unchanged, and a lookup after any change. The
  * caller owns the memory; every field is vmmem's (sparse checks that).
  *
@@ -297,24 +297,13 @@ void *__vmmem_cache_resolve(struct vmmem_cache *cache, u64 gpa, size_t size,
 			    unsigned int access);
 void __vmmem_cache_mark_dirty(struct vmmem_cache *cache, u64 gpa, size_t len);
 
-/**
- * vmmem_cache_ptr() - kernel address of a guest range in a cached window
- * @cache: the cache
- * @gpa: first guest-physical address of the range
- * @size: length of the range in bytes
- * @access: %VMMEM_READ and/or %VMMEM_WRITE, a subset of the cache's
- *
- * The pointer is valid until the caller leaves its rcu_read_lock()
- * section. The offset into the window is clamped under speculation.
- *
- * Context: rcu_read_lock() held by the caller.
- * Return: the kernel address, or NULL if the range is not inside the
- * window, @access is not permitted or the window is no longer mapped in
- * one region.
+/*
+ * The body of vmmem_cache_ptr() and vmmem_cache_wptr(): @access is a
+ * constant, so the generation check folds to one compare.
  */
-static __always_inline void *vmmem_cache_ptr(struct vmmem_cache *cache,
-					     u64 gpa, size_t size,
-					     unsigned int access)
+static __always_inline void *__vmmem_cache_ptr(struct vmmem_cache *cache,
+					       u64 gpa, size_t size,
+					       unsigned int access)
 {
 	u64 generation = READ_ONCE(*ACCESS_PRIVATE(cache, generation));
 	u64 len = ACCESS_PRIVATE(cache, len);
@@ -331,6 +320,49 @@ static __always_inline void *vmmem_cache_ptr(struct vmmem_cache *cache,
 	if (unlikely(size > len || off > len - size))
 		return NULL;
 	return ACCESS_PRIVATE(cache, hva) + array_index_nospec(off, len - size + 1);
+}
+
+/**
+ * vmmem_cache_ptr() - kernel address of a guest range in a cached window
+ * @cache: the cache, set up with %VMMEM_READ
+ * @gpa: first guest-physical address of the range
+ * @size: length of the range in bytes
+ *
+ * For reading only, as the const says; vmmem_cache_wptr() gives a pointer
+ * to write through. The pointer is valid until the caller leaves its
+ * rcu_read_lock() section. The offset into the window is clamped under
+ * speculation.
+ *
+ * Context: rcu_read_lock() held by the caller.
+ * Return: the kernel address, or NULL if the range is not inside the
+ * window, the cache was not set up for reading or the window is no longer
+ * mapped in one region.
+ */
+static __always_inline const void *vmmem_cache_ptr(struct vmmem_cache *cache,
+						   u64 gpa, size_t size)
+{
+	return __vmmem_cache_ptr(cache, gpa, size, VMMEM_READ);
+}
+
+/**
+ * vmmem_cache_wptr() - kernel address of a guest range in a cached window, to write
+ * @cache: the cache, set up with %VMMEM_WRITE
+ * @gpa: first guest-physical address of the range
+ * @size: length of the range in bytes
+ *
+ * As vmmem_cache_ptr(), for writing (and reading: every writable region
+ * is readable). Writes through it are the caller's to mark dirty, with
+ * vmmem_mark_dirty().
+ *
+ * Context: rcu_read_lock() held by the caller.
+ * Return: the kernel address, or NULL if the range is not inside the
+ * window, the cache was not set up for writing or the window is no longer
+ * mapped in one writable region.
+ */
+static __always_inline void *vmmem_cache_wptr(struct vmmem_cache *cache,
+					      u64 gpa, size_t size)
+{
+	return __vmmem_cache_ptr(cache, gpa, size, VMMEM_WRITE);
 }
 
 /* The out-of-line single accesses behind vmmem_load() and friends. */
@@ -391,7 +423,7 @@ static __always_inline int __vmmem_cache_load(struct vmmem_cache *cache,
 	if (!IS_ALIGNED(gpa, size))
 		return -EINVAL;
 	rcu_read_lock();
-	ptr = vmmem_cache_ptr(cache, gpa, size, VMMEM_READ);
+	ptr = __vmmem_cache_ptr(cache, gpa, size, VMMEM_READ);
 	if (ptr) {
 		switch (size) {
 		case 1:
@@ -441,7 +473,7 @@ static __always_inline int __vmmem_cache_store(struct vmmem_cache *cache,
 	if (!IS_ALIGNED(gpa, size))
 		return -EINVAL;
 	rcu_read_lock();
-	ptr = vmmem_cache_ptr(cache, gpa, size, VMMEM_WRITE);
+	ptr = __vmmem_cache_ptr(cache, gpa, size, VMMEM_WRITE);
 	if (ptr) {
 		switch (size) {
 		case 1:

@@ -38,6 +38,20 @@ int vmmem_api_use(struct vmmem *vm, struct vmmem_cache *cache, u64 gpa,
 	ret = ret ?: (int)vmmem_copy_from_guest(snap, gpa, &val, sizeof(val));
 	ret = ret ?: vmmem_update(vm, &add, 1);
 
+	/* Read pointers are const; write pointers come from a write call. */
+	rcu_read_lock();
+	{
+		const __le16 *ro = vmmem_cache_ptr(cache, gpa, sizeof(*ro));
+		u8 *rw = vmmem_cache_wptr(cache, gpa + 2, 1);
+		struct vmmem_slice slice;
+
+		if (ro && rw)
+			*rw = (u8)le16_to_cpu(*ro);
+		if (!vmmem_find_slice(vm, gpa, 1, VMMEM_READ | VMMEM_WRITE, &slice))
+			*(u8 *)slice.wptr = *(const u8 *)slice.ptr;
+	}
+	rcu_read_unlock();
+
 #ifdef VMMEM_MISUSE_SNAPSHOT_UPDATE
 	ret = vmmem_update(snap, &add, 1);	/* a snapshot never changes */
 #endif
@@ -56,6 +70,29 @@ int vmmem_api_use(struct vmmem *vm, struct vmmem_cache *cache, u64 gpa,
 
 		ret = vmmem_load(vm, gpa, &three);	/* not 1, 2, 4 or 8 bytes */
 	}
+#endif
+#ifdef VMMEM_MISUSE_CACHE_PTR_WRITE
+	rcu_read_lock();
+	{
+		u8 *p = vmmem_cache_ptr(cache, gpa, 1);	/* read-only */
+
+		if (p)
+			*p = 0;
+	}
+	rcu_read_unlock();
+#endif
+#ifdef VMMEM_MISUSE_SLICE_PTR_WRITE
+	rcu_read_lock();
+	{
+		struct vmmem_slice slice;
+		u8 *p;
+
+		if (!vmmem_find_slice(vm, gpa, 1, VMMEM_READ, &slice)) {
+			p = slice.ptr;			/* read-only */
+			*p = 0;
+		}
+	}
+	rcu_read_unlock();
 #endif
 #ifdef VMMEM_MISUSE_CACHE_FIELD
 	ptr = cache->hva;			/* the cache's fields are vmmem's */
