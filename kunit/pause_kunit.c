@@ -33,7 +33,8 @@ struct pause_ctx {
 static struct pause_ctx *pause_ctx;
 
 /* The real pause, counted; at pause @remove_at, R2 is removed meanwhile. */
-static void counted_pause(void) __must_hold(RCU)
+static void counted_pause(void)
+	__must_hold(RCU)
 {
 	struct pause_ctx *ctx = pause_ctx;
 

@@ -261,8 +261,9 @@ static void vmmem_poisoned_pages_refused(struct kunit *test)
 	for (i = 0; i < 3; i++) {
 		pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
 		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
-		KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
-					free_page_action, pages[i]));
+		KUNIT_ASSERT_EQ(test, 0,
+				kunit_add_action_or_reset(test, free_page_action,
+							  pages[i]));
 		refs[i] = page_ref_count(pages[i]);
 	}
 	mark_poisoned(test, pages[2]);
@@ -300,8 +301,9 @@ static void vmmem_poisoned_user_pages_refused(struct kunit *test)
 	/* Our own pins keep the pages (and their marks) ours to clear. */
 	KUNIT_ASSERT_EQ(test, pin_user_pages_fast(uaddr, 3, FOLL_WRITE, pages), 3);
 	for (i = 0; i < 3; i++) {
-		KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
-					unpin_page, pages[i]));
+		KUNIT_ASSERT_EQ(test, 0,
+				kunit_add_action_or_reset(test, unpin_page,
+							  pages[i]));
 		refs[i] = page_ref_count(pages[i]);
 	}
 	mark_poisoned(test, pages[1]);

@@ -155,6 +155,7 @@ noinline unsigned long vmmem_copy_mc_to_kernel(void *dst, const void *src,
 	KUNIT_STATIC_STUB_REDIRECT(vmmem_copy_mc_to_kernel, dst, src, len);
 	return copy_mc_to_kernel(dst, src, len);
 }
+
 #if IS_ENABLED(CONFIG_KUNIT)
 #include <kunit/visibility.h>
 EXPORT_SYMBOL_IF_KUNIT(vmmem_copy_mc_to_kernel);

@@ -40,6 +40,7 @@ noinline size_t vmmem_copy_mc_to_iter(const void *src, size_t len,
 	KUNIT_STATIC_STUB_REDIRECT(vmmem_copy_mc_to_iter, src, len, iter);
 	return _copy_mc_to_iter(src, len, iter);
 }
+
 #if IS_ENABLED(CONFIG_KUNIT)
 #include <kunit/visibility.h>
 EXPORT_SYMBOL_IF_KUNIT(vmmem_copy_mc_to_iter);

@@ -647,7 +647,8 @@ struct vmmem_region *vmmem_region_alloc(u64 gpa, u64 size, unsigned int flags,
  *
  * Context: rcu_read_lock() held once by vmmem, maybe more by the caller.
  */
-noinline void vmmem_rcu_pause(void) __must_hold(RCU)
+noinline void vmmem_rcu_pause(void)
+	__must_hold(RCU)
 {
 	KUNIT_STATIC_STUB_REDIRECT(vmmem_rcu_pause);
 	rcu_read_unlock();
@@ -655,6 +656,7 @@ noinline void vmmem_rcu_pause(void) __must_hold(RCU)
 		cond_resched();
 	rcu_read_lock();
 }
+
 #if IS_ENABLED(CONFIG_KUNIT)
 #include <kunit/visibility.h>
 EXPORT_SYMBOL_IF_KUNIT(vmmem_rcu_pause);
