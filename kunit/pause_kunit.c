@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vmmem_rcu_pause: long copies and harvests leave their RCU read-side
- * section every VMMEM_RCU_CHUNK bytes (VMMEM_DIRTY_STEP of dirty bits),
- * so a grace period never waits for all of one. The suite counts the
+ * vmmem_rcu_pause: long copies, translations and harvests leave their RCU
+ * read-side section every VMMEM_RCU_CHUNK bytes (VMMEM_DIRTY_STEP of dirty
+ * bits), so a grace period never waits for all of one. The suite counts the
  * pauses through a KUnit stub, and removes a region during one: the walk
  * must look its regions up afresh and stop where the region was, never
  * touch the freed memory (KASAN watches on the smp-kasan lane).
  */
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
+#include <linux/bvec.h>
 #include <linux/sizes.h>
 #include <linux/uio.h>
 #include <linux/vmalloc.h>
@@ -126,6 +127,70 @@ static void vmmem_long_copy_meets_removal(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ctx->remove_ret, 0);
 }
 
+/* Bytes the first @nr bio_vecs cover. */
+static u64 bvecs_len(const struct vmmem_bvecs *bv)
+{
+	u64 sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < bv->nr; i++)
+		sum += bv->bv[i].bv_len;
+	return sum;
+}
+
+/*
+ * A long translation pauses too: the chunks of one region stay one held
+ * slice, a region removed during a pause fails it as a hole does, and the
+ * count that -ENOBUFS reports still suffices.
+ */
+static void vmmem_long_translation_pauses(struct kunit *test)
+{
+	const unsigned int max = BOTH / PAGE_SIZE;
+	struct vmmem_bvecs bv = { .max = max };
+	void *buf;
+	struct pause_ctx *ctx = pause_setup(test, &buf);
+	unsigned int need;
+
+	bv.bv = kunit_kcalloc(test, max, sizeof(*bv.bv), GFP_KERNEL);
+	bv.held = kunit_kcalloc(test, max, sizeof(*bv.held), GFP_KERNEL);
+	KUNIT_ASSERT_TRUE(test, bv.bv && bv.held);
+
+	KUNIT_ASSERT_EQ(test, vmmem_translate(ctx->vm, R1 + 5, BOTH - 10,
+					      VMMEM_READ, &bv), 0);
+	/* Pieces of 1M, 1M, 1M - 5 | 1M, 1M - 5: after the 1st, 2nd, 4th. */
+	KUNIT_EXPECT_EQ(test, ctx->pauses, 3u);
+	KUNIT_EXPECT_EQ(test, bv.nr_held, 2u);
+	KUNIT_EXPECT_EQ(test, bv.held[0].gpa, (u64)R1 + 5);
+	KUNIT_EXPECT_EQ(test, bv.held[0].len, (size_t)R1_SIZE - 5);
+	KUNIT_EXPECT_EQ(test, bv.held[1].gpa, (u64)R2);
+	KUNIT_EXPECT_EQ(test, bv.held[1].len, (size_t)R2_SIZE - 5);
+	KUNIT_EXPECT_EQ(test, bvecs_len(&bv), (u64)BOTH - 10);
+	vmmem_untranslate(&bv);
+
+	/* Too few entries: the count asked for is enough. */
+	ctx->pauses = 0;
+	bv.max = 8;
+	KUNIT_EXPECT_EQ(test, vmmem_translate(ctx->vm, R1, BOTH, VMMEM_READ, &bv),
+			-ENOBUFS);
+	need = bv.nr;
+	KUNIT_EXPECT_GT(test, ctx->pauses, 0u);
+	KUNIT_EXPECT_EQ(test, bv.nr_held, 0u);
+	KUNIT_ASSERT_LE(test, need, max);
+	bv.max = need;
+	KUNIT_EXPECT_EQ(test, vmmem_translate(ctx->vm, R1, BOTH, VMMEM_READ, &bv), 0);
+	vmmem_untranslate(&bv);
+
+	/* R2 goes at the third pause: a hole, and nothing stays held. */
+	bv.max = max;
+	ctx->pauses = 0;
+	ctx->remove_at = 3;
+	KUNIT_EXPECT_EQ(test, vmmem_translate(ctx->vm, R1, BOTH, VMMEM_READ, &bv),
+			-EFAULT);
+	KUNIT_EXPECT_EQ(test, ctx->remove_ret, 0);
+	KUNIT_EXPECT_EQ(test, bv.nr_held, 0u);
+	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(ctx->vm, R1), 1u);
+}
+
 /*
  * A harvest pauses after each VMMEM_DIRTY_STEP (64 Ki pages) of a region:
  * one page, repeated, backs a region one step and one page long.
@@ -174,6 +239,7 @@ static void vmmem_long_harvest_pauses(struct kunit *test)
 static struct kunit_case pause_cases[] = {
 	KUNIT_CASE(vmmem_long_copies_pause),
 	KUNIT_CASE(vmmem_long_copy_meets_removal),
+	KUNIT_CASE(vmmem_long_translation_pauses),
 	KUNIT_CASE(vmmem_long_harvest_pauses),
 	{}
 };

@@ -70,7 +70,9 @@ static void vmmem_bvec_add(struct vmmem_bvecs *bv, struct vmmem_bvec_tail *tail,
  * even if they are removed meanwhile. A translation with %VMMEM_WRITE is
  * dirty-logged when it is released.
  *
- * Context: Any context; does not sleep.
+ * Context: Any context; does not sleep. A translation of more than 1 MiB
+ * leaves RCU between chunks (the regions it holds stay held), and
+ * reschedules there only if called preemptible and outside RCU.
  * Return: 0 with @bv->nr bio_vecs and @bv->nr_held held slices, both at
  * most @bv->max; -ENOBUFS if either array would need more than @bv->max
  * entries: @bv->nr then says the @bv->max that suffices for both (UINT_MAX
@@ -80,9 +82,10 @@ static void vmmem_bvec_add(struct vmmem_bvecs *bv, struct vmmem_bvec_tail *tail,
 int vmmem_translate(union vmmem_space space, u64 gpa, u64 len,
 		    unsigned int access, struct vmmem_bvecs *bv)
 {
+	struct vmmem_region *region, *last = NULL;
+	unsigned long budget = VMMEM_RCU_CHUNK;
 	struct vmmem_bvec_tail tail = {};
 	struct vmmem_slice_iter iter;
-	struct vmmem_region *region;
 	struct vmmem_slice piece;
 	u64 off, end, chunk;
 	int ret;
@@ -92,19 +95,36 @@ int vmmem_translate(union vmmem_space space, u64 gpa, u64 len,
 	bv->write = access & VMMEM_WRITE;
 	__vmmem_slice_iter_init(&iter, vmmem_space_map(space), gpa, len, access);
 	rcu_read_lock();
-	while ((ret = __vmmem_slice_iter_next_region(&iter, &piece, &region)) > 0) {
-		/* Counted beyond @max, as the bio_vecs are, for -ENOBUFS. */
-		if (bv->nr_held < bv->max) {
-			vmmem_region_get(region);
-			piece.region = region;
-			bv->held[bv->nr_held] = piece;
+	while ((ret = __vmmem_slice_iter_next_upto(&iter, &piece, &region,
+						   VMMEM_RCU_CHUNK)) > 0) {
+		/*
+		 * The next chunk of the region held last extends its slice.
+		 * @last may be stale after a pause unless we hold it; then a
+		 * new slice is counted, which only overstates -ENOBUFS's need.
+		 */
+		if (region == last) {
+			if (bv->nr_held <= bv->max)
+				bv->held[bv->nr_held - 1].len += piece.len;
+		} else {
+			/* Counted beyond @max, as the bio_vecs are, for -ENOBUFS. */
+			if (bv->nr_held < bv->max) {
+				vmmem_region_get(region);
+				piece.region = region;
+				bv->held[bv->nr_held] = piece;
+			}
+			bv->nr_held++;
 		}
-		bv->nr_held++;
+		last = region;
 		off = piece.gpa - region->gpa;
 		for (end = off + piece.len; off < end; off += chunk) {
 			chunk = min_t(u64, end - off, PAGE_SIZE - (off & ~PAGE_MASK));
 			vmmem_bvec_add(bv, &tail, vmmem_region_page(region, off),
 				       off & ~PAGE_MASK, chunk);
+		}
+		if (iter.remaining && vmmem_rcu_spend(&budget, piece.len)) {
+			vmmem_rcu_pause();
+			if (bv->nr_held > bv->max)
+				last = NULL;
 		}
 	}
 	rcu_read_unlock();
