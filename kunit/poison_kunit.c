@@ -78,12 +78,16 @@ static struct vmmem *poison_layout(struct kunit *test, unsigned int flags)
 static void poison_at(struct kunit *test, struct vmmem *vm, u64 gpa)
 {
 	struct vmmem_slice slice;
+	int ret;
 
 	poisoned = NULL;
 	mc_calls = 0;
 	if (gpa != U64_MAX) {
-		KUNIT_ASSERT_EQ(test, 0, vmmem_find_slice(vm, gpa, 1, VMMEM_READ,
-							  &slice));
+		/* The region lives as long as the map: the address stays valid. */
+		rcu_read_lock();
+		ret = vmmem_find_slice(vm, gpa, 1, VMMEM_READ, &slice);
+		rcu_read_unlock();
+		KUNIT_ASSERT_EQ(test, ret, 0);
 		poisoned = slice.ptr;
 	}
 	kunit_activate_static_stub(test, vmmem_copy_mc_to_kernel,
