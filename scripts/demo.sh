@@ -49,11 +49,17 @@ result() {
 
 say booted "in $((SECONDS - start)) s; insmod vmmem: $(result 'insmod vmmem'), insmod vmmem_echo: $(result 'insmod vmmem_echo')"
 say namespace "a module that does not import VMMEM was refused: $(result 'namespace: module without MODULE_IMPORT_NS(VMMEM) refused')"
-sed -n 's/^report: //p' <<<"$guest" | while IFS= read -r line; do
+# The echo VMM's reports; of the randomized hostile VMM, only its totals.
+sed -n 's/^report: //p' <<<"$guest" | grep -v '^hostile_vmm' | while IFS= read -r line; do
 	say vmm "$line"
+done || true
+sed -n 's/^report: hostile_vmm: //p' <<<"$guest" | while IFS= read -r line; do
+	say hostile "$line"
 done
 checks=$(grep -E '^echo_vmm: [0-9]+ passed, [0-9]+ failed$' <<<"$guest" | tail -n 1 || true)
 say checks "${checks:-the test VMM did not report}"
+checks=$(grep -E '^hostile_vmm: [0-9]+ passed, [0-9]+ failed$' <<<"$guest" | tail -n 1 || true)
+say checks "${checks:-the hostile VMM did not report}"
 grep '^not ok - ' <<<"$guest" | head -n 10 | while IFS= read -r line; do
 	say FAILED "${line#not ok - }"
 done || true

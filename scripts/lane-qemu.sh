@@ -5,17 +5,18 @@
 # For each kernel line, 6.12 (linux-headers-6.12-amd64) and 6.1
 # (linux-headers-amd64):
 #   - build vmmem.ko, samples/vmmem_echo.ko (against vmmem's
-#     Module.symvers) and the static test VMM samples/echo_vmm; modpost must
-#     refuse tests/qemu/nsmissing, a consumer that does not import VMMEM
+#     Module.symvers) and the static test VMMs samples/echo_vmm and
+#     tests/qemu/hostile_vmm; modpost must refuse tests/qemu/nsmissing, a
+#     consumer that does not import VMMEM
 #   - boot Debian's kernel image of the same release under QEMU (-accel tcg,
 #     never KVM) into a busybox initramfs whose /init (tests/qemu/init)
 #     loads vmmem, sees the namespace test module refused, loads the sample,
-#     runs the test VMM and unloads both
+#     runs the test VMM and the randomized hostile VMM and unloads both
 #   - every "ok - "/"not ok - " line counts as one check; the lane also
 #     fails on a guest that does not finish within the timeout, on a test
-#     VMM that does not report or exits non-zero, on any WARN, BUG, oops or
-#     other splat in dmesg, and on any taint but out-of-tree (O) and
-#     unsigned (E) modules
+#     VMM (either one) that does not report or exits non-zero, on any WARN,
+#     BUG, oops or other splat in dmesg, and on any taint but out-of-tree
+#     (O) and unsigned (E) modules
 # Usage: lane-qemu.sh [LINE...]   (default: 6.12 6.1)
 # Environment: VMMEM_QEMU_TIMEOUT, seconds per boot (default 900).
 set -euo pipefail
@@ -64,8 +65,9 @@ for line in "${lines[@]}"; do
 	# Build failures arrive as "not ok" lines; missing artefacts stop here.
 	tally "$p" < <(qemu_build "$kver" || true)
 	if [[ ! -f $dir/src/vmmem.ko || ! -f $dir/src/samples/vmmem_echo.ko ||
-	      ! -f $dir/src/tests/qemu/nsmissing/vmmem_nsmissing.ko || ! -f $dir/echo_vmm ]]; then
-		echo "${p}not ok - boot skipped: the modules or the test VMM did not build"
+	      ! -f $dir/src/tests/qemu/nsmissing/vmmem_nsmissing.ko || ! -f $dir/echo_vmm ||
+	      ! -f $dir/hostile_vmm ]]; then
+		echo "${p}not ok - boot skipped: the modules or the test VMMs did not build"
 		failed=$((failed + 1))
 		continue
 	fi
@@ -79,7 +81,7 @@ for line in "${lines[@]}"; do
 
 	# The guest's own checks: everything before the dmesg dump.
 	tally "$p" < <(sed -n '/^vmmem-qemu: dmesg begin$/q; p' "$log" |
-		grep -E '^(ok - |not ok - |report: |echo_vmm: |vmmem-qemu: )')
+		grep -E '^(ok - |not ok - |report: |echo_vmm: |hostile_vmm: |vmmem-qemu: )')
 
 	if ((rc == 124)) || ! grep -q '^vmmem-qemu: end$' "$log"; then
 		tail -n 30 "$log"
@@ -90,15 +92,17 @@ for line in "${lines[@]}"; do
 	echo "${p}ok - guest ran to the end and powered off"
 	passed=$((passed + 1))
 
-	summary=$(grep -E '^echo_vmm: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1 || true)
-	status=$(sed -n 's/^vmmem-qemu: echo_vmm exit \([0-9]*\)$/\1/p' "$log")
-	if [[ -n $summary && $status == 0 ]]; then
-		echo "${p}ok - test VMM: $summary, exit 0"
-		passed=$((passed + 1))
-	else
-		echo "${p}not ok - test VMM: summary '${summary:-none}', exit ${status:-none}"
-		failed=$((failed + 1))
-	fi
+	for vmm in echo_vmm hostile_vmm; do
+		summary=$(grep -E "^$vmm: [0-9]+ passed, [0-9]+ failed\$" "$log" | tail -n 1 || true)
+		status=$(sed -n "s/^vmmem-qemu: $vmm exit \\([0-9]*\\)\$/\\1/p" "$log")
+		if [[ -n $summary && $status == 0 ]]; then
+			echo "${p}ok - test VMM: $summary, exit 0"
+			passed=$((passed + 1))
+		else
+			echo "${p}not ok - test VMM $vmm: summary '${summary:-none}', exit ${status:-none}"
+			failed=$((failed + 1))
+		fi
+	done
 
 	dmesg_log=$(sed -n '/^vmmem-qemu: dmesg begin$/,/^vmmem-qemu: dmesg end$/p' "$log")
 	bad=$(grep -E "$splat" <<<"$dmesg_log" || true)

@@ -2,9 +2,10 @@
 # shellcheck shell=bash
 #
 # Shared by the QEMU lane (lane-qemu.sh) and `make demo` (demo.sh): build
-# vmmem, the sample backend, the namespace test module and the test VMM for
-# one of Debian's kernels, pack them into a busybox initramfs and boot the
-# kernel under QEMU (-accel tcg, never KVM). Source after lib.sh.
+# vmmem, the sample backend, the namespace test module and the test VMMs
+# (samples/echo_vmm, tests/qemu/hostile_vmm) for one of Debian's kernels,
+# pack them into a busybox initramfs and boot the kernel under QEMU
+# (-accel tcg, never KVM). Source after lib.sh.
 #
 # Cache layout, per kernel release KVER:
 #   $VMMEM_CACHE/qemu/vmlinuz-KVER   Debian's kernel image, from its package
@@ -68,7 +69,7 @@ qemu_copy_sources()
 }
 
 # qemu_build KVER: build vmmem.ko, vmmem_echo.ko, the namespace test module
-# and the static test VMM for KVER under $VMMEM_CACHE/qemu/KVER. Prints one
+# and the static test VMMs for KVER under $VMMEM_CACHE/qemu/KVER. Prints one
 # "ok - ..." or "not ok - ..." line per step and returns non-zero if any
 # artefact the boot needs is missing.
 qemu_build()
@@ -127,15 +128,25 @@ qemu_build()
 		ok=1
 	fi
 
+	rm -f "$dir/hostile_vmm"
+	if gcc -static -O2 -Wall -Wextra -Werror -pthread -o "$dir/hostile_vmm" \
+		"$src/tests/qemu/hostile_vmm.c" >"$dir/hostile.log" 2>&1; then
+		echo "ok - build tests/qemu/hostile_vmm (static, -Wall -Wextra -Werror)"
+	else
+		head -n 20 "$dir/hostile.log"
+		echo "not ok - build tests/qemu/hostile_vmm: see $dir/hostile.log"
+		ok=1
+	fi
+
 	local f
 	for f in "$src/vmmem.ko" "$src/samples/vmmem_echo.ko" \
-		 "$ns/vmmem_nsmissing.ko" "$dir/echo_vmm"; do
+		 "$ns/vmmem_nsmissing.ko" "$dir/echo_vmm" "$dir/hostile_vmm"; do
 		[[ -f $f ]] || { echo "vmmem: $f was not built"; return 1; }
 	done
 	return "$ok"
 }
 
-# qemu_initramfs KVER: pack busybox, the modules, the test VMM and
+# qemu_initramfs KVER: pack busybox, the modules, the test VMMs and
 # tests/qemu/init into $VMMEM_CACHE/qemu/KVER/initramfs.cpio.gz.
 qemu_initramfs()
 {
@@ -146,6 +157,7 @@ qemu_initramfs()
 	mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/vmmem}
 	cp /bin/busybox "$root/bin/busybox"
 	cp "$dir/echo_vmm" "$root/bin/echo_vmm"
+	cp "$dir/hostile_vmm" "$root/bin/hostile_vmm"
 	cp "$VMMEM_ROOT/tests/qemu/init" "$root/init"
 	chmod 755 "$root/init"
 	cp "$dir/src/vmmem.ko" "$dir/src/samples/vmmem_echo.ko" \
