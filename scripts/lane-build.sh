@@ -125,8 +125,8 @@ api_check()
 		[STORE_INT]='not an int'
 		[LOAD_WIDTH]='1, 2, 4 or 8 bytes'
 		[CACHE_FIELD]='dereference of noderef expression'
-		[CACHE_PTR_WRITE]="discards 'const' qualifier"
-		[SLICE_PTR_WRITE]="discards 'const' qualifier"
+		[CACHE_PTR_WRITE]='qualifier from pointer target type'
+		[SLICE_PTR_WRITE]='qualifier from pointer target type'
 	)
 
 	copy=$VMMEM_CACHE/oot-build/api-$kver
