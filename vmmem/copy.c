@@ -280,11 +280,15 @@ unsigned long vmmem_copy_from_guest(union vmmem_space space, u64 gpa, void *dst,
 	rcu_read_lock();
 	region = vmmem_lookup(vm, gpa);
 	/* Most copies fit in one region: one lookup, one copy. */
-	if (likely(region && !(region->flags & VMMEM_REGION_COPY_MC) &&
-		   vmmem_copy_fits(region, gpa, len)))
-		vmmem_copy_out(dst, vmmem_region_ptr(region, gpa), len);
-	else
+	if (likely(region && vmmem_copy_fits(region, gpa, len))) {
+		if (likely(!(region->flags & VMMEM_REGION_COPY_MC)))
+			vmmem_copy_out(dst, vmmem_region_ptr(region, gpa), len);
+		else
+			left = vmmem_copy_out_mc(dst, vmmem_region_ptr(region, gpa),
+						 len);
+	} else {
 		left = vmmem_copy_from_pieces(vm, dst, gpa, len);
+	}
 	rcu_read_unlock();
 	return left;
 }
