@@ -301,10 +301,9 @@ static unsigned long vmmem_dirty_take(unsigned long *bitmap, u64 start,
  * Get and clear (or only clear, when @out is NULL) the bits of the pages
  * of [gpa, gpa + len): those of the live map's regions, at most
  * VMMEM_DIRTY_STEP of guest memory per step with a pause in RCU after
- * each full step, then those
- * of regions that left it. Returns the number of dirty pages found (a
- * page of a departed region and of the region now at its address counts
- * twice, but sets one bit of @out).
+ * each full step, then those of regions that left it. Returns the number
+ * of dirty pages found (a page of a departed region and of the region now
+ * at its address counts twice, but sets one bit of @out).
  */
 static unsigned long vmmem_dirty_collect(struct vmmem *vm, u64 gpa, u64 len,
 					 unsigned long *out)

@@ -269,9 +269,10 @@ int vmmem_bvecs_to_sgtable(const struct vmmem_bvecs *bv, struct sg_table *sgt,
  * struct vmmem_cache - a caller-side translation of one guest window
  *
  * Set up with vmmem_cache_init(), used with vmmem_cache_ptr(),
- * vmmem_cache_wptr() and the single accesses. Like KVM's gfn_to_hva_cache: an access costs one
- * compare while the map is unchanged, and a lookup after any change. The
- * caller owns the memory; every field is vmmem's (sparse checks that).
+ * vmmem_cache_wptr() and the single accesses. Like KVM's gfn_to_hva_cache:
+ * an access costs one compare while the map is unchanged, and a lookup
+ * after any change. The caller owns the memory; every field is vmmem's
+ * (sparse checks that).
  *
  * The generation the window was resolved at is kept once per kind of
  * access, and only for the kinds the cache permits (an impossible value
