@@ -32,6 +32,19 @@ qemu_kver()
 	echo "${dir##*/linux-headers-}"
 }
 
+# qemu_apt ARG...: apt-get ARG... with its output (stdout and stderr)
+# appended to the file $QEMU_APT_LOG names if set (`make demo`), else with
+# stdout discarded.
+qemu_apt()
+{
+	if [[ -n ${QEMU_APT_LOG:-} ]]; then
+		echo "+ apt-get $*" >>"$QEMU_APT_LOG"
+		apt-get "$@" >>"$QEMU_APT_LOG" 2>&1
+	else
+		apt-get "$@" >/dev/null
+	fi
+}
+
 # qemu_kernel KVER: print the path of KVER's kernel image, taken from
 # Debian's linux-image-KVER package (downloaded, never installed).
 qemu_kernel()
@@ -43,9 +56,9 @@ qemu_kernel()
 		# apt drops privileges to _apt for downloads.
 		chmod 755 "$tmp"
 		chown _apt "$tmp" 2>/dev/null || true
-		if ! (cd "$tmp" && apt-get download -q "linux-image-$kver" >/dev/null 2>&1); then
-			apt-get update -q >/dev/null
-			(cd "$tmp" && apt-get download -q "linux-image-$kver" >/dev/null) ||
+		if ! (cd "$tmp" && qemu_apt download -q "linux-image-$kver" 2>/dev/null); then
+			qemu_apt update -q
+			(cd "$tmp" && qemu_apt download -q "linux-image-$kver") ||
 				vmmem_die "cannot download linux-image-$kver"
 		fi
 		deb=$(echo "$tmp"/linux-image-*.deb)
