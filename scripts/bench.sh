@@ -20,5 +20,9 @@ if ((rc != 0)) || [[ ! -s $log ]]; then
 	vmmem_die "the benchmark run failed"
 fi
 echo "vmmem benchmarks (UML, one run; min / median / max over repeats)"
+# Which machine: figures from another CPU or hypervisor are not comparable.
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+hv=$(dmesg 2>/dev/null | sed -n 's/.*Hypervisor detected: //p' | head -n 1)
+echo "machine: ${cpu:-unknown CPU}, $(nproc) CPUs, host kernel $(uname -r), hypervisor ${hv:-none detected}, $(date -u +%F)"
 sed -n 's/^ *# vmmem_bench_[a-z_]*: //p' "$log" | grep -v '^pass:'
 grep -h '^bench: ' "$log"
