@@ -206,14 +206,21 @@ static void vmmem_layout_free_locked(struct vmmem_layout *layout)
 
 /**
  * vmmem_layout_discard() - free a layout that was never published
- * @layout: built by an update that failed; it holds no references
+ * @layout: built by an update that failed; once indexed (its @regions
+ *	array exists), it holds a reference on each region, dropped here
+ *
+ * None of those references is the last: the current layout, or the
+ * failed update's ops, hold the regions too.
  *
  * Context: The caller holds @layout->vm->lock.
  */
 void vmmem_layout_discard(struct vmmem_layout *layout)
 {
 	struct vmmem *vm = layout->vm;
+	unsigned int i;
 
+	for (i = 0; layout->regions && i < layout->nr_regions; i++)
+		vmmem_region_put_sync(layout->regions[i]);
 	__mt_destroy(&layout->tree);
 	kvfree(layout->search_tree);
 	kvfree(layout->regions);
