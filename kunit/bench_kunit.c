@@ -82,26 +82,25 @@ static void copy_to_memcpy(struct bench *b)
 	}
 }
 
-static void copy_from_vmmem(struct bench *b)
+static __always_inline void copy_from_map(struct bench *b, struct vmmem *vm)
 {
 	unsigned long i;
 	u64 off;
 
 	for (i = 0; i < b->iters; i++) {
 		off = (i * b->len) % BENCH_SIZE;
-		vmmem_copy_from_guest(b->vm, BENCH_GPA + off, b->buf, b->len);
+		vmmem_copy_from_guest(vm, BENCH_GPA + off, b->buf, b->len);
 	}
+}
+
+static void copy_from_vmmem(struct bench *b)
+{
+	copy_from_map(b, b->vm);
 }
 
 static void copy_from_mc_safe(struct bench *b)
 {
-	unsigned long i;
-	u64 off;
-
-	for (i = 0; i < b->iters; i++) {
-		off = (i * b->len) % BENCH_SIZE;
-		vmmem_copy_from_guest(b->mc, BENCH_GPA + off, b->buf, b->len);
-	}
+	copy_from_map(b, b->mc);
 }
 
 static void copy_from_memcpy(struct bench *b)
