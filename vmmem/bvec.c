@@ -54,6 +54,16 @@ static void vmmem_bvec_add(struct vmmem_bvecs *bv, struct vmmem_bvec_tail *tail,
 	tail->next_pfn = page_to_pfn(page) + (offset + len) / PAGE_SIZE;
 }
 
+/*
+ * The longest piece a translation takes at @gpa before it may pause: up
+ * to VMMEM_RCU_CHUNK, ending on a page boundary, so that a pause never
+ * splits a page into two bio_vecs.
+ */
+static u64 vmmem_piece_max(u64 gpa)
+{
+	return VMMEM_RCU_CHUNK - (gpa & ~PAGE_MASK);
+}
+
 /**
  * vmmem_translate() - guest range to bio_vecs, holding its regions
  * @space: the map or snapshot
@@ -96,7 +106,7 @@ int vmmem_translate(union vmmem_space space, u64 gpa, u64 len,
 	__vmmem_slice_iter_init(&iter, vmmem_space_map(space), gpa, len, access);
 	rcu_read_lock();
 	while ((ret = __vmmem_slice_iter_next_upto(&iter, &piece, &region,
-						   VMMEM_RCU_CHUNK)) > 0) {
+						   vmmem_piece_max(iter.gpa))) > 0) {
 		/*
 		 * The next chunk of the region held last extends its slice.
 		 * @last may be stale after a pause unless we hold it; then a
