@@ -177,7 +177,7 @@ vmmem_build_dir()
 # the count its scan prints: vmmem_fault_no_leaks asks for that scan, plants
 # a leak to prove it works, and fails itself on any leak of vmmem's.
 VMMEM_REPORTS='WARNING:|BUG:|Oops|Kernel panic|KASAN|KCSAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN|detected stall|rcu_.*stall|blocked for more than|kmemleak'
-VMMEM_BENIGN='kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread started|[0-9]+ new suspected memory leaks)'
+VMMEM_BENIGN='kmemleak: (Kernel memory leak detector initialized|Cannot allocate a scan area, scanning the full object|Automatic memory scanning thread started|[0-9]+ new suspected memory leaks)'
 
 # vmmem_kunit_verdict JSON LOG RC: set the globals passed and failed from
 # kunit.py's JSON results (each parameter of a parameterised case is one
