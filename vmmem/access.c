@@ -20,23 +20,59 @@
 static_assert(PAGE_SIZE % sizeof(u64) == 0);
 
 /*
- * Kernel address for a single access, and the region (for dirty logging).
- * Not an ERR_PTR: the compiler cannot tell a kernel address from an error
- * and would test every result. Caller holds RCU.
+ * The IOVA half of vmmem_single_ptr(), where a lookup in the map missed:
+ * an IOVA space translates, calling its miss hook if it has one. Entries
+ * are page-aligned, so an aligned access stays in one. Caller holds RCU.
+ */
+static noinline int vmmem_single_ptr_iova(struct vmmem *vm, u64 addr,
+					  unsigned int access, void **ptrp,
+					  struct vmmem_region **regionp,
+					  u64 *gpap)
+{
+	struct vmmem_miss miss = {};
+	struct vmmem_region *region;
+	u64 last;
+	int ret;
+
+	if (!vm->iova)
+		return -EFAULT;
+	while ((ret = vmmem_iova_resolve(vm, addr, access, &region, gpap,
+					 &last)) == -ENOENT) {
+		ret = vmmem_iova_miss(vm, addr, access, &miss);
+		if (ret)
+			return ret;
+	}
+	if (ret)
+		return ret;
+	*regionp = region;
+	*ptrp = vmmem_region_ptr(region, *gpap);
+	return 0;
+}
+
+/*
+ * Kernel address for a single access, its region and guest-physical
+ * address (for dirty logging). Not an ERR_PTR: the compiler cannot tell a
+ * kernel address from an error and would test every result. Caller holds
+ * RCU.
  */
 static __always_inline int vmmem_single_ptr(struct vmmem *vm, u64 gpa,
 					    size_t size, unsigned int access,
 					    void **ptrp,
-					    struct vmmem_region **regionp)
+					    struct vmmem_region **regionp,
+					    u64 *gpap)
 {
 	struct vmmem_region *region;
 
 	if (!IS_ALIGNED(gpa, size))
 		return -EINVAL;
 	region = vmmem_lookup(vm, gpa);
-	if (!region || !vmmem_region_permits(region, access))
+	if (unlikely(!region))
+		return vmmem_single_ptr_iova(vm, gpa, access, ptrp, regionp,
+					     gpap);
+	if (!vmmem_region_permits(region, access))
 		return -EFAULT;
 	*regionp = region;
+	*gpap = gpa;
 	*ptrp = vmmem_region_ptr(region, gpa);
 	return 0;
 }
@@ -50,12 +86,13 @@ static __always_inline int vmmem_single_ptr(struct vmmem *vm, u64 gpa,
 	typeof(valp) __valp = (valp);					\
 	struct vmmem_region *__region;					\
 	void *__ptr;							\
+	u64 __where;							\
 	int __ret;							\
 									\
 	rcu_read_lock();						\
 	__ret = vmmem_single_ptr(vmmem_space_map(space), gpa,		\
 				 sizeof(*__valp), VMMEM_READ,		\
-				 &__ptr, &__region);			\
+				 &__ptr, &__region, &__where);		\
 	if (!__ret && (acquire)) {					\
 		/* Later guest reads stay after this one. */		\
 		*__valp = virt_load_acquire((typeof(__valp))__ptr);	\
@@ -72,12 +109,13 @@ static __always_inline int vmmem_single_ptr(struct vmmem *vm, u64 gpa,
 	u64 __gpa = (gpa);						\
 	struct vmmem_region *__region;					\
 	void *__ptr;							\
+	u64 __where;							\
 	int __ret;							\
 									\
 	rcu_read_lock();						\
 	__ret = vmmem_single_ptr(vmmem_space_map(space), __gpa,		\
 				 sizeof(__val), VMMEM_WRITE,		\
-				 &__ptr, &__region);			\
+				 &__ptr, &__region, &__where);		\
 	if (!__ret && (release)) {					\
 		/* Earlier guest writes stay before this one. */	\
 		virt_store_release((typeof(__val) *)__ptr, __val);	\
@@ -85,7 +123,7 @@ static __always_inline int vmmem_single_ptr(struct vmmem *vm, u64 gpa,
 		WRITE_ONCE(*(typeof(__val) *)__ptr, __val);		\
 	}								\
 	if (!__ret)							\
-		vmmem_dirty_note(__region, __gpa, sizeof(__val));	\
+		vmmem_dirty_note(__region, __where, sizeof(__val));	\
 	rcu_read_unlock();						\
 	__ret;								\
 })

@@ -96,7 +96,9 @@ int vmmem_translate(union vmmem_space space, u64 gpa, u64 len,
 	unsigned long budget = VMMEM_RCU_CHUNK;
 	struct vmmem_bvec_tail tail = {};
 	struct vmmem_slice_iter iter;
+	struct vmmem_miss miss = {};
 	struct vmmem_slice piece;
+	unsigned int misses = 0;
 	u64 off, end, chunk;
 	int ret;
 
@@ -105,8 +107,12 @@ int vmmem_translate(union vmmem_space space, u64 gpa, u64 len,
 	bv->write = access & VMMEM_WRITE;
 	__vmmem_slice_iter_init(&iter, vmmem_space_map(space), gpa, len, access);
 	rcu_read_lock();
-	while ((ret = __vmmem_slice_iter_next_upto(&iter, &piece, &region,
-						   vmmem_piece_max(iter.gpa))) > 0) {
+	while ((ret = vmmem_walk_next(&iter, &piece, &region,
+				      vmmem_piece_max(iter.gpa), &miss)) > 0) {
+		/* A miss hook ran without RCU, as a pause does (below). */
+		if (miss.count != misses && bv->nr_held > bv->max)
+			last = NULL;
+		misses = miss.count;
 		/*
 		 * The next chunk of the region held last extends its slice.
 		 * @last may be stale after a pause unless we hold it; then a

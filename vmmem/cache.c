@@ -30,7 +30,7 @@ static int vmmem_cache_resolve(struct vmmem_cache *cache)
 		cache_field(cache, gen_write) = VMMEM_CACHE_INVALID;
 		return ret;
 	}
-	cache_field(cache, hva) = vmmem_region_ptr(region, cache_field(cache, gpa));
+	cache_field(cache, hva) = slice.wptr ?: (void *)slice.ptr;
 	cache_field(cache, region) = region;
 	cache_field(cache, log) = &region->log;
 	/* Only the kinds of access the cache permits can ever match. */
@@ -65,6 +65,7 @@ int vmmem_cache_init(union vmmem_space space, u64 gpa, u64 len,
 		     unsigned int access, struct vmmem_cache *cache)
 {
 	struct vmmem *vm = vmmem_space_map(space);
+	struct vmmem_miss miss = {};
 	int ret;
 
 	cache_field(cache, vm) = vm;
@@ -82,7 +83,11 @@ int vmmem_cache_init(union vmmem_space space, u64 gpa, u64 len,
 		return -EINVAL;
 
 	rcu_read_lock();
-	ret = vmmem_cache_resolve(cache);
+	while ((ret = vmmem_cache_resolve(cache)) == -ENOENT) {
+		ret = vmmem_iova_miss(vm, gpa, access, &miss);
+		if (ret)
+			break;
+	}
 	rcu_read_unlock();
 	return ret;
 }
@@ -94,6 +99,18 @@ static bool vmmem_cache_covers(struct vmmem_cache *cache, u64 gpa, u64 size)
 	u64 len = cache_field(cache, len);
 
 	return size <= len && gpa - cache_field(cache, gpa) <= len - size;
+}
+
+/*
+ * Kernel address of [@gpa, @gpa + @size), which the window covers; the
+ * offset clamped under speculation, as vmmem_cache_ptr() does.
+ */
+static void *vmmem_cache_hva(struct vmmem_cache *cache, u64 gpa, u64 size)
+{
+	u64 off = gpa - cache_field(cache, gpa);
+
+	return cache_field(cache, hva) +
+	       array_index_nospec(off, cache_field(cache, len) - size + 1);
 }
 
 /**
@@ -122,7 +139,7 @@ void *__vmmem_cache_resolve(struct vmmem_cache *cache, u64 gpa, size_t size,
 	/* Rare (the map changed, or the last resolve failed): look it up. */
 	if (vmmem_cache_resolve(cache))
 		return NULL;
-	return vmmem_region_ptr(cache_field(cache, region), gpa);
+	return vmmem_cache_hva(cache, gpa, size);
 }
 EXPORT_SYMBOL_NS_GPL(__vmmem_cache_resolve, VMMEM_NS);
 
@@ -143,9 +160,14 @@ void __vmmem_cache_mark_dirty(struct vmmem_cache *cache, u64 gpa, size_t len)
 {
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
 			 "vmmem cache used outside rcu_read_lock()");
+	struct vmmem_region *region = cache_field(cache, region);
+	void *hva;
+
 	if (cache_field(cache, gen_write) == VMMEM_CACHE_INVALID ||
 	    !vmmem_cache_covers(cache, gpa, len))
 		return;
-	__vmmem_mark_dirty(cache_field(cache, region), gpa, len);
+	/* The guest-physical address: in an IOVA space, not @gpa. */
+	hva = vmmem_cache_hva(cache, gpa, len);
+	__vmmem_mark_dirty(region, region->gpa + (hva - region->hva), len);
 }
 EXPORT_SYMBOL_NS_GPL(__vmmem_cache_mark_dirty, VMMEM_NS);

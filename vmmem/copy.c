@@ -180,9 +180,9 @@ static unsigned long vmmem_copy_out_mc(void *dst, const void *src, size_t len)
 }
 
 /*
- * The general copies: piece by piece across adjacent regions, to the first
- * unmapped or read-only byte (or, out of the guest, poisoned byte), with a
- * pause in RCU every VMMEM_RCU_CHUNK bytes. Out of line, so the one-region
+ * The general copies: piece by piece across adjacent regions (and IOVA
+ * entries), to the first unmapped or read-only byte (or, out of the guest,
+ * poisoned byte), with a pause in RCU every VMMEM_RCU_CHUNK bytes. Out of line, so the one-region
  * fast paths below stay small. Caller holds RCU.
  */
 static noinline unsigned long vmmem_copy_from_pieces(struct vmmem *vm,
@@ -191,12 +191,13 @@ static noinline unsigned long vmmem_copy_from_pieces(struct vmmem *vm,
 {
 	unsigned long budget = VMMEM_RCU_CHUNK, left;
 	struct vmmem_slice_iter iter;
+	struct vmmem_miss miss = {};
 	struct vmmem_region *region;
 	struct vmmem_slice slice;
 
 	__vmmem_slice_iter_init(&iter, vm, gpa, len, VMMEM_READ);
-	while (__vmmem_slice_iter_next_upto(&iter, &slice, &region,
-					    VMMEM_RCU_CHUNK) > 0) {
+	while (vmmem_walk_next(&iter, &slice, &region, VMMEM_RCU_CHUNK,
+			       &miss) > 0) {
 		if (unlikely(region->flags & VMMEM_REGION_COPY_MC)) {
 			left = vmmem_copy_out_mc(dst, slice.ptr, slice.len);
 			if (left)
@@ -217,12 +218,13 @@ static noinline unsigned long vmmem_copy_to_pieces(struct vmmem *vm, u64 gpa,
 {
 	unsigned long budget = VMMEM_RCU_CHUNK;
 	struct vmmem_slice_iter iter;
+	struct vmmem_miss miss = {};
 	struct vmmem_region *region;
 	struct vmmem_slice slice;
 
 	__vmmem_slice_iter_init(&iter, vm, gpa, len, VMMEM_WRITE);
-	while (__vmmem_slice_iter_next_upto(&iter, &slice, &region,
-					    VMMEM_RCU_CHUNK) > 0) {
+	while (vmmem_walk_next(&iter, &slice, &region, VMMEM_RCU_CHUNK,
+			       &miss) > 0) {
 		vmmem_copy_in(slice.wptr, src, slice.len);
 		vmmem_dirty_note(region, slice.gpa, slice.len);
 		src += slice.len;

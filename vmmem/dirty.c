@@ -387,7 +387,8 @@ EXPORT_SYMBOL_NS_GPL(vmmem_dirty_harvest, VMMEM_NS);
 
 /**
  * vmmem_mark_dirty() - mark guest pages written behind vmmem's back
- * @space: the map or snapshot
+ * @space: the map or snapshot, or an IOVA space (@gpa is then an IOVA,
+ *	and the guest-physical pages behind it are marked)
  * @gpa: first written guest-physical address
  * @len: number of bytes written
  *
@@ -404,8 +405,11 @@ void vmmem_mark_dirty(union vmmem_space space, u64 gpa, u64 len)
 	struct vmmem_slice_iter iter;
 	struct vmmem_region *region;
 	struct vmmem_slice slice;
+	u64 next;
 
-	__vmmem_slice_iter_init(&iter, vm, gpa, len, VMMEM_READ);
+	/* Through an IOVA space, what was written went through writable entries. */
+	__vmmem_slice_iter_init(&iter, vm, gpa, len,
+				vm->iova ? VMMEM_WRITE : VMMEM_READ);
 	rcu_read_lock();
 	while (iter.remaining) {
 		if (__vmmem_slice_iter_next_region(&iter, &slice, &region) <= 0) {
@@ -415,12 +419,20 @@ void vmmem_mark_dirty(union vmmem_space space, u64 gpa, u64 len)
 
 			if (iter.past_end)
 				break;
-			region = vmmem_layout_find(vmmem_current_layout(vm),
-						   iter.gpa, last);
-			if (!region || region->gpa < iter.gpa)
-				break;
-			iter.remaining -= region->gpa - iter.gpa;
-			iter.gpa = region->gpa;
+			if (vm->iova) {
+				next = vmmem_iova_skip(vm, iter.gpa, last);
+				/* Nothing left, or the end of the space. */
+				if (next <= iter.gpa || next - 1 >= last)
+					break;
+			} else {
+				region = vmmem_layout_find(vmmem_current_layout(vm),
+							   iter.gpa, last);
+				if (!region || region->gpa < iter.gpa)
+					break;
+				next = region->gpa;
+			}
+			iter.remaining -= next - iter.gpa;
+			iter.gpa = next;
 			continue;
 		}
 		if (unlikely(READ_ONCE(region->log)))

@@ -60,6 +60,7 @@ int vmmem_hold(union vmmem_space space, u64 gpa, u64 len, unsigned int access,
 	       struct vmmem_slice *slices, unsigned int *nr)
 {
 	struct vmmem_slice_iter iter;
+	struct vmmem_miss miss = {};
 	struct vmmem_region *region;
 	struct vmmem_slice piece;
 	unsigned int n = 0;
@@ -70,7 +71,8 @@ int vmmem_hold(union vmmem_space space, u64 gpa, u64 len, unsigned int access,
 		return -EINVAL;
 	__vmmem_slice_iter_init(&iter, vmmem_space_map(space), gpa, len, access);
 	rcu_read_lock();
-	while ((ret = __vmmem_slice_iter_next_region(&iter, &piece, &region)) > 0) {
+	while ((ret = vmmem_walk_next(&iter, &piece, &region, U64_MAX,
+				      &miss)) > 0) {
 		if (n < *nr) {
 			vmmem_region_get(region);
 			piece.region = region;

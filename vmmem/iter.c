@@ -19,12 +19,13 @@ static int vmmem_hold_next(struct vmmem *vm, u64 gpa, u64 len,
 			   unsigned int access, struct vmmem_slice *slice)
 {
 	struct vmmem_slice_iter iter;
+	struct vmmem_miss miss = {};
 	struct vmmem_region *region;
 	int ret;
 
 	__vmmem_slice_iter_init(&iter, vm, gpa, len, access);
 	rcu_read_lock();
-	ret = __vmmem_slice_iter_next_region(&iter, slice, &region);
+	ret = vmmem_walk_next(&iter, slice, &region, U64_MAX, &miss);
 	if (ret > 0) {
 		vmmem_region_get(region);
 		slice->region = region;
@@ -75,6 +76,7 @@ static size_t vmmem_iter_copy_rcu(struct vmmem *vm, u64 gpa, size_t len,
 {
 	unsigned long budget = VMMEM_RCU_CHUNK;
 	struct vmmem_slice_iter walk;
+	struct vmmem_miss miss = {};
 	struct vmmem_region *region;
 	struct vmmem_slice slice;
 	size_t done = 0, n;
@@ -82,8 +84,8 @@ static size_t vmmem_iter_copy_rcu(struct vmmem *vm, u64 gpa, size_t len,
 	__vmmem_slice_iter_init(&walk, vm, gpa, len,
 				to_guest ? VMMEM_WRITE : VMMEM_READ);
 	rcu_read_lock();
-	while (__vmmem_slice_iter_next_upto(&walk, &slice, &region,
-					    VMMEM_RCU_CHUNK) > 0) {
+	while (vmmem_walk_next(&walk, &slice, &region, VMMEM_RCU_CHUNK,
+			       &miss) > 0) {
 		n = vmmem_iter_piece(&slice, region, iter, to_guest);
 		done += n;
 		if (n < slice.len)
@@ -112,7 +114,8 @@ static size_t vmmem_iter_copy(struct vmmem *vm, u64 gpa, size_t len,
 		n = vmmem_iter_piece(&slice, slice.region, iter, to_guest);
 		vmmem_release(&slice, 1);
 		done += n;
-		if (n < slice.len || slice.gpa + (slice.len - 1) == U64_MAX)
+		/* The end of the space (IOVAs or guest-physical): no wrap. */
+		if (n < slice.len || gpa + (done - 1) == U64_MAX)
 			break;
 	}
 	return done;

@@ -349,6 +349,8 @@ struct vmmem_layout *vmmem_layout_publish(struct vmmem *vm,
 	 * acquire in the cache's resolve.
 	 */
 	smp_store_release(&vm->generation, layout->generation);
+	/* The IOVA spaces over the map translate through it: theirs too. */
+	vmmem_iova_changed(vm);
 	return old;
 }
 
@@ -416,6 +418,7 @@ struct vmmem *vmmem_create(unsigned int flags)
 	spin_lock_init(&vm->departed_lock);
 	INIT_LIST_HEAD(&vm->departed);
 	init_waitqueue_head(&vm->released_wait);
+	INIT_LIST_HEAD(&vm->iovas);
 	refcount_set(&vm->users, 1);
 	refcount_set(&vm->refs, 1);
 
@@ -503,16 +506,21 @@ EXPORT_SYMBOL_NS_GPL(vmmem_put, VMMEM_NS);
  * any number of accesses and across sleeping; regions removed from the
  * map later stay valid (their memory is not released) until the last
  * snapshot holding them is put. Every access call takes the view as it
- * takes a map; the calls that change a map do not accept it.
+ * takes a map; the calls that change a map do not accept it. An IOVA
+ * space has no snapshots (its entries change one by one).
  *
- * Context: Any context; does not sleep and cannot fail.
+ * Context: Any context; does not sleep, and cannot fail for a map or a
+ * snapshot.
  * Return: the snapshot; drop it with vmmem_snapshot_put().
+ * ERR_PTR(-EOPNOTSUPP) for an IOVA space.
  */
 struct vmmem_snapshot *vmmem_snapshot(union vmmem_space space)
 {
 	struct vmmem *vm = vmmem_space_map(space);
 	struct vmmem_layout *layout;
 
+	if (vm->iova)
+		return ERR_PTR(-EOPNOTSUPP);
 	if (vm->frozen) {
 		refcount_inc(&vm->frozen->ref);
 		return space.snapshot;
@@ -529,7 +537,7 @@ EXPORT_SYMBOL_NS_GPL(vmmem_snapshot, VMMEM_NS);
 
 /**
  * vmmem_snapshot_put() - drop a reference on a snapshot
- * @snap: the snapshot, or NULL
+ * @snap: the snapshot, NULL or an error pointer
  *
  * Never sleeps: what the snapshot alone kept alive (regions removed from
  * the map since) is released later from a workqueue.
@@ -538,7 +546,7 @@ EXPORT_SYMBOL_NS_GPL(vmmem_snapshot, VMMEM_NS);
  */
 void vmmem_snapshot_put(struct vmmem_snapshot *snap)
 {
-	if (snap)
+	if (!IS_ERR_OR_NULL(snap))
 		vmmem_layout_put(vmmem_space_map(snap)->frozen);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_snapshot_put, VMMEM_NS);
@@ -702,25 +710,33 @@ void vmmem_region_abort(struct vmmem_region *region)
 }
 
 /**
- * vmmem_info() - what a map or snapshot holds
- * @space: the map or snapshot
+ * vmmem_info() - what a map, snapshot or IOVA space holds
+ * @space: the map or snapshot, or an IOVA space
  * @info: filled with the generation, the number of regions and the last
- *	mapped byte, all of one layout
+ *	mapped byte, all of one layout; for an IOVA space, the number of
+ *	mapped IOVA ranges (an entry that an unmap cut in two counts twice)
+ *	and the last mapped IOVA
  *
  * The generation changes with every published change of the map (an
  * update of any number of operations), and before any memory the previous
- * layout referenced can be released. A snapshot keeps the generation it
- * was taken at. For a live map, the answer may be stale as soon as it is
- * returned.
+ * layout referenced can be released; an IOVA space's, with every map and
+ * unmap and every change of its map. A snapshot keeps the generation it
+ * was taken at. For a live map or an IOVA space, the answer may be stale
+ * as soon as it is returned.
  *
  * Context: Any context.
  */
 void vmmem_info(union vmmem_space space, struct vmmem_info *info)
 {
+	struct vmmem *vm = vmmem_space_map(space);
 	struct vmmem_layout *layout;
 
+	if (vm->iova) {
+		vmmem_iova_info(vm, info);
+		return;
+	}
 	rcu_read_lock();
-	layout = vmmem_current_layout(vmmem_space_map(space));
+	layout = vmmem_current_layout(vm);
 	info->generation = layout->generation;
 	info->nr_regions = layout->nr_regions;
 	info->last_addr = layout->nr_regions ?
@@ -731,25 +747,32 @@ EXPORT_SYMBOL_NS_GPL(vmmem_info, VMMEM_NS);
 
 /**
  * vmmem_region_info() - describe the region that contains a guest address
- * @space: the map or snapshot
- * @gpa: any guest-physical address inside the region
+ * @space: the map or snapshot, or an IOVA space
+ * @gpa: any guest-physical address inside the region; in an IOVA space,
+ *	an IOVA mapped onto it (the description is in guest-physical terms)
  * @info: filled on success
  *
  * The description is a copy: it stays readable after the region is gone,
  * but says nothing about the map after this returns.
  *
  * Context: Any context.
- * Return: 0 on success, -ENOENT if @gpa is in a hole.
+ * Return: 0 on success, -ENOENT if @gpa is in a hole (or is an IOVA that
+ * no entry maps).
  */
 int vmmem_region_info(union vmmem_space space, u64 gpa,
 		      struct vmmem_region_info *info)
 {
 	struct vmmem *vm = vmmem_space_map(space);
 	const struct vmmem_region *region;
+	struct vmmem_region *behind;
 	int ret = -ENOENT;
+	u64 where, last;
 
 	rcu_read_lock();
 	region = vmmem_lookup(vm, gpa);
+	if (!region && vm->iova &&
+	    !vmmem_iova_resolve(vm, gpa, 0, &behind, &where, &last))
+		region = behind;
 	if (region) {
 		*info = (struct vmmem_region_info) {
 			.gpa = region->gpa,

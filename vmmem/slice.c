@@ -31,11 +31,14 @@ int vmmem_find_slice(union vmmem_space space, u64 gpa, size_t len,
 		     unsigned int access, struct vmmem_slice *slice)
 {
 	struct vmmem_region *region;
+	int ret;
 
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
 			 "vmmem slice taken outside rcu_read_lock()");
-	return __vmmem_find_slice(vmmem_space_map(space), gpa, len, access,
-				  slice, &region);
+	ret = __vmmem_find_slice(vmmem_space_map(space), gpa, len, access,
+				 slice, &region);
+	/* Inside the caller's RCU section: no miss hook, a miss is a hole. */
+	return ret == -ENOENT ? -EFAULT : ret;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_find_slice, VMMEM_NS);
 
@@ -61,9 +64,11 @@ EXPORT_SYMBOL_NS_GPL(vmmem_slice_iter_init, VMMEM_NS);
  * @iter: the walk, from vmmem_slice_iter_init()
  * @slice: filled with the piece on a return of 1
  *
- * Each piece is the largest run inside one region; adjacent regions give
- * consecutive pieces. The slices are valid until the caller leaves its
- * rcu_read_lock() section, which must cover the whole walk.
+ * Each piece is the largest run inside one region (and, in an IOVA space,
+ * one entry); adjacent regions give consecutive pieces. The slices are
+ * valid until the caller leaves its rcu_read_lock() section, which must
+ * cover the whole walk. A miss in an IOVA space is a hole here: the miss
+ * hook is not called inside the caller's RCU section.
  *
  * Context: rcu_read_lock() held by the caller; does not sleep.
  * Return: 1 with a piece in @slice; 0 when the range is complete; -EFAULT
@@ -73,9 +78,13 @@ EXPORT_SYMBOL_NS_GPL(vmmem_slice_iter_init, VMMEM_NS);
 int vmmem_slice_iter_next(struct vmmem_slice_iter *iter,
 			  struct vmmem_slice *slice)
 {
+	int ret;
+
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
 			 "vmmem slice walk outside rcu_read_lock()");
-	return __vmmem_slice_iter_next(iter, slice);
+	ret = __vmmem_slice_iter_next(iter, slice);
+	/* Inside the caller's RCU section: no miss hook, a miss is a hole. */
+	return ret == -ENOENT ? -EFAULT : ret;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_slice_iter_next, VMMEM_NS);
 

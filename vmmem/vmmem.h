@@ -139,7 +139,11 @@ struct vmmem_layout;
 
 /**
  * struct vmmem - a guest-physical address space, or a frozen view of one
- * @layout: the current layout; readers rcu_dereference() it
+ * @layout: the current layout; readers rcu_dereference() it. An IOVA
+ *	space's view has an empty one that never changes, so that its
+ *	lookups miss at once and go to @iova
+ * @iova: set in the view of an IOVA space (&vmmem_iova.view), whose
+ *	accesses translate through it; NULL in a map or a snapshot view
  * @hint: per CPU, the index of the region the CPU's last lookup found in
  *	the current layout; only ever a guess (a reader preempted to another
  *	CPU may write another CPU's slot, and a new layout keeps the old
@@ -163,10 +167,13 @@ struct vmmem_layout;
  * @nr_removed: regions removed by an update and not yet released (a held
  *	slice, a translation or a snapshot still uses them)
  * @released_wait: woken when @nr_removed drops to 0
+ * @iovas: the IOVA spaces over a live map (&vmmem_iova.node), guarded by
+ *	@lock: each publication changes their generations too
  * @destroy_work: frees the structure once the last reference is gone
  */
 struct vmmem {
 	struct vmmem_layout __rcu *layout;
+	struct vmmem_iova *iova;
 	unsigned int __percpu *hint;
 	struct vmmem_layout *frozen;
 	struct mutex lock;	/* see @lock above */
@@ -181,6 +188,7 @@ struct vmmem {
 	struct list_head departed;
 	atomic_t nr_removed;
 	wait_queue_head_t released_wait;
+	struct list_head iovas;
 	struct work_struct destroy_work;
 };
 
@@ -266,6 +274,28 @@ void vmmem_kunit_bvec_add_pages(struct vmmem_bvecs *bv, struct page **pages,
 unsigned long vmmem_copy_mc_to_kernel(void *dst, const void *src, size_t len);
 size_t vmmem_copy_mc_to_iter(const void *src, size_t len,
 			     struct iov_iter *iter);
+
+/* iova.c */
+int vmmem_iova_resolve(struct vmmem *vm, u64 addr, unsigned int access,
+		       struct vmmem_region **regionp, u64 *gpap, u64 *lastp);
+void vmmem_iova_changed(struct vmmem *vm);
+void vmmem_iova_info(struct vmmem *vm, struct vmmem_info *info);
+u64 vmmem_iova_skip(struct vmmem *vm, u64 addr, u64 last);
+
+/**
+ * struct vmmem_miss - what one access call asked an IOVA miss hook
+ * @addr: the address it last called the hook for
+ * @called: it called the hook at all
+ * @count: how many times: each call dropped RCU
+ */
+struct vmmem_miss {
+	u64 addr;
+	bool called;
+	unsigned int count;
+};
+
+int vmmem_iova_miss(struct vmmem *vm, u64 addr, unsigned int access,
+		    struct vmmem_miss *miss);
 
 /* dirty.c */
 int vmmem_region_dirty_alloc(struct vmmem_region *region);
@@ -512,17 +542,25 @@ static __always_inline void __vmmem_slice_iter_init(struct vmmem_slice_iter *ite
  * read-side section between two calls (vmmem_rcu_pause()).
  *
  * Context: rcu_read_lock() held by the caller.
+ * In an IOVA space, @iter->gpa moves through IOVAs, and a piece ends
+ * where its entry or its region ends; @slice->gpa is the guest-physical
+ * address behind it, which dirty logging marks.
+ *
+ * Context: rcu_read_lock() held by the caller.
  * Return: 1 with a piece in @slice, 0 when the walk is complete, -EFAULT
- * at a hole, a byte past 2^64 - 1 or a region that does not permit the
- * access, -EINVAL for invalid access bits.
+ * at a hole, a byte past 2^64 - 1 or a region or IOVA entry that does not
+ * permit the access, -EINVAL for invalid access bits, -ENOENT at an IOVA
+ * with no entry in a space with a miss hook (see vmmem_iova_miss()).
  */
 static __always_inline int
 __vmmem_slice_iter_next_upto(struct vmmem_slice_iter *iter,
 			     struct vmmem_slice *slice,
 			     struct vmmem_region **regionp, u64 max)
 {
+	struct vmmem *vm = ACCESS_PRIVATE(iter, vm);
 	struct vmmem_region *region;
-	u64 avail, n;
+	u64 gpa, last, n;
+	int ret;
 
 	if (!iter->remaining)
 		return 0;
@@ -531,18 +569,28 @@ __vmmem_slice_iter_next_upto(struct vmmem_slice_iter *iter,
 	if (unlikely(!vmmem_access_valid(iter->access)))
 		return -EINVAL;
 
-	region = vmmem_lookup(ACCESS_PRIVATE(iter, vm), iter->gpa);
-	if (!region || !vmmem_region_permits(region, iter->access))
+	region = vmmem_lookup(vm, iter->gpa);
+	if (likely(region)) {
+		if (!vmmem_region_permits(region, iter->access))
+			return -EFAULT;
+		gpa = iter->gpa;
+		last = vmmem_region_last(region) - gpa;
+	} else if (unlikely(vm->iova)) {
+		ret = vmmem_iova_resolve(vm, iter->gpa, iter->access, &region,
+					 &gpa, &last);
+		if (ret)
+			return ret;
+	} else {
 		return -EFAULT;
+	}
 
 	/* Cannot overflow: a region holds at most 2^64 - PAGE_SIZE bytes. */
-	avail = vmmem_region_last(region) - iter->gpa + 1;
-	n = min3(iter->remaining, avail, max);
-	vmmem_fill_slice(slice, region, iter->gpa, n, iter->access);
+	n = min3(iter->remaining, last + 1, max);
+	vmmem_fill_slice(slice, region, gpa, n, iter->access);
 
 	iter->remaining -= n;
-	/* Never wrap to guest address 0: the walk ends at 2^64 - 1. */
-	if (n == avail && vmmem_region_last(region) == U64_MAX)
+	/* Never wrap to address 0: the walk ends at 2^64 - 1. */
+	if (iter->gpa + (n - 1) == U64_MAX)
 		iter->past_end = true;
 	iter->gpa += n;
 	*regionp = region;
@@ -556,6 +604,39 @@ __vmmem_slice_iter_next_region(struct vmmem_slice_iter *iter,
 			       struct vmmem_region **regionp)
 {
 	return __vmmem_slice_iter_next_upto(iter, slice, regionp, U64_MAX);
+}
+
+/**
+ * vmmem_walk_next() - next piece of a walk that may call a miss hook
+ * @iter: the walk
+ * @slice: filled with the piece
+ * @regionp: set to the piece's region
+ * @max: the longest piece wanted, non-zero
+ * @miss: the access call's record of miss hook calls, zeroed at its start
+ *
+ * As __vmmem_slice_iter_next_upto(), but at an IOVA with no entry in a
+ * space with a miss hook, the hook is called (RCU dropped around it: see
+ * vmmem_iova_miss()) and the IOVA looked up again.
+ *
+ * Context: rcu_read_lock() held once by the caller.
+ * Return: as __vmmem_slice_iter_next_upto(), or the hook's error; never
+ * -ENOENT.
+ */
+static __always_inline int vmmem_walk_next(struct vmmem_slice_iter *iter,
+					   struct vmmem_slice *slice,
+					   struct vmmem_region **regionp,
+					   u64 max, struct vmmem_miss *miss)
+{
+	int ret;
+
+	while ((ret = __vmmem_slice_iter_next_upto(iter, slice, regionp,
+						   max)) == -ENOENT) {
+		ret = vmmem_iova_miss(ACCESS_PRIVATE(iter, vm), iter->gpa,
+				      iter->access, miss);
+		if (ret)
+			break;
+	}
+	return ret;
 }
 
 /*
@@ -592,7 +673,8 @@ void vmmem_rcu_pause(void);
  * @regionp: set to the slice's region on success
  *
  * Context: rcu_read_lock() held by the caller.
- * Return: as vmmem_find_slice().
+ * Return: as vmmem_find_slice(), and -ENOENT at an IOVA with no entry in a
+ * space with a miss hook.
  */
 static inline int __vmmem_find_slice(struct vmmem *vm, u64 gpa, size_t len,
 				     unsigned int access,
@@ -600,13 +682,25 @@ static inline int __vmmem_find_slice(struct vmmem *vm, u64 gpa, size_t len,
 				     struct vmmem_region **regionp)
 {
 	struct vmmem_region *region;
+	u64 last;
+	int ret;
 
 	if (!vmmem_access_valid(access))
 		return -EINVAL;
 	region = vmmem_lookup(vm, gpa);
-	if (!region || !vmmem_region_permits(region, access))
+	if (likely(region)) {
+		if (!vmmem_region_permits(region, access))
+			return -EFAULT;
+		last = vmmem_region_last(region) - gpa;
+	} else if (vm->iova) {
+		ret = vmmem_iova_resolve(vm, gpa, access, &region, &gpa, &last);
+		if (ret)
+			return ret;
+	} else {
 		return -EFAULT;
-	if (len > vmmem_region_last(region) - gpa + 1)
+	}
+	/* Cannot overflow: a region holds at most 2^64 - PAGE_SIZE bytes. */
+	if (len > last + 1)
 		return -EINVAL;
 
 	vmmem_fill_slice(slice, region, gpa, len, access);

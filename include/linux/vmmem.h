@@ -30,22 +30,28 @@ struct iov_iter;
 struct page;
 struct sg_table;
 struct vmmem;
+struct vmmem_iova;
 struct vmmem_region;
 struct vmmem_snapshot;
 
 /**
- * union vmmem_space - what an access reads and writes: a map or a snapshot
+ * union vmmem_space - what an access reads and writes: a map, a snapshot
+ *	or an IOVA space
  * @map: a live guest-physical map, from vmmem_create()
  * @snapshot: a frozen view of one, from vmmem_snapshot()
+ * @iova: an I/O virtual address space over a map, from vmmem_iova_create()
  *
  * Every call that only accesses guest memory takes a union vmmem_space, so a
- * &struct vmmem or a &struct vmmem_snapshot pointer can be passed as it
- * is (a transparent union, as release_pages() takes). Calls that change a
- * map take a &struct vmmem: a snapshot passed to them does not compile.
+ * &struct vmmem, &struct vmmem_snapshot or &struct vmmem_iova pointer can
+ * be passed as it is (a transparent union, as release_pages() takes).
+ * Calls that change a map take a &struct vmmem: a snapshot or an IOVA
+ * space passed to them does not compile. The "gpa" of an access call is
+ * an address in the space it is given: an IOVA for an IOVA space.
  */
 union vmmem_space {
 	struct vmmem *map;
 	struct vmmem_snapshot *snapshot;
+	struct vmmem_iova *iova;
 } __attribute__((__transparent_union__));
 
 /* Region flag of struct vmmem_update. */
@@ -108,6 +114,27 @@ struct vmmem_update {
 int vmmem_update(struct vmmem *vm, const struct vmmem_update *updates,
 		 unsigned int nr_updates);
 int vmmem_wait_released(struct vmmem *vm, unsigned long timeout);
+
+/**
+ * typedef vmmem_iova_miss_t - an IOVA space's miss hook
+ * @priv: the pointer given to vmmem_iova_create()
+ * @iova: the I/O virtual address an access found unmapped
+ * @access: %VMMEM_READ and/or %VMMEM_WRITE, what the access wanted
+ *
+ * Called in the context of the access, outside any RCU read-side section
+ * vmmem took, to map @iova (vmmem_iova_map()) before the access looks
+ * again, once per address per access call.
+ *
+ * Return: 0 to look again, or a negative errno to fail the access there.
+ */
+typedef int (*vmmem_iova_miss_t)(void *priv, u64 iova, unsigned int access);
+
+struct vmmem_iova *vmmem_iova_create(struct vmmem *vm, vmmem_iova_miss_t miss,
+				     void *priv);
+void vmmem_iova_destroy(struct vmmem_iova *iova);
+int vmmem_iova_map(struct vmmem_iova *iova, u64 addr, u64 size, u64 gpa,
+		   unsigned int perm);
+int vmmem_iova_unmap(struct vmmem_iova *iova, u64 addr, u64 size);
 
 int vmmem_dirty_log_start(struct vmmem *vm);
 int vmmem_dirty_log_stop(struct vmmem *vm);
