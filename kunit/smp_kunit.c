@@ -4,8 +4,8 @@
  * raced by worker kthreads bound to CPUs other than the test thread's (see
  * fx_threads_start()): dirty logging started under writers, message passing
  * through acquire and release accesses, and harvesting against writers that
- * find the dirty bit already set. Under UML (one CPU) the same cases run as
- * interleaved logic.
+ * find the dirty bit already set, and IOVA entries remapped under readers.
+ * Under UML (one CPU) the same cases run as interleaved logic.
  */
 #include <kunit/test.h>
 #include <linux/bitmap.h>
@@ -495,11 +495,154 @@ static void smp_harvest_vs_writers(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, stale, 0);
 }
 
+/*
+ * smp_iova_remap_vs_readers: readers load through an IOVA space (directly,
+ * and through a cache of the page) while the test thread remaps its pages
+ * one at a time: unmap, then map onto the next of IR_TARGETS guest pages,
+ * then publish the mapping's number with a release. Every word of target
+ * page t holds ir_tag(t). A reader reads the page's number before and after
+ * its load (acquire): a value must come from a mapping numbered in between
+ * (or the next one, not yet published), or the load must fault. An unmap that frees an entry before readers are
+ * done with it is KASAN's to find; one whose change a cache misses (no
+ * generation moved, or moved before the change) returns a stale value.
+ */
+#define IR_PAGES	16
+#define IR_TARGETS	4
+#define IR_GPA		(128 * FX_P)
+#define IR_READS	20000	/* per reader */
+
+struct iova_remap {
+	struct vmmem_iova *iova;
+	unsigned long mapped[IR_PAGES];	/* mapping numbers; marked accesses */
+	atomic64_t loads, faults, stale, errors;
+};
+
+static u64 ir_tag(unsigned int target)
+{
+	return 0x5eed000000000000ULL | target;
+}
+
+static u64 ir_target_gpa(unsigned int page, unsigned long nr)
+{
+	return IR_GPA + (page * IR_TARGETS + nr % IR_TARGETS) * FX_P;
+}
+
+/* True if @val comes from one of the mappings numbered @first to @last. */
+static bool ir_plausible(unsigned int page, u64 val, unsigned long first,
+			 unsigned long last)
+{
+	unsigned long nr;
+
+	if (last - first >= IR_TARGETS - 1)
+		return (val & ~0xffffULL) == ir_tag(0);
+	for (nr = first; nr <= last; nr++) {
+		if (val == ir_tag(page * IR_TARGETS + nr % IR_TARGETS))
+			return true;
+	}
+	return false;
+}
+
+static void ir_reader(struct fx_worker *w)
+{
+	struct iova_remap *ir = w->data;
+	struct vmmem_cache cache;
+	unsigned long first, last;
+	unsigned int i, page, cached;
+	struct rnd_state rnd;
+	u64 addr, val;
+	int ret;
+
+	prandom_seed_state(&rnd, get_random_u64());
+	cached = prandom_u32_state(&rnd) % IR_PAGES;
+	/* May fault now: the cache retries on every use. */
+	vmmem_cache_init(ir->iova, cached * FX_P, FX_P, VMMEM_READ, &cache);
+	for (i = 0; i < IR_READS; i++) {
+		if (fx_worker_stopping(w))
+			return;
+		page = i % 2 ? cached : prandom_u32_state(&rnd) % IR_PAGES;
+		addr = page * FX_P + round_down(prandom_u32_state(&rnd) % FX_P, 8);
+		first = smp_load_acquire(&ir->mapped[page]);
+		if (i % 2)
+			ret = vmmem_load(&cache, addr, &val);
+		else
+			ret = vmmem_load(ir->iova, addr, &val);
+		last = smp_load_acquire(&ir->mapped[page]);
+		if (ret == -EFAULT) {
+			atomic64_inc(&ir->faults);
+		} else if (ret) {
+			atomic64_inc(&ir->errors);
+		} else {
+			atomic64_inc(&ir->loads);
+			/* The next mapping may be seen before its number. */
+			if (!ir_plausible(page, val, first, last + 1))
+				atomic64_inc(&ir->stale);
+		}
+		if (i % 16 == 15)
+			fx_yield();
+	}
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(ir_destroy_action, vmmem_iova_destroy,
+			    struct vmmem_iova *);
+
+static void smp_iova_remap_vs_readers(struct kunit *test)
+{
+	struct iova_remap *ir = kunit_kzalloc(test, sizeof(*ir), GFP_KERNEL);
+	unsigned int nr = fx_nr_workers(SMP_WORKERS), t, page;
+	struct vmmem *vm = fx_create(test);
+	struct fx_threads *th;
+	unsigned long r;
+	u64 gpa;
+
+	KUNIT_ASSERT_NOT_NULL(test, ir);
+	fx_add(test, vm, IR_GPA, IR_PAGES * IR_TARGETS * FX_P, 0);
+	for (t = 0; t < IR_PAGES * IR_TARGETS; t++) {
+		for (gpa = 0; gpa < FX_P; gpa += 8)
+			KUNIT_ASSERT_EQ(test, 0, vmmem_store(vm, IR_GPA + t * FX_P + gpa,
+							     ir_tag(t)));
+	}
+	ir->iova = vmmem_iova_create(vm, NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ir->iova);
+	/* Before the map goes, after the readers (later actions run first). */
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, ir_destroy_action,
+							   ir->iova));
+	for (page = 0; page < IR_PAGES; page++)
+		KUNIT_ASSERT_EQ(test, 0, vmmem_iova_map(ir->iova, page * FX_P, FX_P,
+							ir_target_gpa(page, 0), VMMEM_READ));
+
+	th = fx_threads_start(test, ir_reader, ir, nr, "vmmem-ir");
+	fx_threads_print(test, th);
+	/* Until every reader has made its loads. */
+	for (r = 0; fx_threads_running(th); r++) {
+		page = r % IR_PAGES;
+		KUNIT_ASSERT_EQ(test, 0, vmmem_iova_unmap(ir->iova, page * FX_P, FX_P));
+		KUNIT_ASSERT_EQ(test, 0,
+				vmmem_iova_map(ir->iova, page * FX_P, FX_P,
+					       ir_target_gpa(page, ir->mapped[page] + 1),
+					       VMMEM_READ));
+		/* Release: the new mapping before its number. */
+		smp_store_release(&ir->mapped[page], ir->mapped[page] + 1);
+		if (r % 8 == 7)
+			fx_yield();
+	}
+	fx_threads_stop(test, th);
+
+	kunit_info(test, "%u readers, %lu remaps, %lld loads, %lld faults\n", nr, r,
+		   atomic64_read(&ir->loads), atomic64_read(&ir->faults));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ir->errors), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ir->stale), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ir->loads) + atomic64_read(&ir->faults),
+			(s64)IR_READS * nr);
+	KUNIT_EXPECT_GT(test, atomic64_read(&ir->loads), 0);
+	KUNIT_EXPECT_GT(test, r, 0);
+}
+
 static struct kunit_case vmmem_smp_cases[] = {
 	KUNIT_CASE_SLOW(smp_log_start_vs_writers),
 	KUNIT_CASE_SLOW(smp_message_passing),
 	KUNIT_CASE_SLOW(smp_message_passing_cache),
 	KUNIT_CASE_SLOW(smp_harvest_vs_writers),
+	KUNIT_CASE_SLOW(smp_iova_remap_vs_readers),
 	{}
 };
 
