@@ -502,9 +502,10 @@ static void smp_harvest_vs_writers(struct kunit *test)
  * then publish the mapping's number with a release. Every word of target
  * page t holds ir_tag(t). A reader reads the page's number before and after
  * its load (acquire): a value must come from a mapping numbered in between
- * (or the next one, not yet published), or the load must fault. An unmap that frees an entry before readers are
- * done with it is KASAN's to find; one whose change a cache misses (no
- * generation moved, or moved before the change) returns a stale value.
+ * (or the next one, not yet published), or the load must fault. An unmap
+ * that frees an entry before readers are done with it is KASAN's to find;
+ * one whose change a cache misses (no generation moved, or moved before
+ * the change) returns a stale value.
  */
 #define IR_PAGES	16
 #define IR_TARGETS	4
@@ -561,11 +562,13 @@ static void ir_reader(struct fx_worker *w)
 			return;
 		page = i % 2 ? cached : prandom_u32_state(&rnd) % IR_PAGES;
 		addr = page * FX_P + round_down(prandom_u32_state(&rnd) % FX_P, 8);
+		/* Acquire: pairs with the release after the remap. */
 		first = smp_load_acquire(&ir->mapped[page]);
 		if (i % 2)
 			ret = vmmem_load(&cache, addr, &val);
 		else
 			ret = vmmem_load(ir->iova, addr, &val);
+		/* Acquire: the load before it stays before it. */
 		last = smp_load_acquire(&ir->mapped[page]);
 		if (ret == -EFAULT) {
 			atomic64_inc(&ir->faults);

@@ -82,12 +82,15 @@ static u64 vmmem_piece_max(u64 gpa)
  *
  * Context: Any context; does not sleep. A translation of more than 1 MiB
  * leaves RCU between chunks (the regions it holds stay held), and
- * reschedules there only if called preemptible and outside RCU.
+ * reschedules there only if called preemptible and outside RCU. An IOVA
+ * space's miss hook is called outside RCU too (see vmmem_iova_create()).
  * Return: 0 with @bv->nr bio_vecs and @bv->nr_held held slices, both at
  * most @bv->max; -ENOBUFS if either array would need more than @bv->max
  * entries: @bv->nr then says the @bv->max that suffices for both (UINT_MAX
- * if no unsigned int does), and nothing is held; -EFAULT at a hole, a region that does not permit
- * @access or past 2^64 - 1, nothing held; -EINVAL for invalid @access.
+ * if no unsigned int does), and nothing is held; -EFAULT at a hole, a
+ * region (or IOVA entry) that does not permit @access or past 2^64 - 1,
+ * nothing held; -EINVAL for invalid @access; an IOVA space's miss hook's
+ * error, nothing held.
  */
 int vmmem_translate(union vmmem_space space, u64 gpa, u64 len,
 		    unsigned int access, struct vmmem_bvecs *bv)

@@ -44,7 +44,8 @@ static int vmmem_cache_resolve(struct vmmem_cache *cache)
 /**
  * vmmem_cache_init() - set up a translation cache for a guest window
  * @space: the map or snapshot; must outlive the cache
- * @gpa: first guest-physical address of the window
+ * @gpa: first guest-physical address of the window (an IOVA in an IOVA
+ *	space)
  * @len: length of the window in bytes, inside one region
  * @access: %VMMEM_READ and/or %VMMEM_WRITE that the caller will do
  * @cache: the cache, owned by the caller
@@ -56,10 +57,12 @@ static int vmmem_cache_resolve(struct vmmem_cache *cache)
  * vmmem_cache_ptr(), vmmem_load(), vmmem_store(), vmmem_load_acquire() and
  * vmmem_store_release().
  *
- * Context: Any context.
+ * Context: Any context (but see vmmem_iova_create() for a space with a
+ * miss hook).
  * Return: 0; -EINVAL for invalid @access, a zero @len or a window that
- * crosses a region's end; -EFAULT if the window is unmapped or not
- * permitted. The cache is usable (and retries) after an error.
+ * crosses a region's end (or an IOVA entry's); -EFAULT if the window is
+ * unmapped or not permitted; an IOVA space's miss hook's error. The cache
+ * is usable (and retries) after an error.
  */
 int vmmem_cache_init(union vmmem_space space, u64 gpa, u64 len,
 		     unsigned int access, struct vmmem_cache *cache)

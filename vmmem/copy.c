@@ -267,9 +267,10 @@ static __always_inline bool vmmem_copy_fits(const struct vmmem_region *region,
  * copied, and the kernel survives. Untorn copies (2, 4 and 8 bytes,
  * aligned) stay single loads and are not covered.
  *
- * Context: Any context; does not sleep. A copy longer than 1 MiB leaves
- * RCU between chunks, and reschedules there only if called preemptible
- * and outside RCU.
+ * Context: Any context; does not sleep (but see vmmem_iova_create() for a
+ * space with a miss hook). A copy longer than 1 MiB leaves RCU between
+ * chunks, and reschedules there only if called preemptible and outside
+ * RCU.
  * Return: the number of bytes not copied, 0 on full success.
  */
 unsigned long vmmem_copy_from_guest(union vmmem_space space, u64 gpa, void *dst,
@@ -309,9 +310,10 @@ EXPORT_SYMBOL_NS_GPL(vmmem_copy_from_guest, VMMEM_NS);
  * region is one untorn store. While dirty logging is on, the pages written
  * are marked, region by region, after their data.
  *
- * Context: Any context; does not sleep. A copy longer than 1 MiB leaves
- * RCU between chunks, and reschedules there only if called preemptible
- * and outside RCU.
+ * Context: Any context; does not sleep (but see vmmem_iova_create() for a
+ * space with a miss hook). A copy longer than 1 MiB leaves RCU between
+ * chunks, and reschedules there only if called preemptible and outside
+ * RCU.
  * Return: the number of bytes not copied, 0 on full success.
  */
 unsigned long vmmem_copy_to_guest(union vmmem_space space, u64 gpa,

@@ -50,11 +50,13 @@ EXPORT_SYMBOL_NS_GPL(vmmem_release, VMMEM_NS);
  * removal, so a holder may remove the region it holds. A range inside one
  * region needs one slice. All or nothing: on any error no slice is held.
  *
- * Context: Any context; does not sleep.
+ * Context: Any context; does not sleep (but see vmmem_iova_create() for a
+ * space with a miss hook).
  * Return: 0 with *@nr held slices (none for @len 0); -ENOBUFS if the range
  * needs more than *@nr slices (*@nr then says how many); -EFAULT at a hole,
  * a region that does not permit @access or a byte past 2^64 - 1; -EINVAL
- * if @access is invalid.
+ * if @access is invalid; in an IOVA space, -EFAULT also for an entry that
+ * does not permit @access or a miss, or the miss hook's error.
  */
 int vmmem_hold(union vmmem_space space, u64 gpa, u64 len, unsigned int access,
 	       struct vmmem_slice *slices, unsigned int *nr)

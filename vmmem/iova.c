@@ -89,8 +89,8 @@ static struct vmmem_layout vmmem_iova_no_layout;
 int vmmem_iova_resolve(struct vmmem *vm, u64 addr, unsigned int access,
 		       struct vmmem_region **regionp, u64 *gpap, u64 *lastp)
 {
+	MA_STATE(mas, &vm->iova->tree, addr, addr);
 	struct vmmem_iova *iova = vm->iova;
-	MA_STATE(mas, &iova->tree, addr, addr);
 	struct vmmem_iova_entry *entry;
 	struct vmmem_region *region;
 	u64 gpa;
@@ -354,9 +354,9 @@ EXPORT_SYMBOL_NS_GPL(vmmem_iova_map, VMMEM_NS);
  */
 int vmmem_iova_unmap(struct vmmem_iova *iova, u64 addr, u64 size)
 {
-	u64 last = addr + (size - 1);
-	MA_STATE(cut, &iova->tree, addr, last);
+	MA_STATE(cut, &iova->tree, addr, addr + (size - 1));
 	MA_STATE(mas, &iova->tree, addr, addr);
+	u64 last = addr + (size - 1);
 	struct vmmem_iova_entry *entry, *dead = NULL;
 	long ranges = 0;
 	int ret = 0;
@@ -409,10 +409,11 @@ EXPORT_SYMBOL_NS_GPL(vmmem_iova_unmap, VMMEM_NS);
  */
 void vmmem_iova_info(struct vmmem *vm, struct vmmem_info *info)
 {
+	MA_STATE(mas, &vm->iova->tree, ULONG_MAX, ULONG_MAX);
 	struct vmmem_iova *iova = vm->iova;
-	MA_STATE(mas, &iova->tree, ULONG_MAX, ULONG_MAX);
 
 	rcu_read_lock();
+	/* Pairs with the release in vmmem_iova_bump(), as a cache's does. */
 	info->generation = smp_load_acquire(&vm->generation);
 	info->nr_regions = min_t(unsigned long, READ_ONCE(iova->nr_ranges),
 				 UINT_MAX);

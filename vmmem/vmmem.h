@@ -541,7 +541,6 @@ static __always_inline void __vmmem_slice_iter_init(struct vmmem_slice_iter *ite
  * Each call looks the region up afresh, so a walk may leave its RCU
  * read-side section between two calls (vmmem_rcu_pause()).
  *
- * Context: rcu_read_lock() held by the caller.
  * In an IOVA space, @iter->gpa moves through IOVAs, and a piece ends
  * where its entry or its region ends; @slice->gpa is the guest-physical
  * address behind it, which dirty logging marks.

@@ -624,17 +624,20 @@ do {									\
 
 /**
  * vmmem_load() - load one value from guest memory
- * @from: a map, a snapshot or a &struct vmmem_cache
- * @gpa: guest-physical address, naturally aligned for the value's size
+ * @from: a map, a snapshot, an IOVA space or a &struct vmmem_cache
+ * @gpa: guest-physical address (an IOVA in an IOVA space), naturally
+ *	aligned for the value's size
  * @valp: pointer to the value to fill, of 1, 2, 4 or 8 bytes (u16,
  *	__le32, ...); unchanged on failure
  *
  * One untorn load with no ordering (READ_ONCE()), never split. The byte
  * order is the type's: load a __le16 and convert it with le16_to_cpu().
  *
- * Context: Any context; does not sleep.
+ * Context: Any context; does not sleep (but see vmmem_iova_create() for a
+ * space with a miss hook).
  * Return: 0, -EINVAL if @gpa is misaligned, -EFAULT if it is unmapped
- * (outside a cache's window, or not readable).
+ * (outside a cache's window, or not readable), or an IOVA space's miss
+ * hook's error.
  */
 #define vmmem_load(from, gpa, valp)	__vmmem_load(from, gpa, valp, false)
 
@@ -655,17 +658,21 @@ do {									\
 
 /**
  * vmmem_store() - store one value into guest memory
- * @from: a map, a snapshot or a &struct vmmem_cache set up for writing
- * @gpa: guest-physical address, naturally aligned for the value's size
+ * @from: a map, a snapshot, an IOVA space or a &struct vmmem_cache set up
+ *	for writing
+ * @gpa: guest-physical address (an IOVA in an IOVA space), naturally
+ *	aligned for the value's size
  * @val: the value; its type (u8, u16, __le32, u64, ..., not int) sets the
  *	width
  *
  * One untorn store with no ordering (WRITE_ONCE()), never split, and
  * dirty-logged while logging is on.
  *
- * Context: Any context; does not sleep.
+ * Context: Any context; does not sleep (but see vmmem_iova_create() for a
+ * space with a miss hook).
  * Return: 0, -EINVAL if @gpa is misaligned, -EFAULT if it is unmapped or
- * read-only (or outside a cache's window).
+ * read-only (or outside a cache's window), or an IOVA space's miss hook's
+ * error.
  */
 #define vmmem_store(from, gpa, val)	__vmmem_store(from, gpa, val, false)
 
