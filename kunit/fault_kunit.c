@@ -145,6 +145,7 @@ struct fault_state {
 	long locked_vm;
 	int page_refs;
 	unsigned int region_refs;
+	struct vmmem_info iova_info;
 };
 
 struct fault_ctx;
@@ -179,6 +180,8 @@ struct fault_op {
  * @bv: a translation for the scatterlist call
  * @sgt: its table
  * @created: a map vmmem_create() made
+ * @iova: an IOVA space over @vm, for the IOVA calls
+ * @iova_created: an IOVA space vmmem_iova_create() made
  */
 struct fault_ctx {
 	struct vmmem *vm;
@@ -191,6 +194,8 @@ struct fault_ctx {
 	struct vmmem_bvecs bv;
 	struct sg_table sgt;
 	struct vmmem *created;
+	struct vmmem_iova *iova;
+	struct vmmem_iova *iova_created;
 };
 
 static void fault_state(struct fault_ctx *ctx, struct fault_state *st)
@@ -202,6 +207,8 @@ static void fault_state(struct fault_ctx *ctx, struct fault_state *st)
 	st->page_refs = ctx->page ? page_ref_count(ctx->page) : 0;
 	/* A region that no failed update touches: references on it leak too. */
 	st->region_refs = vmmem_kunit_region_refs(ctx->vm, FX_A);
+	if (ctx->iova)
+		vmmem_info(ctx->iova, &st->iova_info);
 }
 
 #define G	(256 * FX_P)	/* where the sweep adds, away from the fixture */
@@ -362,6 +369,67 @@ static int call_no_alloc(struct fault_ctx *ctx)
 	return ret;
 }
 
+static int call_iova_create(struct fault_ctx *ctx)
+{
+	ctx->iova_created = vmmem_iova_create(ctx->vm, NULL, NULL);
+	return PTR_ERR_OR_ZERO(ctx->iova_created);
+}
+
+static void undo_iova_create(struct kunit *test, struct fault_ctx *ctx)
+{
+	vmmem_iova_destroy(ctx->iova_created);
+}
+
+/* IOVA [0, 4 pages) onto A and B, read and write. */
+#define IOVA_SIZE	(FX_A_SIZE + FX_B_SIZE)
+
+static void map_iova(struct kunit *test, struct fault_ctx *ctx)
+{
+	KUNIT_ASSERT_EQ(test, 0, vmmem_iova_map(ctx->iova, 0, IOVA_SIZE, FX_A,
+						VMMEM_READ | VMMEM_WRITE));
+}
+
+static void prep_iova(struct kunit *test, struct fault_ctx *ctx)
+{
+	ctx->iova = vmmem_iova_create(ctx->vm, NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->iova);
+	map_iova(test, ctx);
+}
+
+/* A failed IOVA call left the space as it was. */
+static void check_iova(struct kunit *test, struct fault_ctx *ctx)
+{
+	u8 byte;
+
+	KUNIT_EXPECT_TRUE(test, vmmem_check_range(ctx->iova, 0, IOVA_SIZE,
+						  VMMEM_READ | VMMEM_WRITE));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(ctx->iova, IOVA_SIZE - 1, &byte));
+	KUNIT_EXPECT_EQ(test, byte, fx_pattern(FX_A + IOVA_SIZE - 1));
+	KUNIT_EXPECT_FALSE(test, vmmem_check_range(ctx->iova, G, 1, VMMEM_READ));
+}
+
+static int call_iova_map(struct fault_ctx *ctx)
+{
+	return vmmem_iova_map(ctx->iova, G, FX_P, FX_A, VMMEM_READ);
+}
+
+static void undo_iova_map(struct kunit *test, struct fault_ctx *ctx)
+{
+	KUNIT_ASSERT_EQ(test, 0, vmmem_iova_unmap(ctx->iova, G, FX_P));
+}
+
+/* An unmap inside the entry: cuts it in two. */
+static int call_iova_unmap(struct fault_ctx *ctx)
+{
+	return vmmem_iova_unmap(ctx->iova, FX_P, FX_P);
+}
+
+static void undo_iova_unmap(struct kunit *test, struct fault_ctx *ctx)
+{
+	KUNIT_ASSERT_EQ(test, 0, vmmem_iova_unmap(ctx->iova, 0, IOVA_SIZE));
+	map_iova(test, ctx);
+}
+
 static const struct fault_op fault_ops[] = {
 	{ "vmmem_create", -ENOMEM, NULL, call_create, NULL, undo_create },
 	{ "add vmalloc", -ENOMEM, NULL, call_add_vmalloc, NULL, undo_add },
@@ -376,6 +444,12 @@ static const struct fault_op fault_ops[] = {
 	{ "bvecs to sgtable", -ENOMEM, prep_translation, call_sgtable, NULL,
 	  undo_sgtable },
 	{ "snapshot, hold, cache init", 0, NULL, call_no_alloc, NULL, NULL },
+	{ "IOVA space create", -ENOMEM, NULL, call_iova_create, NULL,
+	  undo_iova_create },
+	{ "IOVA map", -ENOMEM, prep_iova, call_iova_map, check_iova,
+	  undo_iova_map },
+	{ "IOVA unmap (cut an entry)", -ENOMEM, prep_iova, call_iova_unmap,
+	  check_iova, undo_iova_unmap },
 };
 
 static void fault_op_desc(const struct fault_op *op, char *desc)
@@ -427,6 +501,9 @@ static void vmmem_fault_sweep(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, after.pinned_vm, before.pinned_vm);
 		KUNIT_EXPECT_EQ(test, after.locked_vm, before.locked_vm);
 		KUNIT_EXPECT_EQ(test, after.page_refs, before.page_refs);
+		KUNIT_EXPECT_EQ(test, after.iova_info.generation, before.iova_info.generation);
+		KUNIT_EXPECT_EQ(test, after.iova_info.nr_regions, before.iova_info.nr_regions);
+		KUNIT_EXPECT_EQ(test, after.iova_info.last_addr, before.iova_info.last_addr);
 		KUNIT_EXPECT_EQ_MSG(test, after.region_refs, before.region_refs,
 				    "%s, allocation %u: references on a region", op->name, n);
 		KUNIT_EXPECT_TRUE(test, fx_guest_matches(test, ctx->vm, FX_E, FX_E_SIZE));
@@ -445,6 +522,7 @@ static void vmmem_fault_sweep(struct kunit *test)
 	kunit_info(test, "%s: %u allocation(s), %u failure(s) returned, %u absorbed\n",
 		   op->name, n - 1, hit, absorbed);
 
+	vmmem_iova_destroy(ctx->iova);
 	if (ctx->bv.nr_held)
 		vmmem_untranslate(&ctx->bv);
 	if (ctx->page)

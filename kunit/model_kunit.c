@@ -5,7 +5,9 @@
  * updates (single adds and removes, and arrays of them with remove-alls),
  * copies across holes, region ends and 2^64, single accesses, range
  * checks, slices, holds and snapshots run on both; any difference in a
- * result, a byte or the map's info fails. The seed is printed; boot with
+ * result, a byte or the map's info fails. An IOVA space over the map gets
+ * random maps and unmaps (a page-by-page model), and copies and single
+ * accesses through it, checked the same way. The seed is printed; boot with
  * vmmem_kunit.model_seed=<seed> to replay it.
  */
 #include <kunit/test.h>
@@ -55,6 +57,14 @@ struct msnap {
 static const char * const op_names[] = {
 	"add", "remove", "update", "copy-to", "copy-from", "single", "range",
 	"slice", "hold", "snap-take", "snap-read", "snap-drop", "info",
+	"iova-map", "iova-unmap", "iova-copy", "iova-single", "iova-info",
+};
+
+/* An IOVA page of the model: unmapped while @entry is 0. */
+struct miova {
+	unsigned int entry;	/* which map made it, from 1 */
+	unsigned int perm;
+	u64 gpa;
 };
 
 struct model {
@@ -68,6 +78,10 @@ struct model {
 	u8 *src, *dst, *expect;
 	unsigned long counts[ARRAY_SIZE(op_names)];
 	bool diverged;
+	struct vmmem_iova *iova;
+	/* The two windows of IOVA pages: at 0, then the one ending at 2^64 - 1. */
+	struct miova pages[2 * WINDOW_PAGES];
+	unsigned int entries;	/* maps made */
 };
 
 static u32 rnd(struct model *m, u32 n)
@@ -758,15 +772,223 @@ static void op_info(struct model *m)
 	check_info(m, (union vmmem_space){ .map = m->vm }, &m->map, m->generation);
 }
 
+/* The model of IOVA page @addr, or NULL outside the windows. */
+static struct miova *m_iova(struct model *m, u64 addr)
+{
+	u64 top = 0 - WINDOW_PAGES * FX_P;
+
+	if (addr < WINDOW_PAGES * FX_P)
+		return &m->pages[addr / FX_P];
+	if (addr >= top)
+		return &m->pages[WINDOW_PAGES + (addr - top) / FX_P];
+	return NULL;
+}
+
+/* Bytes a copy through the IOVA space reaches, as m_reach() for the map. */
+static u64 m_iova_reach(struct model *m, u64 addr, u64 len, bool write)
+{
+	unsigned int perm = write ? VMMEM_WRITE : VMMEM_READ;
+	const struct miova *p;
+	struct mregion *r;
+	u64 done, gpa;
+
+	for (done = 0; done < len; done++) {
+		p = m_iova(m, addr + done);
+		if (!p || !p->entry || !(p->perm & perm))
+			break;
+		gpa = p->gpa + (addr + done) % FX_P;
+		r = m_find(&m->map, gpa);
+		if (!r || (write && (r->flags & VMMEM_REGION_RDONLY)))
+			break;
+		if (addr + done == U64_MAX) {
+			done++;
+			break;
+		}
+	}
+	return done;
+}
+
+static u8 *m_iova_byte(struct model *m, u64 addr)
+{
+	return m_byte(&m->map, m_iova(m, addr)->gpa + addr % FX_P);
+}
+
+/* A range of IOVA pages, inside one window (or wrapping past 2^64 - 1). */
+static void rnd_iova_range(struct model *m, u64 *addr, u64 *size)
+{
+	*addr = rnd_page(m);
+	*size = (1 + rnd(m, MAX_PAGES)) * FX_P;
+	if (*addr < WINDOW_PAGES * FX_P)
+		*size = min(*size, WINDOW_PAGES * FX_P - *addr);
+}
+
+/* The generation must have moved if and only if @changed. */
+static void check_iova_generation(struct model *m, u64 before, bool changed,
+				  const char *what)
+{
+	struct vmmem_info info;
+
+	vmmem_info(m->iova, &info);
+	if ((info.generation != before) != changed)
+		diverge(m, "%s: generation %llu -> %llu", what, before, info.generation);
+}
+
+static void op_iova_map(struct model *m)
+{
+	static const unsigned int perms[] = {
+		VMMEM_READ, VMMEM_WRITE, VMMEM_READ | VMMEM_WRITE,
+		VMMEM_READ | VMMEM_WRITE, 0, 0x4,
+	};
+	unsigned int perm = perms[rnd(m, ARRAY_SIZE(perms))];
+	u64 addr, size, gpa = rnd_page(m), off, last;
+	struct vmmem_info info;
+	int want = 0, got;
+
+	rnd_iova_range(m, &addr, &size);
+	if (!rnd(m, 50))
+		addr += 8;
+	if (!access_valid(perm) || !PAGE_ALIGNED(addr) ||
+	    check_add_overflow(addr, size - 1, &last) ||
+	    check_add_overflow(gpa, size - 1, &last))
+		want = -EINVAL;
+	for (off = 0; !want && off < size; off += FX_P) {
+		if (m_iova(m, addr + off)->entry)
+			want = -EEXIST;
+	}
+	vmmem_info(m->iova, &info);
+	got = vmmem_iova_map(m->iova, addr, size, gpa, perm);
+	if (got != want)
+		diverge(m, "iova map %#llx+%#llx -> %#llx (%u): %d, model %d", addr, size,
+			gpa, perm, got, want);
+	check_iova_generation(m, info.generation, !got, "iova map");
+	if (got || want)
+		return;
+	m->entries++;
+	for (off = 0; off < size; off += FX_P)
+		*m_iova(m, addr + off) = (struct miova){ .entry = m->entries,
+							 .perm = perm,
+							 .gpa = gpa + off };
+}
+
+static void op_iova_unmap(struct model *m)
+{
+	u64 addr, size, off, last;
+	struct vmmem_info info;
+	bool mapped = false;
+	int want = 0, got;
+
+	rnd_iova_range(m, &addr, &size);
+	if (!rnd(m, 20))
+		size = 0;
+	if (check_add_overflow(addr, size - 1, &last) && size)
+		want = -EINVAL;
+	for (off = 0; !want && off < size; off += FX_P)
+		mapped |= m_iova(m, addr + off)->entry != 0;
+	vmmem_info(m->iova, &info);
+	got = vmmem_iova_unmap(m->iova, addr, size);
+	if (got != want)
+		diverge(m, "iova unmap %#llx+%#llx: %d, model %d", addr, size, got, want);
+	check_iova_generation(m, info.generation, !got && mapped, "iova unmap");
+	for (off = 0; !got && !want && off < size; off += FX_P)
+		m_iova(m, addr + off)->entry = 0;
+}
+
+static void op_iova_copy(struct model *m)
+{
+	u64 addr = rnd_addr(m), len = rnd(m, MAX_COPY + 1), i;
+	bool write = rnd(m, 2);
+	u64 reach = m_iova_reach(m, addr, len, write);
+	unsigned long left;
+
+	if (write) {
+		get_random_bytes(m->src, len);
+		left = vmmem_copy_to_guest(m->iova, addr, m->src, len);
+	} else {
+		memset(m->dst, 0xa5, len);
+		left = vmmem_copy_from_guest(m->iova, addr, m->dst, len);
+	}
+	if (left != len - reach) {
+		diverge(m, "iova copy %s %#llx+%llu: %lu left, model %llu",
+			write ? "to" : "from", addr, len, left, len - reach);
+		return;
+	}
+	for (i = 0; i < reach; i++) {
+		if (write)
+			*m_iova_byte(m, addr + i) = m->src[i];
+		else
+			m->expect[i] = *m_iova_byte(m, addr + i);
+	}
+	if (!write && memcmp(m->dst, m->expect, reach))
+		diverge(m, "iova copy from %#llx+%llu: bytes differ", addr, len);
+	if (vmmem_check_range(m->iova, addr, len, write ? VMMEM_WRITE : VMMEM_READ) !=
+	    (reach == len))
+		diverge(m, "iova check_range %#llx+%llu", addr, len);
+}
+
+/* An 8-byte load or store through the IOVA space. */
+static void op_iova_single(struct model *m)
+{
+	u64 addr = round_down(rnd_addr(m), 8), val = get_random_u64(), want_val = 0;
+	bool store = rnd(m, 2);
+	unsigned int i;
+	int want, got;
+
+	want = m_iova_reach(m, addr, 8, store) == 8 ? 0 : -EFAULT;
+	for (i = 0; !want && !store && i < 8; i++)
+		want_val |= (u64)*m_iova_byte(m, addr + i) << (8 * i);
+	if (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN))
+		want_val = swab64(want_val);
+	got = store ? vmmem_store(m->iova, addr, val) : vmmem_load(m->iova, addr, &val);
+	if (got != want) {
+		diverge(m, "iova %s at %#llx: %d, model %d", store ? "store" : "load",
+			addr, got, want);
+		return;
+	}
+	if (want)
+		return;
+	if (store) {
+		for (i = 0; i < 8; i++)
+			*m_iova_byte(m, addr + i) = IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ?
+				val >> (8 * (7 - i)) : val >> (8 * i);
+	} else if (val != want_val) {
+		diverge(m, "iova load at %#llx: %#llx, model %#llx", addr, val, want_val);
+	}
+}
+
+/* Mapped ranges: runs of pages of one map that no unmap cut. */
+static void op_iova_info(struct model *m)
+{
+	unsigned int i, ranges = 0, prev = 0;
+	struct vmmem_info info;
+	u64 last = 0;
+
+	for (i = 0; i < ARRAY_SIZE(m->pages); i++) {
+		if (i == WINDOW_PAGES)
+			prev = 0;
+		if (m->pages[i].entry && m->pages[i].entry != prev)
+			ranges++;
+		prev = m->pages[i].entry;
+		if (prev)
+			last = (i < WINDOW_PAGES ? i * FX_P :
+				0 - (2 * WINDOW_PAGES - i) * FX_P) + FX_P - 1;
+	}
+	vmmem_info(m->iova, &info);
+	if (info.nr_regions != ranges || info.last_addr != last)
+		diverge(m, "iova: %u ranges to %#llx, model %u to %#llx",
+			info.nr_regions, info.last_addr, ranges, last);
+}
+
 static void (* const ops[])(struct model *m) = {
 	op_add, op_remove, op_update, op_copy_to, op_copy_from, op_single,
 	op_range, op_slice, op_hold, op_snap_take, op_snap_read, op_snap_drop,
-	op_info,
+	op_info, op_iova_map, op_iova_unmap, op_iova_copy, op_iova_single,
+	op_iova_info,
 };
 
 /* Out of 1000. */
 static const unsigned int weights[] = {
-	70, 50, 40, 170, 170, 230, 60, 40, 40, 30, 50, 30, 20,
+	70, 50, 40, 120, 120, 130, 60, 40, 40, 30, 50, 30, 20,
+	40, 30, 80, 40, 10,
 };
 
 static void vmmem_model_differential(struct kunit *test)
@@ -781,6 +1003,8 @@ static void vmmem_model_differential(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, m);
 	m->test = test;
 	m->vm = fx_create(test);
+	m->iova = vmmem_iova_create(m->vm, NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, m->iova);
 	vmmem_info(m->vm, &info);
 	m->generation = info.generation;
 	m->src = kunit_kmalloc(test, MAX_COPY, GFP_KERNEL);
@@ -808,6 +1032,7 @@ static void vmmem_model_differential(struct kunit *test)
 
 	while (m->nsnaps)
 		op_snap_drop(m);
+	vmmem_iova_destroy(m->iova);
 	m_drop(&m->map);
 }
 
