@@ -827,9 +827,11 @@ static void check_iova_generation(struct model *m, u64 before, bool changed,
 				  const char *what)
 {
 	struct vmmem_info info;
+	bool moved;
 
 	vmmem_info(m->iova, &info);
-	if ((info.generation != before) != changed)
+	moved = info.generation != before;
+	if (moved != changed)
 		diverge(m, "%s: generation %llu -> %llu", what, before, info.generation);
 }
 
@@ -896,7 +898,7 @@ static void op_iova_unmap(struct model *m)
 static void op_iova_copy(struct model *m)
 {
 	u64 addr = rnd_addr(m), len = rnd(m, MAX_COPY + 1), i;
-	bool write = rnd(m, 2);
+	bool write = rnd(m, 2), whole;
 	u64 reach = m_iova_reach(m, addr, len, write);
 	unsigned long left;
 
@@ -920,8 +922,8 @@ static void op_iova_copy(struct model *m)
 	}
 	if (!write && memcmp(m->dst, m->expect, reach))
 		diverge(m, "iova copy from %#llx+%llu: bytes differ", addr, len);
-	if (vmmem_check_range(m->iova, addr, len, write ? VMMEM_WRITE : VMMEM_READ) !=
-	    (reach == len))
+	whole = reach == len;
+	if (vmmem_check_range(m->iova, addr, len, write ? VMMEM_WRITE : VMMEM_READ) != whole)
 		diverge(m, "iova check_range %#llx+%llu", addr, len);
 }
 
