@@ -590,15 +590,19 @@ static char *kmemleak_command(struct kunit *test, const char *cmd)
 /*
  * Leaks of the test's own: the scan must find them, or it proves nothing.
  * Several, since a stale copy of a pointer somewhere kmemleak scans (a
- * register spilled by an interrupt, a reused buffer) can hide one.
+ * register spilled by an interrupt) can hide one. They come from a cache
+ * of their own, on fresh slab pages: a kmalloc() object reuses an address
+ * that was freed just before, and stale copies of such addresses in live
+ * objects hid all eight in one run.
  */
 #define PLANTED_LEAKS	8
 static unsigned long planted_leak[PLANTED_LEAKS];
 
-static noinline void vmmem_fault_plant_leak(unsigned int i)
+static noinline void vmmem_fault_plant_leak(struct kmem_cache *cache,
+					    unsigned int i)
 {
 	/* Kept only disguised, so no word in memory points to it. */
-	planted_leak[i] = (unsigned long)kmalloc(96, GFP_KERNEL) ^ ~0UL;
+	planted_leak[i] = (unsigned long)kmem_cache_alloc(cache, GFP_KERNEL) ^ ~0UL;
 }
 
 /*
@@ -611,10 +615,13 @@ static void vmmem_fault_no_leaks(struct kunit *test)
 {
 	unsigned int leaks = 0, planted = 0, reports = 0, i;
 	char *text, *report, *next, *trace;
+	struct kmem_cache *cache;
 
+	cache = kmem_cache_create("vmmem_planted_leak", 96, 0, SLAB_NO_MERGE, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, cache);
 	vmmem_synchronize();
 	for (i = 0; i < PLANTED_LEAKS; i++)
-		vmmem_fault_plant_leak(i);
+		vmmem_fault_plant_leak(cache, i);
 	msleep(LEAK_MIN_AGE_MS + 500);
 
 	/*
@@ -648,7 +655,8 @@ static void vmmem_fault_no_leaks(struct kunit *test)
 		}
 	}
 	for (i = 0; i < PLANTED_LEAKS; i++)
-		kfree((void *)(planted_leak[i] ^ ~0UL));
+		kmem_cache_free(cache, (void *)(planted_leak[i] ^ ~0UL));
+	kmem_cache_destroy(cache);
 	KUNIT_EXPECT_GT_MSG(test, planted, 0u, "the leak scan missed every planted leak");
 	KUNIT_EXPECT_EQ(test, leaks, 0u);
 	kunit_info(test, "leak scan: %u report(s), %u of them vmmem leaks, %u of %u planted leaks found\n",
