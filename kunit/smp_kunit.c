@@ -516,6 +516,8 @@ struct iova_remap {
 	struct vmmem_iova *iova;
 	unsigned long mapped[IR_PAGES];	/* mapping numbers; marked accesses */
 	atomic64_t loads, faults, stale, errors;
+	/* Each side waits for the other's progress now and then (UML). */
+	atomic_long_t remaps, reads;
 };
 
 static u64 ir_tag(unsigned int target)
@@ -550,6 +552,7 @@ static void ir_reader(struct fx_worker *w)
 	unsigned long first, last;
 	unsigned int i, page, cached;
 	struct rnd_state rnd;
+	unsigned long seen;
 	u64 addr, val;
 	int ret;
 
@@ -580,8 +583,14 @@ static void ir_reader(struct fx_worker *w)
 			if (!ir_plausible(page, val, first, last + 1))
 				atomic64_inc(&ir->stale);
 		}
-		if (i % 16 == 15)
-			fx_yield();
+		atomic_long_inc(&ir->reads);
+		if (i % 16 == 15) {
+			/* Let remaps in, even on one CPU. */
+			seen = atomic_long_read(&ir->remaps);
+			while (atomic_long_read(&ir->remaps) == seen &&
+			       !fx_worker_stopping(w))
+				fx_spin();
+		}
 	}
 }
 
@@ -594,7 +603,7 @@ static void smp_iova_remap_vs_readers(struct kunit *test)
 	unsigned int nr = fx_nr_workers(SMP_WORKERS), t, page;
 	struct vmmem *vm = fx_create(test);
 	struct fx_threads *th;
-	unsigned long r;
+	unsigned long r, seen;
 	u64 gpa;
 
 	KUNIT_ASSERT_NOT_NULL(test, ir);
@@ -625,8 +634,14 @@ static void smp_iova_remap_vs_readers(struct kunit *test)
 					       VMMEM_READ));
 		/* Release: the new mapping before its number. */
 		smp_store_release(&ir->mapped[page], ir->mapped[page] + 1);
-		if (r % 8 == 7)
-			fx_yield();
+		atomic_long_inc(&ir->remaps);
+		if (r % 8 == 7) {
+			/* Let loads in, even on one CPU. */
+			seen = atomic_long_read(&ir->reads);
+			while (atomic_long_read(&ir->reads) == seen &&
+			       fx_threads_running(th))
+				fx_spin();
+		}
 	}
 	fx_threads_stop(test, th);
 
