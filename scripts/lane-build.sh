@@ -122,6 +122,7 @@ api_check()
 		[SNAPSHOT_UPDATE]='incompatible pointer type'
 		[SNAPSHOT_PUT]='incompatible pointer type'
 		[SNAPSHOT_LOG]='incompatible pointer type'
+		[IOVA_UPDATE]='incompatible pointer type'
 		[STORE_INT]='not an int'
 		[LOAD_WIDTH]='1, 2, 4 or 8 bytes'
 		[CACHE_FIELD]='dereference of noderef expression'

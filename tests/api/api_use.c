@@ -10,9 +10,9 @@
 
 /* Never called: only compiled. */
 int vmmem_api_use(struct vmmem *vm, struct vmmem_cache *cache, u64 gpa,
-		  union vmmem_space space);
+		  union vmmem_space space, struct vmmem_iova *iova);
 int vmmem_api_use(struct vmmem *vm, struct vmmem_cache *cache, u64 gpa,
-		  union vmmem_space space)
+		  union vmmem_space space, struct vmmem_iova *iova)
 {
 	struct vmmem_snapshot *snap = vmmem_snapshot(vm);
 	struct vmmem_update add = { .op = VMMEM_ADD_VMALLOC, .size = PAGE_SIZE };
@@ -37,6 +37,11 @@ int vmmem_api_use(struct vmmem *vm, struct vmmem_cache *cache, u64 gpa,
 	      vmmem_store(space, gpa, val);
 	ret = ret ?: (int)vmmem_copy_from_guest(snap, gpa, &val, sizeof(val));
 	ret = ret ?: vmmem_update(vm, &add, 1);
+	/* An IOVA space is accessed as a map is. */
+	ret = ret ?: vmmem_iova_map(iova, gpa, PAGE_SIZE, gpa, VMMEM_READ) ?:
+	      vmmem_load(iova, gpa, &val) ?:
+	      (int)vmmem_copy_to_guest(iova, gpa, &val, sizeof(val)) ?:
+	      vmmem_iova_unmap(iova, gpa, PAGE_SIZE);
 
 	/* Read pointers are const; write pointers come from a write call. */
 	rcu_read_lock();
@@ -54,6 +59,9 @@ int vmmem_api_use(struct vmmem *vm, struct vmmem_cache *cache, u64 gpa,
 
 #ifdef VMMEM_MISUSE_SNAPSHOT_UPDATE
 	ret = vmmem_update(snap, &add, 1);	/* a snapshot never changes */
+#endif
+#ifdef VMMEM_MISUSE_IOVA_UPDATE
+	ret = vmmem_update(iova, &add, 1);	/* entries change by map/unmap */
 #endif
 #ifdef VMMEM_MISUSE_SNAPSHOT_PUT
 	vmmem_put(snap);			/* snapshots have their own put */
