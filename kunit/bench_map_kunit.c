@@ -2,7 +2,8 @@
 /*
  * vmmem_bench_map: lookups against the structures kernel developers use
  * today, single accesses against the plain-pointer floor, hotplug latency
- * and readers under hotplug, and metadata size. Built only with
+ * and readers under hotplug, metadata size, and IOVA spaces against
+ * vhost's IOTLB. Built only with
  * CONFIG_VMMEM_BENCH (make bench); prints, asserts nothing.
  */
 #include <kunit/test.h>
@@ -18,6 +19,7 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
+#include <linux/vhost_iotlb.h>
 #include <linux/vmalloc.h>
 #include <linux/vmstat.h>
 
@@ -758,12 +760,208 @@ static void vmmem_bench_readers_under_hotplug(struct kunit *test)
 	teardown(&b);
 }
 
+/*
+ * IOVA spaces against vhost's IOTLB, both holding the same N one-page
+ * entries at random IOVAs (even pages; the odd ones stay free) onto the
+ * map's one-page regions: the rate of mapping and unmapping one more page,
+ * and a random lookup + 1-byte load, which vmmem makes through
+ * vmmem_load() on the space (the entry, then the map's region) and vhost
+ * through vhost_iotlb_itree_first() and the kernel address it stores. The
+ * map's own lookup of the guest-physical addresses behind is timed too.
+ */
+#define IOVA_MAPS	20000U
+
+struct iova_bench {
+	struct vmmem_iova *iova;
+	struct vhost_iotlb *iotlb;
+	struct vmmem *vm;
+	u64 *iaddr;		/* NADDR IOVAs to look up */
+	u64 *gaddr;		/* the guest-physical addresses behind them */
+	u64 *spare;		/* NADDR free IOVA pages */
+	u64 spare_hva;		/* what vhost's spare entries point at */
+	unsigned long iters;
+	u64 sink;
+};
+
+static void iova_lookup_vmmem(struct iova_bench *ib)
+{
+	unsigned long i;
+	u8 v;
+
+	for (i = 0; i < ib->iters; i++)
+		if (!vmmem_load(ib->iova, ib->iaddr[i % NADDR], &v))
+			ib->sink += v;
+}
+
+static void iova_lookup_gpa(struct iova_bench *ib)
+{
+	unsigned long i;
+	u8 v;
+
+	for (i = 0; i < ib->iters; i++)
+		if (!vmmem_load(ib->vm, ib->gaddr[i % NADDR], &v))
+			ib->sink += v;
+}
+
+static void iova_lookup_vhost(struct iova_bench *ib)
+{
+	struct vhost_iotlb_map *map;
+	unsigned long i;
+	u64 a;
+
+	for (i = 0; i < ib->iters; i++) {
+		a = ib->iaddr[i % NADDR];
+		map = vhost_iotlb_itree_first(ib->iotlb, a, a);
+		if (map)
+			ib->sink += READ_ONCE(*(u8 *)(uintptr_t)(map->addr + a - map->start));
+	}
+}
+
+static void iova_remap_vmmem(struct iova_bench *ib)
+{
+	unsigned long i;
+	u64 a;
+
+	for (i = 0; i < ib->iters; i++) {
+		a = ib->spare[i % NADDR];
+		ib->sink += vmmem_iova_map(ib->iova, a, PAGE_SIZE, 0, VMMEM_READ);
+		ib->sink += vmmem_iova_unmap(ib->iova, a, PAGE_SIZE);
+	}
+}
+
+static void iova_remap_vhost(struct iova_bench *ib)
+{
+	unsigned long i;
+	u64 a;
+
+	for (i = 0; i < ib->iters; i++) {
+		a = ib->spare[i % NADDR];
+		ib->sink += vhost_iotlb_add_range(ib->iotlb, a, a + PAGE_SIZE - 1,
+						  ib->spare_hva, VHOST_MAP_RO);
+		vhost_iotlb_del_range(ib->iotlb, a, a + PAGE_SIZE - 1);
+	}
+}
+
+static u64 iova_time(void (*fn)(struct iova_bench *ib), struct iova_bench *ib)
+{
+	u64 start = ktime_get_ns();
+
+	fn(ib);
+	return max(ktime_get_ns() - start, 1ULL);
+}
+
+/* Per op, in thousandths of a nanosecond, for @ops ops per run. */
+static u64 per_ops(u64 *t, unsigned long ops)
+{
+	return div64_u64(median(t) * 1000, ops);
+}
+
+static void vmmem_bench_iova(struct kunit *test)
+{
+	static const unsigned int counts[] = { 64, 4096, 65536 };
+	u64 t_map[REPEATS], t_vmap[REPEATS], t_io[REPEATS], t_gpa[REPEATS];
+	u64 t_vh[REPEATS], r_map[REPEATS], r_vh[REPEATS], r_gpa[REPEATS];
+	char s[8][24];
+	struct iova_bench ib = {};
+	struct lookup_bench lb = {};
+	struct vmmem_update *adds;
+	struct vmmem_slice slice;
+	unsigned int c, i, r, n, m, *perm, k;
+	struct rnd_state rnd;
+	u64 page;
+
+	adds = page_adds(test, 32764);
+	ib.iaddr = kunit_kmalloc_array(test, NADDR, sizeof(u64), GFP_KERNEL);
+	ib.gaddr = kunit_kmalloc_array(test, NADDR, sizeof(u64), GFP_KERNEL);
+	ib.spare = kunit_kmalloc_array(test, NADDR, sizeof(u64), GFP_KERNEL);
+	perm = kvmalloc_array(counts[ARRAY_SIZE(counts) - 1], sizeof(*perm), GFP_KERNEL);
+	KUNIT_ASSERT_TRUE(test, ib.iaddr && ib.gaddr && ib.spare && perm);
+	prandom_seed_state(&rnd, 16);
+	kunit_info(test, "IOVA spaces against vhost_iotlb, ns per op (median of %d); ratios per repeat, median\n",
+		   REPEATS);
+
+	for (c = 0; c < ARRAY_SIZE(counts); c++) {
+		n = counts[c];
+		m = min(n, 32764U);	/* regions of the map behind */
+		build_map(test, &lb, m, adds);
+		ib.vm = lb.vm;
+		ib.iova = vmmem_iova_create(lb.vm, NULL, NULL);
+		ib.iotlb = vhost_iotlb_alloc(0, 0);
+		KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(ib.iova) || !ib.iotlb);
+		for (i = 0; i < n; i++)
+			perm[i] = i;
+		for (i = n - 1; i > 0; i--)
+			swap(perm[i], perm[prandom_u32_state(&rnd) % (i + 1)]);
+		rcu_read_lock();
+		for (i = 0; i < n; i++) {
+			page = 2ULL * perm[i] * PAGE_SIZE;
+			vmmem_find_slice(lb.vm, 2ULL * (i % m) * PAGE_SIZE, PAGE_SIZE,
+					 VMMEM_READ, &slice);
+			if (vhost_iotlb_add_range(ib.iotlb, page, page + PAGE_SIZE - 1,
+						  (uintptr_t)slice.ptr, VHOST_MAP_RW))
+				break;
+			if (!i)
+				ib.spare_hva = (uintptr_t)slice.ptr;
+		}
+		rcu_read_unlock();
+		KUNIT_ASSERT_EQ(test, i, n);
+		for (i = 0; i < n; i++)
+			KUNIT_ASSERT_EQ(test, 0, vmmem_iova_map(ib.iova, 2ULL * perm[i] * PAGE_SIZE,
+								PAGE_SIZE,
+								2ULL * (i % m) * PAGE_SIZE,
+								VMMEM_READ | VMMEM_WRITE));
+		for (i = 0; i < NADDR; i++) {
+			k = prandom_u32_state(&rnd) % n;
+			page = prandom_u32_state(&rnd) % PAGE_SIZE;
+			ib.iaddr[i] = 2ULL * perm[k] * PAGE_SIZE + page;
+			ib.gaddr[i] = 2ULL * (k % m) * PAGE_SIZE + page;
+			ib.spare[i] = (2ULL * (prandom_u32_state(&rnd) % n) + 1) * PAGE_SIZE;
+		}
+
+		for (r = 0; r < REPEATS; r++) {
+			ib.iters = IOVA_MAPS;
+			t_map[r] = iova_time(iova_remap_vmmem, &ib);
+			t_vmap[r] = iova_time(iova_remap_vhost, &ib);
+			r_map[r] = div64_u64(t_vmap[r] * 1000, t_map[r]);
+			ib.iters = LOOKUPS;
+			t_io[r] = iova_time(iova_lookup_vmmem, &ib);
+			t_gpa[r] = iova_time(iova_lookup_gpa, &ib);
+			t_vh[r] = iova_time(iova_lookup_vhost, &ib);
+			r_vh[r] = div64_u64(t_vh[r] * 1000, t_io[r]);
+			r_gpa[r] = div64_u64(t_io[r] * 1000, t_gpa[r]);
+		}
+		median(r_map);
+		median(r_vh);
+		median(r_gpa);
+		kunit_info(test, "N=%-5u map+unmap: vmmem %s  vhost_iotlb %s  (vhost / vmmem %s)\n",
+			   n, milli(s[0], per_ops(t_map, IOVA_MAPS)),
+			   milli(s[1], per_ops(t_vmap, IOVA_MAPS)),
+			   milli(s[2], r_map[REPEATS / 2]));
+		kunit_info(test, "N=%-5u lookup + load: vmmem IOVA %s  map (N=%u) %s  vhost_iotlb %s  (vhost / IOVA %s, IOVA / map %s)\n",
+			   n, milli(s[3], per_ops(t_io, LOOKUPS)), m,
+			   milli(s[4], per_ops(t_gpa, LOOKUPS)),
+			   milli(s[5], per_ops(t_vh, LOOKUPS)),
+			   milli(s[6], r_vh[REPEATS / 2]), milli(s[7], r_gpa[REPEATS / 2]));
+		pr_info("bench: iova_map_unmap_%u_vmmem %s ns\n", n, s[0]);
+		pr_info("bench: iova_map_unmap_%u_vhost_vs_vmmem %s ratio\n", n, s[2]);
+		pr_info("bench: iova_lookup_%u_vmmem %s ns\n", n, s[3]);
+		pr_info("bench: iova_lookup_%u_vhost_vs_vmmem %s ratio\n", n, s[6]);
+		pr_info("bench: iova_lookup_%u_vs_map %s ratio\n", n, s[7]);
+
+		vhost_iotlb_free(ib.iotlb);
+		vmmem_iova_destroy(ib.iova);
+		teardown(&lb);
+	}
+	kvfree(perm);
+}
+
 static struct kunit_case vmmem_bench_map_cases[] = {
 	KUNIT_CASE_SLOW(vmmem_bench_lookup),
 	KUNIT_CASE_SLOW(vmmem_bench_lookup_growth),
 	KUNIT_CASE_SLOW(vmmem_bench_access),
 	KUNIT_CASE_SLOW(vmmem_bench_hotplug),
 	KUNIT_CASE_SLOW(vmmem_bench_readers_under_hotplug),
+	KUNIT_CASE_SLOW(vmmem_bench_iova),
 	{}
 };
 
