@@ -886,7 +886,7 @@ static void vmmem_bench_iova(struct kunit *test)
 		build_map(test, &lb, m, adds);
 		ib.vm = lb.vm;
 		ib.iova = vmmem_iova_create(lb.vm, NULL, NULL);
-		ib.iotlb = vhost_iotlb_alloc(0, 0);
+		ib.iotlb = vhost_iotlb_alloc(2 * n, 0);
 		KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(ib.iova) || !ib.iotlb);
 		for (i = 0; i < n; i++)
 			perm[i] = i;
