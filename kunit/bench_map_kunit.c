@@ -890,8 +890,11 @@ static void vmmem_bench_iova(struct kunit *test)
 		KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(ib.iova) || !ib.iotlb);
 		for (i = 0; i < n; i++)
 			perm[i] = i;
-		for (i = n - 1; i > 0; i--)
-			swap(perm[i], perm[prandom_u32_state(&rnd) % (i + 1)]);
+		for (i = n - 1; i > 0; i--) {
+			/* Not inside swap(), which reads its arguments twice. */
+			k = prandom_u32_state(&rnd) % (i + 1);
+			swap(perm[i], perm[k]);
+		}
 		rcu_read_lock();
 		for (i = 0; i < n; i++) {
 			page = 2ULL * perm[i] * PAGE_SIZE;

@@ -10,6 +10,7 @@
 #include <kunit/test.h>
 #include <linux/bitmap.h>
 #include <linux/bvec.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 
 #include "fixture.h"
@@ -551,6 +552,55 @@ static void vmmem_iova_device_view(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, vmmem_check_range(view, FX_E, 1, VMMEM_READ));
 }
 
+/*
+ * Many one-page entries with gaps between them, mapped and unmapped in
+ * random orders: a tree of several levels, each entry found where it is.
+ */
+#define MANY	1024
+
+static void vmmem_iova_many_entries(struct kunit *test)
+{
+	struct vmmem *vm = fx_create_layout(test);
+	struct vmmem_iova *iova = iova_create(test, vm, NULL, NULL);
+	unsigned int *perm = kunit_kmalloc_array(test, MANY, sizeof(*perm), GFP_KERNEL);
+	struct vmmem_info info;
+	struct rnd_state rnd;
+	unsigned int i, j, pass;
+	u8 b;
+
+	KUNIT_ASSERT_NOT_NULL(test, perm);
+	prandom_seed_state(&rnd, 1024);
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < MANY; i++)
+			perm[i] = i;
+		for (i = MANY - 1; i > 0; i--) {
+			j = prandom_u32_state(&rnd) % (i + 1);
+			swap(perm[i], perm[j]);
+		}
+		for (i = 0; i < MANY; i++)
+			KUNIT_ASSERT_EQ_MSG(test, 0,
+					    vmmem_iova_map(iova, 2ULL * perm[i] * FX_P, FX_P,
+							   FX_A + (perm[i] % 4) * FX_P, RW),
+					    "entry %u of %u, at page %u", i, MANY, 2 * perm[i]);
+		vmmem_info(iova, &info);
+		KUNIT_EXPECT_EQ(test, info.nr_regions, MANY);
+		for (i = 0; i < MANY; i++) {
+			KUNIT_ASSERT_EQ(test, 0, vmmem_load(iova, 2ULL * i * FX_P + i % FX_P, &b));
+			KUNIT_ASSERT_EQ(test, b, fx_pattern(FX_A + (i % 4) * FX_P + i % FX_P));
+			KUNIT_ASSERT_EQ(test, -EFAULT, vmmem_load(iova, (2ULL * i + 1) * FX_P, &b));
+		}
+		/* Half one by one, in another order; then the rest in one go. */
+		for (i = 0; i < MANY / 2; i++)
+			KUNIT_ASSERT_EQ(test, 0, vmmem_iova_unmap(iova, 2ULL * perm[MANY - 1 - i] * FX_P,
+								  FX_P));
+		vmmem_info(iova, &info);
+		KUNIT_EXPECT_EQ(test, info.nr_regions, MANY / 2);
+		KUNIT_ASSERT_EQ(test, 0, vmmem_iova_unmap(iova, 0, 2ULL * MANY * FX_P));
+		vmmem_info(iova, &info);
+		KUNIT_EXPECT_EQ(test, info.nr_regions, 0U);
+	}
+}
+
 static struct kunit_case vmmem_iova_space_cases[] = {
 	KUNIT_CASE_PARAM(vmmem_iova_permissions, perm_gen_params),
 	KUNIT_CASE(vmmem_iova_copy_across_entries),
@@ -564,6 +614,7 @@ static struct kunit_case vmmem_iova_space_cases[] = {
 	KUNIT_CASE(vmmem_iova_top_of_space),
 	KUNIT_CASE(vmmem_iova_info_and_snapshots),
 	KUNIT_CASE(vmmem_iova_device_view),
+	KUNIT_CASE(vmmem_iova_many_entries),
 	{}
 };
 
