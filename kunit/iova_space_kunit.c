@@ -590,9 +590,10 @@ static void vmmem_iova_many_entries(struct kunit *test)
 			KUNIT_ASSERT_EQ(test, -EFAULT, vmmem_load(iova, (2ULL * i + 1) * FX_P, &b));
 		}
 		/* Half one by one, in another order; then the rest in one go. */
-		for (i = 0; i < MANY / 2; i++)
-			KUNIT_ASSERT_EQ(test, 0, vmmem_iova_unmap(iova, 2ULL * perm[MANY - 1 - i] * FX_P,
-								  FX_P));
+		for (i = 0; i < MANY / 2; i++) {
+			j = perm[MANY - 1 - i];
+			KUNIT_ASSERT_EQ(test, 0, vmmem_iova_unmap(iova, 2ULL * j * FX_P, FX_P));
+		}
 		vmmem_info(iova, &info);
 		KUNIT_EXPECT_EQ(test, info.nr_regions, MANY / 2);
 		KUNIT_ASSERT_EQ(test, 0, vmmem_iova_unmap(iova, 0, 2ULL * MANY * FX_P));
