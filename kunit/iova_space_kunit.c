@@ -602,6 +602,30 @@ static void vmmem_iova_many_entries(struct kunit *test)
 	}
 }
 
+/*
+ * A space of thousands of entries, remapped at free pages many times, then
+ * destroyed whole (the bench's case, which crashed once).
+ */
+static void vmmem_iova_destroy_large(struct kunit *test)
+{
+	struct vmmem *vm = fx_create_layout(test);
+	struct vmmem_iova *iova = vmmem_iova_create(vm, NULL, NULL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, iova);
+	for (i = 0; i < 4 * MANY; i++)
+		KUNIT_ASSERT_EQ(test, 0, vmmem_iova_map(iova, 2ULL * i * FX_P, FX_P, FX_A, RW));
+	for (i = 0; i < 16 * MANY; i++) {
+		u64 spare = (2ULL * ((i * 7919) % (4 * MANY)) + 1) * FX_P;
+
+		KUNIT_ASSERT_EQ(test, 0, vmmem_iova_map(iova, spare, FX_P, FX_B, VMMEM_READ));
+		KUNIT_ASSERT_EQ(test, 0, vmmem_iova_unmap(iova, spare, FX_P));
+	}
+	vmmem_iova_destroy(iova);
+	/* Everything the tree freed goes through RCU callbacks: let them run. */
+	rcu_barrier();
+}
+
 static struct kunit_case vmmem_iova_space_cases[] = {
 	KUNIT_CASE_PARAM(vmmem_iova_permissions, perm_gen_params),
 	KUNIT_CASE(vmmem_iova_copy_across_entries),
@@ -616,6 +640,7 @@ static struct kunit_case vmmem_iova_space_cases[] = {
 	KUNIT_CASE(vmmem_iova_info_and_snapshots),
 	KUNIT_CASE(vmmem_iova_device_view),
 	KUNIT_CASE(vmmem_iova_many_entries),
+	KUNIT_CASE_SLOW(vmmem_iova_destroy_large),
 	{}
 };
 

@@ -261,6 +261,16 @@ void vmmem_iova_destroy(struct vmmem_iova *iova)
 		if (!--entry->ranges)
 			kfree_rcu(entry, rcu);
 	}
+	mutex_unlock(&iova->lock);
+	/*
+	 * No access may start now, and those that raced are done after a
+	 * grace period: the tree goes as a plain one. Its RCU-mode destroy
+	 * (nodes freed by a walk in an RCU callback) crashed in that
+	 * callback on trees of thousands of entries (make bench).
+	 */
+	synchronize_rcu();
+	mutex_lock(&iova->lock);
+	mt_clear_in_rcu(&iova->tree);
 	__mt_destroy(&iova->tree);
 	mutex_unlock(&iova->lock);
 
