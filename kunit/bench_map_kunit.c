@@ -783,24 +783,26 @@ struct iova_bench {
 	u64 sink;
 };
 
-static void iova_lookup_vmmem(struct iova_bench *ib)
+/* The same loop for the space and for the map behind it. */
+static void iova_load_all(struct iova_bench *ib, union vmmem_space space,
+			  const u64 *addr)
 {
 	unsigned long i;
 	u8 v;
 
 	for (i = 0; i < ib->iters; i++)
-		if (!vmmem_load(ib->iova, ib->iaddr[i % NADDR], &v))
+		if (!vmmem_load(space, addr[i % NADDR], &v))
 			ib->sink += v;
+}
+
+static void iova_lookup_vmmem(struct iova_bench *ib)
+{
+	iova_load_all(ib, ib->iova, ib->iaddr);
 }
 
 static void iova_lookup_gpa(struct iova_bench *ib)
 {
-	unsigned long i;
-	u8 v;
-
-	for (i = 0; i < ib->iters; i++)
-		if (!vmmem_load(ib->vm, ib->gaddr[i % NADDR], &v))
-			ib->sink += v;
+	iova_load_all(ib, ib->vm, ib->gaddr);
 }
 
 static void iova_lookup_vhost(struct iova_bench *ib)

@@ -30,7 +30,7 @@ static int vmmem_cache_resolve(struct vmmem_cache *cache)
 		cache_field(cache, gen_write) = VMMEM_CACHE_INVALID;
 		return ret;
 	}
-	cache_field(cache, hva) = slice.wptr ?: (void *)slice.ptr;
+	cache_field(cache, hva) = (void *)slice.ptr;
 	cache_field(cache, region) = region;
 	cache_field(cache, log) = &region->log;
 	/* Only the kinds of access the cache permits can ever match. */
@@ -161,11 +161,11 @@ EXPORT_SYMBOL_NS_GPL(__vmmem_cache_resolve, VMMEM_NS);
  */
 void __vmmem_cache_mark_dirty(struct vmmem_cache *cache, u64 gpa, size_t len)
 {
-	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
-			 "vmmem cache used outside rcu_read_lock()");
 	struct vmmem_region *region = cache_field(cache, region);
 	void *hva;
 
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
+			 "vmmem cache used outside rcu_read_lock()");
 	if (cache_field(cache, gen_write) == VMMEM_CACHE_INVALID ||
 	    !vmmem_cache_covers(cache, gpa, len))
 		return;

@@ -182,8 +182,8 @@ static unsigned long vmmem_copy_out_mc(void *dst, const void *src, size_t len)
 /*
  * The general copies: piece by piece across adjacent regions (and IOVA
  * entries), to the first unmapped or read-only byte (or, out of the guest,
- * poisoned byte), with a pause in RCU every VMMEM_RCU_CHUNK bytes. Out of line, so the one-region
- * fast paths below stay small. Caller holds RCU.
+ * poisoned byte), with a pause in RCU every VMMEM_RCU_CHUNK bytes. Out of
+ * line, so the one-region fast paths below stay small. Caller holds RCU.
  */
 static noinline unsigned long vmmem_copy_from_pieces(struct vmmem *vm,
 						     void *dst, u64 gpa,
