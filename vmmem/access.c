@@ -20,46 +20,19 @@
 static_assert(PAGE_SIZE % sizeof(u64) == 0);
 
 /*
- * The IOVA half of vmmem_single_ptr(), where a lookup in the map missed:
- * an IOVA space translates, calling its miss hook if it has one. Entries
- * are page-aligned, so an aligned access stays in one. Caller holds RCU.
- */
-static noinline int vmmem_single_ptr_iova(struct vmmem *vm, u64 addr,
-					  unsigned int access, void **ptrp,
-					  struct vmmem_region **regionp,
-					  u64 *gpap)
-{
-	struct vmmem_miss miss = {};
-	struct vmmem_region *region;
-	u64 last;
-	int ret;
-
-	if (!vm->iova)
-		return -EFAULT;
-	while ((ret = vmmem_iova_resolve(vm, addr, access, &region, gpap,
-					 &last)) == -ENOENT) {
-		ret = vmmem_iova_miss(vm, addr, access, &miss);
-		if (ret)
-			return ret;
-	}
-	if (ret)
-		return ret;
-	*regionp = region;
-	*ptrp = vmmem_region_ptr(region, *gpap);
-	return 0;
-}
-
-/*
- * Kernel address for a single access, its region and guest-physical
- * address (for dirty logging). Not an ERR_PTR: the compiler cannot tell a
- * kernel address from an error and would test every result. Caller holds
- * RCU.
+ * Kernel address for a single access, and the region (for dirty logging).
+ * Not an ERR_PTR: the compiler cannot tell a kernel address from an error
+ * and would test every result. Caller holds RCU.
+ *
+ * Return: 0, -EINVAL, -EFAULT, or 1 when no region of an IOVA space's view
+ * holds @gpa: the access then goes out of line (vmmem_iova_load() and
+ * vmmem_iova_store()), so that nothing of the IOVA path, no variable
+ * whose address a call takes, weighs on this one.
  */
 static __always_inline int vmmem_single_ptr(struct vmmem *vm, u64 gpa,
 					    size_t size, unsigned int access,
 					    void **ptrp,
-					    struct vmmem_region **regionp,
-					    u64 *gpap)
+					    struct vmmem_region **regionp)
 {
 	struct vmmem_region *region;
 
@@ -67,14 +40,125 @@ static __always_inline int vmmem_single_ptr(struct vmmem *vm, u64 gpa,
 		return -EINVAL;
 	region = vmmem_lookup(vm, gpa);
 	if (unlikely(!region))
-		return vmmem_single_ptr_iova(vm, gpa, access, ptrp, regionp,
-					     gpap);
+		return vm->iova ? 1 : -EFAULT;
 	if (!vmmem_region_permits(region, access))
 		return -EFAULT;
 	*regionp = region;
-	*gpap = gpa;
 	*ptrp = vmmem_region_ptr(region, gpa);
 	return 0;
+}
+
+/*
+ * The kernel address behind IOVA @addr and its region and guest-physical
+ * address, calling the space's miss hook if it has one. Entries are
+ * page-aligned, so an aligned access stays in one. Caller holds RCU.
+ */
+static int vmmem_iova_single_ptr(struct vmmem *vm, u64 addr,
+				 unsigned int access, void **ptrp,
+				 struct vmmem_region **regionp, u64 *gpap)
+{
+	struct vmmem_miss miss = {};
+	struct vmmem_xlate x;
+	int ret;
+
+	while ((x = vmmem_iova_resolve(vm, addr, access)).ret == -ENOENT) {
+		ret = vmmem_miss_call(vm, addr, access, &miss);
+		if (ret)
+			return ret;
+	}
+	if (x.ret)
+		return x.ret;
+	*regionp = x.region;
+	*gpap = x.gpa;
+	*ptrp = vmmem_region_ptr(x.region, x.gpa);
+	return 0;
+}
+
+/* A single load through an IOVA space, into *@val of @size bytes. */
+static noinline int vmmem_iova_load(struct vmmem *vm, u64 addr, void *val,
+				    size_t size, bool acquire)
+{
+	struct vmmem_region *region;
+	void *ptr;
+	u64 gpa;
+	int ret;
+
+	rcu_read_lock();
+	ret = vmmem_iova_single_ptr(vm, addr, VMMEM_READ, &ptr, &region, &gpa);
+	if (!ret) {
+		switch (size) {
+		case 1:
+			/* Acquire: later guest reads stay after this one. */
+			*(u8 *)val = acquire ? virt_load_acquire((u8 *)ptr) :
+					       READ_ONCE(*(u8 *)ptr);
+			break;
+		case 2:
+			/* Acquire: later guest reads stay after this one. */
+			*(u16 *)val = acquire ? virt_load_acquire((u16 *)ptr) :
+						READ_ONCE(*(u16 *)ptr);
+			break;
+		case 4:
+			/* Acquire: later guest reads stay after this one. */
+			*(u32 *)val = acquire ? virt_load_acquire((u32 *)ptr) :
+						READ_ONCE(*(u32 *)ptr);
+			break;
+		default:
+			/* Acquire: later guest reads stay after this one. */
+			*(u64 *)val = acquire ? virt_load_acquire((u64 *)ptr) :
+						READ_ONCE(*(u64 *)ptr);
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
+/* A single store of the low @size bytes of @val through an IOVA space. */
+static noinline int vmmem_iova_store(struct vmmem *vm, u64 addr, u64 val,
+				     size_t size, bool release)
+{
+	struct vmmem_region *region;
+	void *ptr;
+	u64 gpa;
+	int ret;
+
+	rcu_read_lock();
+	ret = vmmem_iova_single_ptr(vm, addr, VMMEM_WRITE, &ptr, &region, &gpa);
+	if (!ret) {
+		switch (size) {
+		case 1:
+			if (release)
+				/* Earlier guest writes stay before this one. */
+				virt_store_release((u8 *)ptr, (u8)val);
+			else
+				WRITE_ONCE(*(u8 *)ptr, (u8)val);
+			break;
+		case 2:
+			if (release)
+				/* Earlier guest writes stay before this one. */
+				virt_store_release((u16 *)ptr, (u16)val);
+			else
+				WRITE_ONCE(*(u16 *)ptr, (u16)val);
+			break;
+		case 4:
+			if (release)
+				/* Earlier guest writes stay before this one. */
+				virt_store_release((u32 *)ptr, (u32)val);
+			else
+				WRITE_ONCE(*(u32 *)ptr, (u32)val);
+			break;
+		default:
+			if (release)
+				/* Earlier guest writes stay before this one. */
+				virt_store_release((u64 *)ptr, val);
+			else
+				WRITE_ONCE(*(u64 *)ptr, val);
+			break;
+		}
+		vmmem_dirty_note(region, gpa, size);
+	}
+	rcu_read_unlock();
+	return ret;
 }
 
 /*
@@ -83,48 +167,55 @@ static __always_inline int vmmem_single_ptr(struct vmmem *vm, u64 gpa,
  */
 #define vmmem_single_load(space, gpa, valp, acquire)			\
 ({									\
+	struct vmmem *__vm = vmmem_space_map(space);			\
 	typeof(valp) __valp = (valp);					\
+	bool __acquire = (acquire);					\
+	u64 __gpa = (gpa);						\
 	struct vmmem_region *__region;					\
 	void *__ptr;							\
-	u64 __where;							\
 	int __ret;							\
 									\
 	rcu_read_lock();						\
-	__ret = vmmem_single_ptr(vmmem_space_map(space), gpa,		\
-				 sizeof(*__valp), VMMEM_READ,		\
-				 &__ptr, &__region, &__where);		\
-	if (!__ret && (acquire)) {					\
+	__ret = vmmem_single_ptr(__vm, __gpa, sizeof(*__valp),		\
+				 VMMEM_READ, &__ptr, &__region);	\
+	if (!__ret && __acquire) {					\
 		/* Later guest reads stay after this one. */		\
 		*__valp = virt_load_acquire((typeof(__valp))__ptr);	\
 	} else if (!__ret) {						\
 		*__valp = READ_ONCE(*(typeof(__valp))__ptr);		\
 	}								\
 	rcu_read_unlock();						\
+	if (unlikely(__ret > 0))					\
+		__ret = vmmem_iova_load(__vm, __gpa, __valp,		\
+					sizeof(*__valp), __acquire);	\
 	__ret;								\
 })
 
 #define vmmem_single_store(space, gpa, val, release)			\
 ({									\
+	struct vmmem *__vm = vmmem_space_map(space);			\
 	typeof(val) __val = (val);					\
+	bool __release = (release);					\
 	u64 __gpa = (gpa);						\
 	struct vmmem_region *__region;					\
 	void *__ptr;							\
-	u64 __where;							\
 	int __ret;							\
 									\
 	rcu_read_lock();						\
-	__ret = vmmem_single_ptr(vmmem_space_map(space), __gpa,		\
-				 sizeof(__val), VMMEM_WRITE,		\
-				 &__ptr, &__region, &__where);		\
-	if (!__ret && (release)) {					\
+	__ret = vmmem_single_ptr(__vm, __gpa, sizeof(__val),		\
+				 VMMEM_WRITE, &__ptr, &__region);	\
+	if (!__ret && __release) {					\
 		/* Earlier guest writes stay before this one. */	\
 		virt_store_release((typeof(__val) *)__ptr, __val);	\
 	} else if (!__ret) {						\
 		WRITE_ONCE(*(typeof(__val) *)__ptr, __val);		\
 	}								\
 	if (!__ret)							\
-		vmmem_dirty_note(__region, __where, sizeof(__val));	\
+		vmmem_dirty_note(__region, __gpa, sizeof(__val));	\
 	rcu_read_unlock();						\
+	if (unlikely(__ret > 0))					\
+		__ret = vmmem_iova_store(__vm, __gpa, (u64)__val,	\
+					 sizeof(__val), __release);	\
 	__ret;								\
 })
 

@@ -87,7 +87,7 @@ int vmmem_cache_init(union vmmem_space space, u64 gpa, u64 len,
 
 	rcu_read_lock();
 	while ((ret = vmmem_cache_resolve(cache)) == -ENOENT) {
-		ret = vmmem_iova_miss(vm, gpa, access, &miss);
+		ret = vmmem_miss_call(vm, gpa, access, &miss);
 		if (ret)
 			break;
 	}

@@ -76,39 +76,43 @@ static struct vmmem_layout vmmem_iova_no_layout;
  * @vm: the view of an IOVA space
  * @addr: the IOVA
  * @access: %VMMEM_READ and/or %VMMEM_WRITE; 0 checks no permission
- * @regionp: set to the region behind @addr
- * @gpap: set to the guest-physical address of @addr
- * @lastp: set to the offset of the piece's last byte: it ends where the
- *	entry's range or the region ends, whichever comes first
+ *
+ * Returns its answer by value, not through pointers to the caller's
+ * variables, which would keep them in memory on the hot path of every
+ * walk (and give it a stack canary) for maps that have no IOVA at all.
  *
  * Context: rcu_read_lock() held by the caller.
- * Return: 0; -ENOENT if no entry holds @addr and the space has a miss
- * hook; -EFAULT for a miss without one, an entry or a region that does
- * not permit @access, or a hole in guest memory under the entry.
+ * Return: the region behind @addr, the guest-physical address of @addr and
+ * the offset of the piece's last byte (it ends where the entry's range or
+ * the region ends, whichever comes first), with @ret 0; else @ret is
+ * -ENOENT if no entry holds @addr and the space has a miss hook, -EFAULT
+ * for a miss without one, an entry or a region that does not permit
+ * @access, or a hole in guest memory under the entry.
  */
-int vmmem_iova_resolve(struct vmmem *vm, u64 addr, unsigned int access,
-		       struct vmmem_region **regionp, u64 *gpap, u64 *lastp)
+struct vmmem_xlate vmmem_iova_resolve(struct vmmem *vm, u64 addr,
+				      unsigned int access)
 {
 	MA_STATE(mas, &vm->iova->tree, addr, addr);
 	struct vmmem_iova *iova = vm->iova;
 	struct vmmem_iova_entry *entry;
-	struct vmmem_region *region;
-	u64 gpa;
+	struct vmmem_xlate x = { .ret = -EFAULT };
 
 	entry = mas_walk(&mas);
-	if (!entry)
-		return iova->miss ? -ENOENT : -EFAULT;
+	if (!entry) {
+		if (iova->miss)
+			x.ret = -ENOENT;
+		return x;
+	}
 	if (access & ~entry->perm)
-		return -EFAULT;
+		return x;
 	/* mas.index <= addr <= mas.last, inside the entry's own range. */
-	gpa = entry->gpa + (addr - entry->iova);
-	region = vmmem_lookup(iova->vm, gpa);
-	if (!region || !vmmem_region_permits(region, access))
-		return -EFAULT;
-	*regionp = region;
-	*gpap = gpa;
-	*lastp = min_t(u64, mas.last - addr, vmmem_region_last(region) - gpa);
-	return 0;
+	x.gpa = entry->gpa + (addr - entry->iova);
+	x.region = vmmem_lookup(iova->vm, x.gpa);
+	if (!x.region || !vmmem_region_permits(x.region, access))
+		return x;
+	x.last = min_t(u64, mas.last - addr, vmmem_region_last(x.region) - x.gpa);
+	x.ret = 0;
+	return x;
 }
 
 /**
@@ -116,27 +120,20 @@ int vmmem_iova_resolve(struct vmmem *vm, u64 addr, unsigned int access,
  * @vm: the view of an IOVA space with a miss hook
  * @addr: the IOVA that no entry holds
  * @access: what the access wanted
- * @miss: the access call's record, zeroed when the call starts
  *
  * Drops the caller's RCU read lock around the hook: whatever the caller
- * found under it before is stale afterwards, unless held.
+ * found under it before is stale afterwards, unless held. Callers go
+ * through vmmem_miss_call(), which calls it once per address.
  *
  * Context: rcu_read_lock() held once by the caller, which the hook's
  * context must allow to drop (see vmmem_iova_create()).
- * Return: 0 to look again; -EFAULT if the hook was already called for
- * @addr in this call (it mapped nothing there); else the hook's error.
+ * Return: 0 to look again, or the hook's error.
  */
-int vmmem_iova_miss(struct vmmem *vm, u64 addr, unsigned int access,
-		    struct vmmem_miss *miss)
+int vmmem_iova_miss(struct vmmem *vm, u64 addr, unsigned int access)
 {
 	struct vmmem_iova *iova = vm->iova;
 	int ret;
 
-	if (miss->called && miss->addr == addr)
-		return -EFAULT;
-	miss->called = true;
-	miss->addr = addr;
-	miss->count++;
 	rcu_read_unlock();
 	ret = iova->miss(iova->priv, addr, access);
 	rcu_read_lock();

@@ -764,15 +764,16 @@ int vmmem_region_info(union vmmem_space space, u64 gpa,
 {
 	struct vmmem *vm = vmmem_space_map(space);
 	const struct vmmem_region *region;
-	struct vmmem_region *behind;
+	struct vmmem_xlate x;
 	int ret = -ENOENT;
-	u64 where, last;
 
 	rcu_read_lock();
 	region = vmmem_lookup(vm, gpa);
-	if (!region && vm->iova &&
-	    !vmmem_iova_resolve(vm, gpa, 0, &behind, &where, &last))
-		region = behind;
+	if (!region && vm->iova) {
+		x = vmmem_iova_resolve(vm, gpa, 0);
+		if (!x.ret)
+			region = x.region;
+	}
 	if (region) {
 		*info = (struct vmmem_region_info) {
 			.gpa = region->gpa,

@@ -276,8 +276,23 @@ size_t vmmem_copy_mc_to_iter(const void *src, size_t len,
 			     struct iov_iter *iter);
 
 /* iova.c */
-int vmmem_iova_resolve(struct vmmem *vm, u64 addr, unsigned int access,
-		       struct vmmem_region **regionp, u64 *gpap, u64 *lastp);
+
+/**
+ * struct vmmem_xlate - an IOVA translated, from vmmem_iova_resolve()
+ * @region: the region behind it
+ * @gpa: its guest-physical address
+ * @last: offset of the last byte of the piece that starts there
+ * @ret: 0, or the error (and the rest is unset)
+ */
+struct vmmem_xlate {
+	struct vmmem_region *region;
+	u64 gpa;
+	u64 last;
+	int ret;
+};
+
+struct vmmem_xlate vmmem_iova_resolve(struct vmmem *vm, u64 addr,
+				      unsigned int access);
 void vmmem_iova_changed(struct vmmem *vm);
 void vmmem_iova_info(struct vmmem *vm, struct vmmem_info *info);
 u64 vmmem_iova_skip(struct vmmem *vm, u64 addr, u64 last);
@@ -287,6 +302,10 @@ u64 vmmem_iova_skip(struct vmmem *vm, u64 addr, u64 last);
  * @addr: the address it last called the hook for
  * @called: it called the hook at all
  * @count: how many times: each call dropped RCU
+ *
+ * A local of the access call, used only inline, so that it stays in
+ * registers (a pointer to it handed out of line would put it, and a stack
+ * canary, on every call's path).
  */
 struct vmmem_miss {
 	u64 addr;
@@ -294,8 +313,30 @@ struct vmmem_miss {
 	unsigned int count;
 };
 
-int vmmem_iova_miss(struct vmmem *vm, u64 addr, unsigned int access,
-		    struct vmmem_miss *miss);
+int vmmem_iova_miss(struct vmmem *vm, u64 addr, unsigned int access);
+
+/**
+ * vmmem_miss_call() - call an IOVA space's miss hook, once per address
+ * @vm: the view of an IOVA space with a miss hook
+ * @addr: the IOVA that no entry holds
+ * @access: what the access wanted
+ * @miss: the access call's record, zeroed when the call starts
+ *
+ * Context: as vmmem_iova_miss().
+ * Return: 0 to look again; -EFAULT if the hook was already called for
+ * @addr in this call (it mapped nothing there); else the hook's error.
+ */
+static __always_inline int vmmem_miss_call(struct vmmem *vm, u64 addr,
+					   unsigned int access,
+					   struct vmmem_miss *miss)
+{
+	if (miss->called && miss->addr == addr)
+		return -EFAULT;
+	miss->called = true;
+	miss->addr = addr;
+	miss->count++;
+	return vmmem_iova_miss(vm, addr, access);
+}
 
 /* dirty.c */
 int vmmem_region_dirty_alloc(struct vmmem_region *region);
@@ -549,7 +590,7 @@ static __always_inline void __vmmem_slice_iter_init(struct vmmem_slice_iter *ite
  * Return: 1 with a piece in @slice, 0 when the walk is complete, -EFAULT
  * at a hole, a byte past 2^64 - 1 or a region or IOVA entry that does not
  * permit the access, -EINVAL for invalid access bits, -ENOENT at an IOVA
- * with no entry in a space with a miss hook (see vmmem_iova_miss()).
+ * with no entry in a space with a miss hook (see vmmem_miss_call()).
  */
 static __always_inline int
 __vmmem_slice_iter_next_upto(struct vmmem_slice_iter *iter,
@@ -559,7 +600,6 @@ __vmmem_slice_iter_next_upto(struct vmmem_slice_iter *iter,
 	struct vmmem *vm = ACCESS_PRIVATE(iter, vm);
 	struct vmmem_region *region;
 	u64 gpa, last, n;
-	int ret;
 
 	if (!iter->remaining)
 		return 0;
@@ -575,10 +615,14 @@ __vmmem_slice_iter_next_upto(struct vmmem_slice_iter *iter,
 		gpa = iter->gpa;
 		last = vmmem_region_last(region) - gpa;
 	} else if (unlikely(vm->iova)) {
-		ret = vmmem_iova_resolve(vm, iter->gpa, iter->access, &region,
-					 &gpa, &last);
-		if (ret)
-			return ret;
+		struct vmmem_xlate x = vmmem_iova_resolve(vm, iter->gpa,
+							  iter->access);
+
+		if (x.ret)
+			return x.ret;
+		region = x.region;
+		gpa = x.gpa;
+		last = x.last;
 	} else {
 		return -EFAULT;
 	}
@@ -615,7 +659,7 @@ __vmmem_slice_iter_next_region(struct vmmem_slice_iter *iter,
  *
  * As __vmmem_slice_iter_next_upto(), but at an IOVA with no entry in a
  * space with a miss hook, the hook is called (RCU dropped around it: see
- * vmmem_iova_miss()) and the IOVA looked up again.
+ * vmmem_iova_miss()) and the IOVA looked up again, once per address.
  *
  * Context: rcu_read_lock() held once by the caller.
  * Return: as __vmmem_slice_iter_next_upto(), or the hook's error; never
@@ -630,7 +674,7 @@ static __always_inline int vmmem_walk_next(struct vmmem_slice_iter *iter,
 
 	while ((ret = __vmmem_slice_iter_next_upto(iter, slice, regionp,
 						   max)) == -ENOENT) {
-		ret = vmmem_iova_miss(ACCESS_PRIVATE(iter, vm), iter->gpa,
+		ret = vmmem_miss_call(ACCESS_PRIVATE(iter, vm), iter->gpa,
 				      iter->access, miss);
 		if (ret)
 			break;
@@ -682,7 +726,6 @@ static inline int __vmmem_find_slice(struct vmmem *vm, u64 gpa, size_t len,
 {
 	struct vmmem_region *region;
 	u64 last;
-	int ret;
 
 	if (!vmmem_access_valid(access))
 		return -EINVAL;
@@ -692,9 +735,13 @@ static inline int __vmmem_find_slice(struct vmmem *vm, u64 gpa, size_t len,
 			return -EFAULT;
 		last = vmmem_region_last(region) - gpa;
 	} else if (vm->iova) {
-		ret = vmmem_iova_resolve(vm, gpa, access, &region, &gpa, &last);
-		if (ret)
-			return ret;
+		struct vmmem_xlate x = vmmem_iova_resolve(vm, gpa, access);
+
+		if (x.ret)
+			return x.ret;
+		region = x.region;
+		gpa = x.gpa;
+		last = x.last;
 	} else {
 		return -EFAULT;
 	}
