@@ -5,9 +5,9 @@
  * vCPU reads and writes at the same time. They are never split: a
  * misaligned access fails instead of being copied in pieces. These are the
  * out-of-line halves of vmmem_load(), vmmem_store(), vmmem_load_acquire()
- * and vmmem_store_release() in <linux/vmmem.h>, one per width, so that the
- * width is a compile-time choice. The ordering is a branch taken first,
- * into one of two copies of the body, so that no register carries it
+ * and vmmem_store_release() in <linux/vmmem.h>: one export for loads and
+ * one for stores, which branch on the width and the ordering first, into
+ * one of eight copies of the body, so that no register carries either
  * across the lookup.
  */
 #include "vmmem.h"
@@ -219,162 +219,76 @@ static noinline int vmmem_iova_store(struct vmmem *vm, u64 addr, u64 val,
 	__ret;								\
 })
 
+/* One copy of the body per width and ordering: neither is carried across the lookup. */
+#define vmmem_load_as(type, space, gpa, val, acquire)			\
+	((acquire) ? vmmem_single_load(space, gpa, (type *)(val), true) :	\
+		     vmmem_single_load(space, gpa, (type *)(val), false))
+#define vmmem_store_as(type, space, gpa, val, release)			\
+	((release) ? vmmem_single_store(space, gpa, (type)(val), true) :	\
+		     vmmem_single_store(space, gpa, (type)(val), false))
+
 /**
- * __vmmem_load_1() - load 1 byte from guest memory
- * @space: the map or snapshot
- * @gpa: guest-physical address, any address
- * @val: where the value is stored; unchanged on failure
+ * __vmmem_load_n() - load 1, 2, 4 or 8 bytes from guest memory
+ * @space: the map, snapshot or IOVA space
+ * @gpa: address in the space, naturally aligned for @size
+ * @val: where the value is stored (a u8, u16, u32 or u64 as @size says);
+ *	unchanged on failure
+ * @size: 1, 2, 4 or 8 (any other value loads 8)
  * @acquire: with acquire ordering (virt_load_acquire()), else READ_ONCE()
  *
  * The out-of-line half of vmmem_load() and vmmem_load_acquire(), which
- * callers use instead.
+ * callers use instead: they check @size at compile time and pass a
+ * constant.
  *
- * Context: Any context; does not sleep.
- * Return: 0 on success, -EFAULT if @gpa is unmapped.
+ * Context: Any context; does not sleep, unless an IOVA space's miss hook
+ * does (see vmmem_iova_create()).
+ * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is
+ * unmapped or (IOVA) not readable.
  */
-int __vmmem_load_1(union vmmem_space space, u64 gpa, u8 *val, bool acquire)
+int __vmmem_load_n(union vmmem_space space, u64 gpa, void *val,
+		 unsigned int size, bool acquire)
 {
-	return acquire ? vmmem_single_load(space, gpa, val, true) :
-			 vmmem_single_load(space, gpa, val, false);
+	switch (size) {
+	case 1:
+		return vmmem_load_as(u8, space, gpa, val, acquire);
+	case 2:
+		return vmmem_load_as(u16, space, gpa, val, acquire);
+	case 4:
+		return vmmem_load_as(u32, space, gpa, val, acquire);
+	default:
+		return vmmem_load_as(u64, space, gpa, val, acquire);
+	}
 }
-EXPORT_SYMBOL_NS_GPL(__vmmem_load_1, VMMEM_NS);
+EXPORT_SYMBOL_NS_GPL(__vmmem_load_n, VMMEM_NS);
 
 /**
- * __vmmem_store_1() - store 1 byte into guest memory
- * @space: the map or snapshot
- * @gpa: guest-physical address, any address
- * @val: the value
+ * __vmmem_store_n() - store 1, 2, 4 or 8 bytes into guest memory
+ * @space: the map or IOVA space
+ * @gpa: address in the space, naturally aligned for @size
+ * @val: the value, in its low @size bytes
+ * @size: 1, 2, 4 or 8 (any other value stores 8)
  * @release: with release ordering (virt_store_release()), else WRITE_ONCE()
  *
  * The out-of-line half of vmmem_store() and vmmem_store_release(), which
  * callers use instead. Dirty-logged while logging is on.
  *
- * Context: Any context; does not sleep.
- * Return: 0 on success, -EFAULT if @gpa is unmapped or read-only.
+ * Context: Any context; does not sleep, unless an IOVA space's miss hook
+ * does (see vmmem_iova_create()).
+ * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is
+ * unmapped, read-only or (IOVA) not writable.
  */
-int __vmmem_store_1(union vmmem_space space, u64 gpa, u8 val, bool release)
+int __vmmem_store_n(union vmmem_space space, u64 gpa, u64 val,
+		  unsigned int size, bool release)
 {
-	return release ? vmmem_single_store(space, gpa, val, true) :
-			 vmmem_single_store(space, gpa, val, false);
+	switch (size) {
+	case 1:
+		return vmmem_store_as(u8, space, gpa, val, release);
+	case 2:
+		return vmmem_store_as(u16, space, gpa, val, release);
+	case 4:
+		return vmmem_store_as(u32, space, gpa, val, release);
+	default:
+		return vmmem_store_as(u64, space, gpa, val, release);
+	}
 }
-EXPORT_SYMBOL_NS_GPL(__vmmem_store_1, VMMEM_NS);
-
-/**
- * __vmmem_load_2() - load 2 bytes from guest memory
- * @space: the map or snapshot
- * @gpa: guest-physical address, 2-byte aligned
- * @val: where the value is stored; unchanged on failure
- * @acquire: with acquire ordering (virt_load_acquire()), else READ_ONCE()
- *
- * The out-of-line half of vmmem_load() and vmmem_load_acquire(), which
- * callers use instead.
- *
- * Context: Any context; does not sleep.
- * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped.
- */
-int __vmmem_load_2(union vmmem_space space, u64 gpa, u16 *val, bool acquire)
-{
-	return acquire ? vmmem_single_load(space, gpa, val, true) :
-			 vmmem_single_load(space, gpa, val, false);
-}
-EXPORT_SYMBOL_NS_GPL(__vmmem_load_2, VMMEM_NS);
-
-/**
- * __vmmem_store_2() - store 2 bytes into guest memory
- * @space: the map or snapshot
- * @gpa: guest-physical address, 2-byte aligned
- * @val: the value
- * @release: with release ordering (virt_store_release()), else WRITE_ONCE()
- *
- * The out-of-line half of vmmem_store() and vmmem_store_release(), which
- * callers use instead. Dirty-logged while logging is on.
- *
- * Context: Any context; does not sleep.
- * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped or read-only.
- */
-int __vmmem_store_2(union vmmem_space space, u64 gpa, u16 val, bool release)
-{
-	return release ? vmmem_single_store(space, gpa, val, true) :
-			 vmmem_single_store(space, gpa, val, false);
-}
-EXPORT_SYMBOL_NS_GPL(__vmmem_store_2, VMMEM_NS);
-
-/**
- * __vmmem_load_4() - load 4 bytes from guest memory
- * @space: the map or snapshot
- * @gpa: guest-physical address, 4-byte aligned
- * @val: where the value is stored; unchanged on failure
- * @acquire: with acquire ordering (virt_load_acquire()), else READ_ONCE()
- *
- * The out-of-line half of vmmem_load() and vmmem_load_acquire(), which
- * callers use instead.
- *
- * Context: Any context; does not sleep.
- * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped.
- */
-int __vmmem_load_4(union vmmem_space space, u64 gpa, u32 *val, bool acquire)
-{
-	return acquire ? vmmem_single_load(space, gpa, val, true) :
-			 vmmem_single_load(space, gpa, val, false);
-}
-EXPORT_SYMBOL_NS_GPL(__vmmem_load_4, VMMEM_NS);
-
-/**
- * __vmmem_store_4() - store 4 bytes into guest memory
- * @space: the map or snapshot
- * @gpa: guest-physical address, 4-byte aligned
- * @val: the value
- * @release: with release ordering (virt_store_release()), else WRITE_ONCE()
- *
- * The out-of-line half of vmmem_store() and vmmem_store_release(), which
- * callers use instead. Dirty-logged while logging is on.
- *
- * Context: Any context; does not sleep.
- * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped or read-only.
- */
-int __vmmem_store_4(union vmmem_space space, u64 gpa, u32 val, bool release)
-{
-	return release ? vmmem_single_store(space, gpa, val, true) :
-			 vmmem_single_store(space, gpa, val, false);
-}
-EXPORT_SYMBOL_NS_GPL(__vmmem_store_4, VMMEM_NS);
-
-/**
- * __vmmem_load_8() - load 8 bytes from guest memory
- * @space: the map or snapshot
- * @gpa: guest-physical address, 8-byte aligned
- * @val: where the value is stored; unchanged on failure
- * @acquire: with acquire ordering (virt_load_acquire()), else READ_ONCE()
- *
- * The out-of-line half of vmmem_load() and vmmem_load_acquire(), which
- * callers use instead.
- *
- * Context: Any context; does not sleep.
- * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped.
- */
-int __vmmem_load_8(union vmmem_space space, u64 gpa, u64 *val, bool acquire)
-{
-	return acquire ? vmmem_single_load(space, gpa, val, true) :
-			 vmmem_single_load(space, gpa, val, false);
-}
-EXPORT_SYMBOL_NS_GPL(__vmmem_load_8, VMMEM_NS);
-
-/**
- * __vmmem_store_8() - store 8 bytes into guest memory
- * @space: the map or snapshot
- * @gpa: guest-physical address, 8-byte aligned
- * @val: the value
- * @release: with release ordering (virt_store_release()), else WRITE_ONCE()
- *
- * The out-of-line half of vmmem_store() and vmmem_store_release(), which
- * callers use instead. Dirty-logged while logging is on.
- *
- * Context: Any context; does not sleep.
- * Return: 0 on success, -EINVAL if @gpa is misaligned, -EFAULT if @gpa is unmapped or read-only.
- */
-int __vmmem_store_8(union vmmem_space space, u64 gpa, u64 val, bool release)
-{
-	return release ? vmmem_single_store(space, gpa, val, true) :
-			 vmmem_single_store(space, gpa, val, false);
-}
-EXPORT_SYMBOL_NS_GPL(__vmmem_store_8, VMMEM_NS);
+EXPORT_SYMBOL_NS_GPL(__vmmem_store_n, VMMEM_NS);

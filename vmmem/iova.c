@@ -244,7 +244,7 @@ EXPORT_SYMBOL_NS_GPL(vmmem_iova_create, VMMEM_NS);
 void vmmem_iova_destroy(struct vmmem_iova *iova)
 {
 	struct vmmem_iova_entry *entry;
-	struct ma_state mas;
+	MA_STATE(mas, NULL, 0, 0);
 
 	if (!iova)
 		return;
@@ -253,7 +253,7 @@ void vmmem_iova_destroy(struct vmmem_iova *iova)
 	mutex_unlock(&iova->vm->lock);
 
 	mutex_lock(&iova->lock);
-	mas_init(&mas, &iova->tree, 0);
+	mas.tree = &iova->tree;
 	mas_for_each(&mas, entry, ULONG_MAX) {
 		if (!--entry->ranges)
 			kfree_rcu(entry, rcu);
@@ -339,6 +339,32 @@ unlock:
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_iova_map, VMMEM_NS);
 
+/*
+ * Adjusts the range counts of the entries that a cut of [addr, last]
+ * changes (or, with @undo, puts them back) and returns the change in the
+ * number of ranges. With @dead, collects the entries left with no range.
+ */
+static long vmmem_iova_cut_count(struct vmmem_iova *iova, u64 addr, u64 last,
+				 bool undo, struct vmmem_iova_entry **dead)
+{
+	MA_STATE(mas, &iova->tree, addr, addr);
+	struct vmmem_iova_entry *entry;
+	long ranges = 0;
+
+	mas_for_each(&mas, entry, last) {
+		/* A range cut at one end keeps the other; cut inside, both. */
+		int kept = (mas.index < addr) + (mas.last > last);
+
+		entry->ranges += undo ? 1 - kept : kept - 1;
+		ranges += kept - 1;
+		if (dead && !entry->ranges) {
+			entry->next = *dead;
+			*dead = entry;
+		}
+	}
+	return ranges;
+}
+
 /**
  * vmmem_iova_unmap() - invalidate an IOVA range
  * @iova: the space
@@ -365,7 +391,7 @@ int vmmem_iova_unmap(struct vmmem_iova *iova, u64 addr, u64 size)
 	MA_STATE(mas, &iova->tree, addr, addr);
 	u64 last = addr + (size - 1);
 	struct vmmem_iova_entry *entry, *dead = NULL;
-	long ranges = 0;
+	long ranges;
 	int ret = 0;
 
 	if (!size)
@@ -376,23 +402,19 @@ int vmmem_iova_unmap(struct vmmem_iova *iova, u64 addr, u64 size)
 	mutex_lock(&iova->lock);
 	if (!mas_find(&mas, last))
 		goto unlock;
-	/* The only step that can fail, before anything changes. */
-	ret = mas_preallocate(&cut, NULL, GFP_KERNEL_ACCOUNT);
-	if (ret)
+	/*
+	 * Count first, cut second: the cut is the only step that can fail
+	 * (mas_preallocate() is not exported before 6.4), and a failed store
+	 * leaves the tree as it was, so the counts are put back by the same
+	 * walk.
+	 */
+	ranges = vmmem_iova_cut_count(iova, addr, last, false, &dead);
+	ret = mas_store_gfp(&cut, NULL, GFP_KERNEL_ACCOUNT);
+	if (ret) {
+		vmmem_iova_cut_count(iova, addr, last, true, NULL);
+		dead = NULL;
 		goto unlock;
-	mas_set(&mas, addr);
-	mas_for_each(&mas, entry, last) {
-		/* A range cut at one end keeps the other; cut inside, both. */
-		int kept = (mas.index < addr) + (mas.last > last);
-
-		entry->ranges += kept - 1;
-		ranges += kept - 1;
-		if (!entry->ranges) {
-			entry->next = dead;
-			dead = entry;
-		}
 	}
-	mas_store_prealloc(&cut, NULL);
 	WRITE_ONCE(iova->nr_ranges, iova->nr_ranges + ranges);
 	vmmem_iova_bump(iova);
 unlock:

@@ -394,52 +394,45 @@ static __always_inline void *vmmem_cache_wptr(struct vmmem_cache *cache,
 }
 
 /* The out-of-line single accesses behind vmmem_load() and friends. */
-int __vmmem_load_1(union vmmem_space space, u64 gpa, u8 *val, bool acquire);
-int __vmmem_load_2(union vmmem_space space, u64 gpa, u16 *val, bool acquire);
-int __vmmem_load_4(union vmmem_space space, u64 gpa, u32 *val, bool acquire);
-int __vmmem_load_8(union vmmem_space space, u64 gpa, u64 *val, bool acquire);
-int __vmmem_store_1(union vmmem_space space, u64 gpa, u8 val, bool release);
-int __vmmem_store_2(union vmmem_space space, u64 gpa, u16 val, bool release);
-int __vmmem_store_4(union vmmem_space space, u64 gpa, u32 val, bool release);
-int __vmmem_store_8(union vmmem_space space, u64 gpa, u64 val, bool release);
+int __vmmem_load_n(union vmmem_space space, u64 gpa, void *val,
+		 unsigned int size, bool acquire);
+int __vmmem_store_n(union vmmem_space space, u64 gpa, u64 val,
+		  unsigned int size, bool release);
 
 /*
  * The single accesses below work on a value's bytes, @size of them, in a
  * union of the caller's type and the u8..u64 of the same size: any type of
  * 1, 2, 4 or 8 bytes (u16, __le32, a pointer) keeps its bits and its
- * sparse annotations. @size is a constant, so each switch folds to one
- * case.
+ * sparse annotations. @size is a constant, checked at compile time.
  */
 static __always_inline int __vmmem_space_load(union vmmem_space space,
 					      u64 gpa, void *buf, size_t size,
 					      bool acquire)
 {
-	switch (size) {
-	case 1:
-		return __vmmem_load_1(space, gpa, buf, acquire);
-	case 2:
-		return __vmmem_load_2(space, gpa, buf, acquire);
-	case 4:
-		return __vmmem_load_4(space, gpa, buf, acquire);
-	default:
-		return __vmmem_load_8(space, gpa, buf, acquire);
-	}
+	return __vmmem_load_n(space, gpa, buf, size, acquire);
 }
 
 static __always_inline int __vmmem_space_store(union vmmem_space space,
 					       u64 gpa, const void *buf,
 					       size_t size, bool release)
 {
+	u64 val;
+
 	switch (size) {
 	case 1:
-		return __vmmem_store_1(space, gpa, *(const u8 *)buf, release);
+		val = *(const u8 *)buf;
+		break;
 	case 2:
-		return __vmmem_store_2(space, gpa, *(const u16 *)buf, release);
+		val = *(const u16 *)buf;
+		break;
 	case 4:
-		return __vmmem_store_4(space, gpa, *(const u32 *)buf, release);
+		val = *(const u32 *)buf;
+		break;
 	default:
-		return __vmmem_store_8(space, gpa, *(const u64 *)buf, release);
+		val = *(const u64 *)buf;
+		break;
 	}
+	return __vmmem_store_n(space, gpa, val, size, release);
 }
 
 static __always_inline int __vmmem_cache_load(struct vmmem_cache *cache,
