@@ -14,6 +14,7 @@
  * layout is empty, so that the map's inline lookups miss at once and only
  * then test for an IOVA space: maps pay nothing for it.
  */
+#include <linux/kcsan-checks.h>
 #include <linux/maple_tree.h>
 #include <linux/slab.h>
 
@@ -71,6 +72,26 @@ struct vmmem_iova {
 /* The layout of every IOVA space's view: no region, never changes. */
 static struct vmmem_layout vmmem_iova_no_layout;
 
+/*
+ * A reader's walk of the tree under RCU. The maple tree's RCU readers race
+ * with its writer by design: the writer builds new nodes, links them in and
+ * frees the old ones through call_rcu() (whose head overlays the node), and
+ * a reader that meets a dead node walks again. KCSAN reports those plain
+ * accesses of the library's own on both sides (seen on the smp-kcsan lane,
+ * in mtree_range_walk() against mas_topiary_replace(), mas_put_in_tree()
+ * and call_rcu()), so it does not watch the walks, and only them: our own
+ * accesses around them, and the writer's, stay watched.
+ */
+#define vmmem_iova_rcu_walk(expr)					\
+({									\
+	typeof(expr) __found;						\
+									\
+	kcsan_disable_current();					\
+	__found = (expr);						\
+	kcsan_enable_current();						\
+	__found;							\
+})
+
 /**
  * vmmem_iova_resolve() - translate the IOVA at which a piece starts
  * @vm: the view of an IOVA space
@@ -97,7 +118,7 @@ struct vmmem_xlate vmmem_iova_resolve(struct vmmem *vm, u64 addr,
 	struct vmmem_iova_entry *entry;
 	struct vmmem_xlate x = { .ret = -EFAULT };
 
-	entry = mas_walk(&mas);
+	entry = vmmem_iova_rcu_walk(mas_walk(&mas));
 	if (!entry) {
 		if (iova->miss)
 			x.ret = -ENOENT;
@@ -446,7 +467,8 @@ void vmmem_iova_info(struct vmmem *vm, struct vmmem_info *info)
 	info->generation = smp_load_acquire(&vm->generation);
 	info->nr_regions = min_t(unsigned long, READ_ONCE(iova->nr_ranges),
 				 UINT_MAX);
-	info->last_addr = mas_find_rev(&mas, 0) ? mas.last : 0;
+	info->last_addr = vmmem_iova_rcu_walk(mas_find_rev(&mas, 0)) ?
+			  mas.last : 0;
 	rcu_read_unlock();
 }
 
@@ -465,8 +487,9 @@ u64 vmmem_iova_skip(struct vmmem *vm, u64 addr, u64 last)
 {
 	MA_STATE(mas, &vm->iova->tree, addr, addr);
 
-	if (mas_walk(&mas))
+	if (vmmem_iova_rcu_walk(mas_walk(&mas)))
 		return (addr | ~PAGE_MASK) + 1;
 	mas_set(&mas, addr);
-	return mas_find(&mas, last) ? mas.index : last + 1;
+	return vmmem_iova_rcu_walk(mas_find(&mas, last)) ? mas.index :
+							   last + 1;
 }
