@@ -219,14 +219,6 @@ static noinline int vmmem_iova_store(struct vmmem *vm, u64 addr, u64 val,
 	__ret;								\
 })
 
-/* One copy of the body per width and ordering: neither is carried across the lookup. */
-#define vmmem_load_as(type, space, gpa, val, acquire)			\
-	((acquire) ? vmmem_single_load(space, gpa, (type *)(val), true) :	\
-		     vmmem_single_load(space, gpa, (type *)(val), false))
-#define vmmem_store_as(type, space, gpa, val, release)			\
-	((release) ? vmmem_single_store(space, gpa, (type)(val), true) :	\
-		     vmmem_single_store(space, gpa, (type)(val), false))
-
 /**
  * __vmmem_load_n() - load 1, 2, 4 or 8 bytes from guest memory
  * @space: the map, snapshot or IOVA space
@@ -246,17 +238,22 @@ static noinline int vmmem_iova_store(struct vmmem *vm, u64 addr, u64 val,
  * unmapped or (IOVA) not readable.
  */
 int __vmmem_load_n(union vmmem_space space, u64 gpa, void *val,
-		 unsigned int size, bool acquire)
+		   unsigned int size, bool acquire)
 {
+	/* One copy of the body per width and ordering. */
 	switch (size) {
 	case 1:
-		return vmmem_load_as(u8, space, gpa, val, acquire);
+		return acquire ? vmmem_single_load(space, gpa, (u8 *)val, true) :
+				 vmmem_single_load(space, gpa, (u8 *)val, false);
 	case 2:
-		return vmmem_load_as(u16, space, gpa, val, acquire);
+		return acquire ? vmmem_single_load(space, gpa, (u16 *)val, true) :
+				 vmmem_single_load(space, gpa, (u16 *)val, false);
 	case 4:
-		return vmmem_load_as(u32, space, gpa, val, acquire);
+		return acquire ? vmmem_single_load(space, gpa, (u32 *)val, true) :
+				 vmmem_single_load(space, gpa, (u32 *)val, false);
 	default:
-		return vmmem_load_as(u64, space, gpa, val, acquire);
+		return acquire ? vmmem_single_load(space, gpa, (u64 *)val, true) :
+				 vmmem_single_load(space, gpa, (u64 *)val, false);
 	}
 }
 EXPORT_SYMBOL_NS_GPL(__vmmem_load_n, VMMEM_NS);
@@ -278,17 +275,22 @@ EXPORT_SYMBOL_NS_GPL(__vmmem_load_n, VMMEM_NS);
  * unmapped, read-only or (IOVA) not writable.
  */
 int __vmmem_store_n(union vmmem_space space, u64 gpa, u64 val,
-		  unsigned int size, bool release)
+		    unsigned int size, bool release)
 {
+	/* One copy of the body per width and ordering. */
 	switch (size) {
 	case 1:
-		return vmmem_store_as(u8, space, gpa, val, release);
+		return release ? vmmem_single_store(space, gpa, (u8)val, true) :
+				 vmmem_single_store(space, gpa, (u8)val, false);
 	case 2:
-		return vmmem_store_as(u16, space, gpa, val, release);
+		return release ? vmmem_single_store(space, gpa, (u16)val, true) :
+				 vmmem_single_store(space, gpa, (u16)val, false);
 	case 4:
-		return vmmem_store_as(u32, space, gpa, val, release);
+		return release ? vmmem_single_store(space, gpa, (u32)val, true) :
+				 vmmem_single_store(space, gpa, (u32)val, false);
 	default:
-		return vmmem_store_as(u64, space, gpa, val, release);
+		return release ? vmmem_single_store(space, gpa, val, true) :
+				 vmmem_single_store(space, gpa, val, false);
 	}
 }
 EXPORT_SYMBOL_NS_GPL(__vmmem_store_n, VMMEM_NS);

@@ -3,42 +3,43 @@
  * IOVA spaces: the addresses a device behind an IOMMU (a virtual IOMMU, or
  * a vDPA device that vhost-vdpa programs) uses instead of guest-physical
  * ones. Entries [iova, iova + size) -> [gpa, gpa + size) of one map, each
- * with its own permission, live in a maple tree in RCU mode: a map or an
- * unmap is O(log n) under the space's mutex, and readers walk the tree
- * under RCU without any lock. An access translates its IOVA through the
- * entry and then looks the guest-physical address up in the map like any
- * access: guest memory removed under an entry faults, and dirty logging
- * marks guest-physical pages.
+ * with its own permission, live in a latched pair of red-black trees
+ * (<linux/rbtree_latch.h>): a map or an unmap is O(log n) under the
+ * space's mutex, in place, with one allocation at most; readers search
+ * whichever copy the writer is not changing, under RCU and without any
+ * lock or shared write. An access translates its IOVA through the entry and
+ * then looks the guest-physical address up in the map like any access:
+ * guest memory removed under an entry faults, and dirty logging marks
+ * guest-physical pages.
  *
  * The space is handed to access calls as a struct vmmem (its view) whose
  * layout is empty, so that the map's inline lookups miss at once and only
  * then test for an IOVA space: maps pay nothing for it.
  */
-#include <linux/kcsan-checks.h>
-#include <linux/maple_tree.h>
+#include <linux/rbtree_latch.h>
 #include <linux/slab.h>
 
 #include "vmmem.h"
 
 /**
- * struct vmmem_iova_entry - one mapping, as vmmem_iova_map() made it
- * @iova: its first IOVA
- * @gpa: the guest-physical address of @iova
+ * struct vmmem_iova_entry - one mapped range of IOVAs
+ * @node: in both trees of the space
+ * @first: its first IOVA
+ * @last: its last IOVA
+ * @gpa: the guest-physical address of @first
  * @perm: %VMMEM_READ and/or %VMMEM_WRITE
- * @ranges: ranges of the tree that point here: an unmap in the middle of
- *	an entry leaves two; changed under the space's lock only
- * @next: on the list of entries an unmap frees
  * @rcu: frees it after the readers that may have found it
  *
- * What readers use (@iova, @gpa, @perm) never changes: an unmap only cuts
- * the ranges of the tree that point here, which bound each access.
+ * Never changes once in the trees: an unmap that cuts an entry puts in
+ * the pieces it keeps as new entries, before it takes the old one out, so
+ * that a reader always finds the IOVAs the unmap does not touch.
  */
 struct vmmem_iova_entry {
-	u64 iova;
+	struct latch_tree_node node;
+	u64 first;
+	u64 last;
 	u64 gpa;
 	unsigned int perm;
-	unsigned int ranges;
-	struct vmmem_iova_entry *next;
 	struct rcu_head rcu;
 };
 
@@ -48,19 +49,19 @@ struct vmmem_iova_entry {
  *	with an empty layout; its @generation is the space's, which moves
  *	with every change of the space and of the map
  * @vm: the map, with a user reference
- * @tree: IOVA range -> &struct vmmem_iova_entry; RCU mode, external lock
- *	@lock
- * @lock: serialises changes of @tree, of @nr_ranges and of the generation
+ * @entries: the entries, by IOVA; written under @lock, read under RCU
+ * @lock: serialises changes of @entries, of @nr_ranges and of the
+ *	generation
  * @node: in @vm->iovas, under @vm->lock
  * @miss: the miss hook, or NULL
  * @priv: its argument
- * @nr_ranges: ranges in @tree
+ * @nr_ranges: entries in @entries
  * @rcu: frees the structure after readers that raced with its end
  */
 struct vmmem_iova {
 	struct vmmem view;
 	struct vmmem *vm;
-	struct maple_tree tree;
+	struct latch_tree_root entries;
 	struct mutex lock;	/* see @lock above */
 	struct list_head node;
 	vmmem_iova_miss_t miss;
@@ -72,25 +73,103 @@ struct vmmem_iova {
 /* The layout of every IOVA space's view: no region, never changes. */
 static struct vmmem_layout vmmem_iova_no_layout;
 
-/*
- * A reader's walk of the tree under RCU. The maple tree's RCU readers race
- * with its writer by design: the writer builds new nodes, links them in and
- * frees the old ones through call_rcu() (whose head overlays the node), and
- * a reader that meets a dead node walks again. KCSAN reports those plain
- * accesses of the library's own on both sides (seen on the smp-kcsan lane,
- * in mtree_range_walk() against mas_topiary_replace(), mas_put_in_tree()
- * and call_rcu()), so it does not watch the walks, and only them: our own
- * accesses around them, and the writer's, stay watched.
+/* Entries are ordered by first IOVA, and never overlap but during an unmap. */
+static bool vmmem_iova_less(struct latch_tree_node *a, struct latch_tree_node *b)
+{
+	const struct vmmem_iova_entry *ea = container_of(a, struct vmmem_iova_entry, node);
+	const struct vmmem_iova_entry *eb = container_of(b, struct vmmem_iova_entry, node);
+
+	return ea->first < eb->first ||
+	       (ea->first == eb->first && ea->last < eb->last);
+}
+
+static const struct latch_tree_ops vmmem_iova_ops = {
+	.less = vmmem_iova_less,
+};
+
+/**
+ * vmmem_iova_find() - the entry that holds an IOVA, or the next one
+ * @iova: the space
+ * @addr: the IOVA
+ * @next: set to the entry with the lowest first IOVA above @addr, or NULL
+ *
+ * Searches the copy of the trees that the writer is not changing, and
+ * again if the writer moved on meanwhile (the latch: the sequence is read
+ * with acquire and checked again after the search, pairing with the
+ * writer's raw_write_seqcount_latch() before and after each copy changes;
+ * child pointers are written with WRITE_ONCE() and read with
+ * rcu_dereference_raw(), and an entry is filled before rb_link_node_rcu()
+ * publishes it).
+ *
+ * Context: rcu_read_lock() or the space's lock held by the caller.
+ * Return: the entry whose range holds @addr, or NULL.
  */
-#define vmmem_iova_rcu_walk(expr)					\
-({									\
-	typeof(expr) __found;						\
-									\
-	kcsan_disable_current();					\
-	__found = (expr);						\
-	kcsan_enable_current();						\
-	__found;							\
-})
+static __always_inline struct vmmem_iova_entry *
+vmmem_iova_find(struct vmmem_iova *iova, u64 addr,
+		struct vmmem_iova_entry **next)
+{
+	struct vmmem_iova_entry *entry, *found;
+	struct rb_node *node;
+	unsigned int seq;
+	int idx;
+
+	do {
+		seq = raw_read_seqcount_latch(&iova->entries.seq);
+		idx = seq & 1;
+		node = rcu_dereference_raw(iova->entries.tree[idx].rb_node);
+		found = NULL;
+		*next = NULL;
+		while (node) {
+			entry = container_of(node, struct vmmem_iova_entry,
+					     node.node[idx]);
+			if (addr < entry->first) {
+				*next = entry;
+				node = rcu_dereference_raw(node->rb_left);
+			} else if (addr > entry->last) {
+				node = rcu_dereference_raw(node->rb_right);
+			} else {
+				found = entry;
+				break;
+			}
+		}
+	} while (raw_read_seqcount_latch_retry(&iova->entries.seq, seq));
+	return found;
+}
+
+/* The last mapped IOVA, or 0; searched as vmmem_iova_find() does. */
+static u64 vmmem_iova_last(struct vmmem_iova *iova)
+{
+	struct rb_node *node, *right;
+	unsigned int seq;
+	u64 last;
+	int idx;
+
+	do {
+		seq = raw_read_seqcount_latch(&iova->entries.seq);
+		idx = seq & 1;
+		last = 0;
+		node = rcu_dereference_raw(iova->entries.tree[idx].rb_node);
+		for (; node; node = right) {
+			right = rcu_dereference_raw(node->rb_right);
+			if (!right)
+				last = container_of(node, struct vmmem_iova_entry,
+						    node.node[idx])->last;
+		}
+	} while (raw_read_seqcount_latch_retry(&iova->entries.seq, seq));
+	return last;
+}
+
+/* The writer's walks: in order, on the copy it changes first. */
+static struct vmmem_iova_entry *vmmem_iova_entry_of(struct rb_node *node)
+{
+	return node ? container_of(node, struct vmmem_iova_entry, node.node[0]) :
+		      NULL;
+}
+
+static struct vmmem_iova_entry *vmmem_iova_next(struct vmmem_iova_entry *entry)
+{
+	return vmmem_iova_entry_of(rb_next(&entry->node.node[0]));
+}
 
 /**
  * vmmem_iova_resolve() - translate the IOVA at which a piece starts
@@ -113,12 +192,11 @@ static struct vmmem_layout vmmem_iova_no_layout;
 struct vmmem_xlate vmmem_iova_resolve(struct vmmem *vm, u64 addr,
 				      unsigned int access)
 {
-	MA_STATE(mas, &vm->iova->tree, addr, addr);
 	struct vmmem_iova *iova = vm->iova;
-	struct vmmem_iova_entry *entry;
+	struct vmmem_iova_entry *entry, *next;
 	struct vmmem_xlate x = { .ret = -EFAULT };
 
-	entry = vmmem_iova_rcu_walk(mas_walk(&mas));
+	entry = vmmem_iova_find(iova, addr, &next);
 	if (!entry) {
 		if (iova->miss)
 			x.ret = -ENOENT;
@@ -126,12 +204,12 @@ struct vmmem_xlate vmmem_iova_resolve(struct vmmem *vm, u64 addr,
 	}
 	if (access & ~entry->perm)
 		return x;
-	/* mas.index <= addr <= mas.last, inside the entry's own range. */
-	x.gpa = entry->gpa + (addr - entry->iova);
+	x.gpa = entry->gpa + (addr - entry->first);
 	x.region = vmmem_lookup(iova->vm, x.gpa);
 	if (!x.region || !vmmem_region_permits(x.region, access))
 		return x;
-	x.last = min_t(u64, mas.last - addr, vmmem_region_last(x.region) - x.gpa);
+	x.last = min_t(u64, entry->last - addr,
+		       vmmem_region_last(x.region) - x.gpa);
 	x.ret = 0;
 	return x;
 }
@@ -238,8 +316,7 @@ struct vmmem_iova *vmmem_iova_create(struct vmmem *vm, vmmem_iova_miss_t miss,
 	/* Never taken; lockdep's checks of the view's layout name it. */
 	mutex_init(&iova->view.lock);
 	mutex_init(&iova->lock);
-	mt_init_flags(&iova->tree, MT_FLAGS_LOCK_EXTERN | MT_FLAGS_USE_RCU);
-	mt_set_external_lock(&iova->tree, &iova->lock);
+	seqcount_latch_init(&iova->entries.seq);
 	iova->vm = vm;
 	iova->miss = miss;
 	iova->priv = priv;
@@ -264,8 +341,7 @@ EXPORT_SYMBOL_NS_GPL(vmmem_iova_create, VMMEM_NS);
  */
 void vmmem_iova_destroy(struct vmmem_iova *iova)
 {
-	struct vmmem_iova_entry *entry;
-	MA_STATE(mas, NULL, 0, 0);
+	struct vmmem_iova_entry *entry, *next;
 
 	if (!iova)
 		return;
@@ -273,24 +349,12 @@ void vmmem_iova_destroy(struct vmmem_iova *iova)
 	list_del(&iova->node);
 	mutex_unlock(&iova->vm->lock);
 
-	mutex_lock(&iova->lock);
-	mas.tree = &iova->tree;
-	mas_for_each(&mas, entry, ULONG_MAX) {
-		if (!--entry->ranges)
-			kfree_rcu(entry, rcu);
-	}
-	mutex_unlock(&iova->lock);
-	/*
-	 * No access may start now, and those that raced are done after a
-	 * grace period: the tree goes as a plain one. Its RCU-mode destroy
-	 * (nodes freed by a walk in an RCU callback) crashed in that
-	 * callback on trees of thousands of entries (make bench).
-	 */
+	/* No access may start now; those that raced are done after this. */
 	synchronize_rcu();
-	mutex_lock(&iova->lock);
-	mt_clear_in_rcu(&iova->tree);
-	__mt_destroy(&iova->tree);
-	mutex_unlock(&iova->lock);
+	rbtree_postorder_for_each_entry_safe(entry, next,
+					     &iova->entries.tree[0],
+					     node.node[0])
+		kfree(entry);
 
 	vmmem_put(iova->vm);
 	mutex_destroy(&iova->lock);
@@ -322,8 +386,7 @@ EXPORT_SYMBOL_NS_GPL(vmmem_iova_destroy, VMMEM_NS);
 int vmmem_iova_map(struct vmmem_iova *iova, u64 addr, u64 size, u64 gpa,
 		   unsigned int perm)
 {
-	MA_STATE(mas, &iova->tree, addr, addr);
-	struct vmmem_iova_entry *entry;
+	struct vmmem_iova_entry *entry, *next;
 	u64 last = addr + (size - 1);
 	int ret = 0;
 
@@ -334,22 +397,18 @@ int vmmem_iova_map(struct vmmem_iova *iova, u64 addr, u64 size, u64 gpa,
 	if (!entry)
 		return -ENOMEM;
 	*entry = (struct vmmem_iova_entry) {
-		.iova = addr,
+		.first = addr,
+		.last = last,
 		.gpa = gpa,
 		.perm = perm,
-		.ranges = 1,
 	};
 
 	mutex_lock(&iova->lock);
-	if (mas_find(&mas, last)) {
+	if (vmmem_iova_find(iova, addr, &next) || (next && next->first <= last)) {
 		ret = -EEXIST;
 		goto unlock;
 	}
-	mas_set_range(&mas, addr, last);
-	/* Allocates first and stores after: on -ENOMEM the tree is as it was. */
-	ret = mas_store_gfp(&mas, entry, GFP_KERNEL_ACCOUNT);
-	if (ret)
-		goto unlock;
+	latch_tree_insert(&entry->node, &iova->entries, &vmmem_iova_ops);
 	WRITE_ONCE(iova->nr_ranges, iova->nr_ranges + 1);
 	vmmem_iova_bump(iova);
 unlock:
@@ -360,30 +419,21 @@ unlock:
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_iova_map, VMMEM_NS);
 
-/*
- * Adjusts the range counts of the entries that a cut of [addr, last]
- * changes (or, with @undo, puts them back) and returns the change in the
- * number of ranges. With @dead, collects the entries left with no range.
- */
-static long vmmem_iova_cut_count(struct vmmem_iova *iova, u64 addr, u64 last,
-				 bool undo, struct vmmem_iova_entry **dead)
+/* A new entry for [first, last] of @entry, or NULL for -ENOMEM. */
+static struct vmmem_iova_entry *
+vmmem_iova_piece(struct vmmem_iova_entry *entry, u64 first, u64 last)
 {
-	MA_STATE(mas, &iova->tree, addr, addr);
-	struct vmmem_iova_entry *entry;
-	long ranges = 0;
+	struct vmmem_iova_entry *piece;
 
-	mas_for_each(&mas, entry, last) {
-		/* A range cut at one end keeps the other; cut inside, both. */
-		int kept = (mas.index < addr) + (mas.last > last);
-
-		entry->ranges += undo ? 1 - kept : kept - 1;
-		ranges += kept - 1;
-		if (dead && !entry->ranges) {
-			entry->next = *dead;
-			*dead = entry;
-		}
-	}
-	return ranges;
+	piece = kmalloc(sizeof(*piece), GFP_KERNEL_ACCOUNT);
+	if (piece)
+		*piece = (struct vmmem_iova_entry) {
+			.first = first,
+			.last = last,
+			.gpa = entry->gpa + (first - entry->first),
+			.perm = entry->perm,
+		};
+	return piece;
 }
 
 /**
@@ -408,12 +458,10 @@ static long vmmem_iova_cut_count(struct vmmem_iova *iova, u64 addr, u64 last,
  */
 int vmmem_iova_unmap(struct vmmem_iova *iova, u64 addr, u64 size)
 {
-	MA_STATE(cut, &iova->tree, addr, addr + (size - 1));
-	MA_STATE(mas, &iova->tree, addr, addr);
+	struct vmmem_iova_entry *entry, *next, *head, *tail;
+	struct vmmem_iova_entry *keep_head = NULL, *keep_tail = NULL;
 	u64 last = addr + (size - 1);
-	struct vmmem_iova_entry *entry, *dead = NULL;
-	long ranges;
-	int ret = 0;
+	long removed = 0;
 
 	if (!size)
 		return PAGE_ALIGNED(addr) ? 0 : -EINVAL;
@@ -421,45 +469,67 @@ int vmmem_iova_unmap(struct vmmem_iova *iova, u64 addr, u64 size)
 		return -EINVAL;
 
 	mutex_lock(&iova->lock);
-	if (!mas_find(&mas, last))
-		goto unlock;
+	head = vmmem_iova_find(iova, addr, &next) ?: next;
+	if (!head || head->first > last) {
+		mutex_unlock(&iova->lock);
+		return 0;
+	}
+	for (tail = head; (next = vmmem_iova_next(tail)) && next->first <= last;)
+		tail = next;
+	/* The parts of the first and last entries outside the range stay. */
+	if (head->first < addr) {
+		keep_head = vmmem_iova_piece(head, head->first, addr - 1);
+		if (!keep_head)
+			goto nomem;
+	}
+	if (tail->last > last) {
+		keep_tail = vmmem_iova_piece(tail, last + 1, tail->last);
+		if (!keep_tail)
+			goto nomem;
+	}
 	/*
-	 * Count first, cut second: the cut is the only step that can fail
-	 * (mas_preallocate() is not exported before 6.4), and a failed store
-	 * leaves the tree as it was, so the counts are put back by the same
-	 * walk.
+	 * Nothing fails from here. The pieces go in before the entries they
+	 * come from go out: an IOVA outside the range is found all along.
 	 */
-	ranges = vmmem_iova_cut_count(iova, addr, last, false, &dead);
-	ret = mas_store_gfp(&cut, NULL, GFP_KERNEL_ACCOUNT);
-	if (ret) {
-		vmmem_iova_cut_count(iova, addr, last, true, NULL);
-		dead = NULL;
-		goto unlock;
-	}
-	WRITE_ONCE(iova->nr_ranges, iova->nr_ranges + ranges);
-	vmmem_iova_bump(iova);
-unlock:
-	mutex_unlock(&iova->lock);
-	while (dead) {
-		entry = dead;
-		dead = entry->next;
+	if (keep_head)
+		latch_tree_insert(&keep_head->node, &iova->entries,
+				  &vmmem_iova_ops);
+	if (keep_tail)
+		latch_tree_insert(&keep_tail->node, &iova->entries,
+				  &vmmem_iova_ops);
+	/*
+	 * The head's piece sorts just before the head (same first IOVA,
+	 * lower last), the tail's after the tail: neither is met here.
+	 */
+	for (entry = head; entry; entry = next) {
+		next = entry == tail ? NULL : vmmem_iova_next(entry);
+		latch_tree_erase(&entry->node, &iova->entries, &vmmem_iova_ops);
 		kfree_rcu(entry, rcu);
+		removed++;
 	}
-	return ret;
+	WRITE_ONCE(iova->nr_ranges, iova->nr_ranges + !!keep_head +
+		   !!keep_tail - removed);
+	vmmem_iova_bump(iova);
+	mutex_unlock(&iova->lock);
+	return 0;
+
+nomem:
+	mutex_unlock(&iova->lock);
+	kfree(keep_head);
+	return -ENOMEM;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_iova_unmap, VMMEM_NS);
 
 /**
  * vmmem_iova_info() - vmmem_info() of an IOVA space
  * @vm: the view of the space
- * @info: filled with the generation, the number of mapped ranges (an
- *	entry cut in two counts twice) and the last mapped IOVA
+ * @info: filled with the generation, the number of entries (an entry
+ *	cut in two by an unmap counts twice) and the last mapped IOVA
  *
  * Context: Any context.
  */
 void vmmem_iova_info(struct vmmem *vm, struct vmmem_info *info)
 {
-	MA_STATE(mas, &vm->iova->tree, ULONG_MAX, ULONG_MAX);
 	struct vmmem_iova *iova = vm->iova;
 
 	rcu_read_lock();
@@ -467,8 +537,7 @@ void vmmem_iova_info(struct vmmem *vm, struct vmmem_info *info)
 	info->generation = smp_load_acquire(&vm->generation);
 	info->nr_regions = min_t(unsigned long, READ_ONCE(iova->nr_ranges),
 				 UINT_MAX);
-	info->last_addr = vmmem_iova_rcu_walk(mas_find_rev(&mas, 0)) ?
-			  mas.last : 0;
+	info->last_addr = vmmem_iova_last(iova);
 	rcu_read_unlock();
 }
 
@@ -485,11 +554,9 @@ void vmmem_iova_info(struct vmmem *vm, struct vmmem_info *info)
  */
 u64 vmmem_iova_skip(struct vmmem *vm, u64 addr, u64 last)
 {
-	MA_STATE(mas, &vm->iova->tree, addr, addr);
+	struct vmmem_iova_entry *next;
 
-	if (vmmem_iova_rcu_walk(mas_walk(&mas)))
+	if (vmmem_iova_find(vm->iova, addr, &next))
 		return (addr | ~PAGE_MASK) + 1;
-	mas_set(&mas, addr);
-	return vmmem_iova_rcu_walk(mas_find(&mas, last)) ? mas.index :
-							   last + 1;
+	return next && next->first <= last ? next->first : last + 1;
 }

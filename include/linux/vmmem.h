@@ -395,9 +395,9 @@ static __always_inline void *vmmem_cache_wptr(struct vmmem_cache *cache,
 
 /* The out-of-line single accesses behind vmmem_load() and friends. */
 int __vmmem_load_n(union vmmem_space space, u64 gpa, void *val,
-		 unsigned int size, bool acquire);
+		   unsigned int size, bool acquire);
 int __vmmem_store_n(union vmmem_space space, u64 gpa, u64 val,
-		  unsigned int size, bool release);
+		    unsigned int size, bool release);
 
 /*
  * The single accesses below work on a value's bytes, @size of them, in a
