@@ -52,6 +52,8 @@ struct vmmem_iova_entry {
  * @entries: the entries, by IOVA; written under @lock, read under RCU
  * @lock: serialises changes of @entries, of @nr_ranges and of the
  *	generation
+ * @changing: held by the writer while it changes @entries, one entry at a
+ *	time; taken by readers whose search raced a change
  * @node: in @vm->iovas, under @vm->lock
  * @miss: the miss hook, or NULL
  * @priv: its argument
@@ -63,6 +65,7 @@ struct vmmem_iova {
 	struct vmmem *vm;
 	struct latch_tree_root entries;
 	struct mutex lock;	/* see @lock above */
+	spinlock_t changing;
 	struct list_head node;
 	vmmem_iova_miss_t miss;
 	void *priv;
@@ -87,19 +90,64 @@ static const struct latch_tree_ops vmmem_iova_ops = {
 	.less = vmmem_iova_less,
 };
 
+/*
+ * Searches copy @idx of the trees for the entry that holds @addr (or
+ * NULL), and sets *@next to the entry with the lowest first IOVA above
+ * @addr (or NULL). Child pointers are written with WRITE_ONCE() and read
+ * with rcu_dereference_raw(); an entry is filled before rb_link_node_rcu()
+ * publishes it.
+ */
+static __always_inline struct vmmem_iova_entry *
+vmmem_iova_search(struct vmmem_iova *iova, int idx, u64 addr,
+		  struct vmmem_iova_entry **next)
+{
+	struct rb_node *node = rcu_dereference_raw(iova->entries.tree[idx].rb_node);
+	struct vmmem_iova_entry *entry;
+
+	*next = NULL;
+	while (node) {
+		entry = container_of(node, struct vmmem_iova_entry, node.node[idx]);
+		if (addr < entry->first) {
+			*next = entry;
+			node = rcu_dereference_raw(node->rb_left);
+		} else if (addr > entry->last) {
+			node = rcu_dereference_raw(node->rb_right);
+		} else {
+			return entry;
+		}
+	}
+	return NULL;
+}
+
+/* The search again, for a reader that raced a change: see vmmem_iova_find(). */
+static noinline struct vmmem_iova_entry *
+vmmem_iova_search_locked(struct vmmem_iova *iova, u64 addr,
+			 struct vmmem_iova_entry **next)
+{
+	struct vmmem_iova_entry *found;
+	unsigned long flags;
+
+	spin_lock_irqsave(&iova->changing, flags);
+	/* No change under way: both copies are whole; the first is current. */
+	found = vmmem_iova_search(iova, 0, addr, next);
+	spin_unlock_irqrestore(&iova->changing, flags);
+	return found;
+}
+
 /**
  * vmmem_iova_find() - the entry that holds an IOVA, or the next one
  * @iova: the space
  * @addr: the IOVA
  * @next: set to the entry with the lowest first IOVA above @addr, or NULL
  *
- * Searches the copy of the trees that the writer is not changing, and
- * again if the writer moved on meanwhile (the latch: the sequence is read
- * with acquire and checked again after the search, pairing with the
- * writer's raw_write_seqcount_latch() before and after each copy changes;
- * child pointers are written with WRITE_ONCE() and read with
- * rcu_dereference_raw(), and an entry is filled before rb_link_node_rcu()
- * publishes it).
+ * Searches the copy of the trees that the writer is not changing: the
+ * latch's sequence is read with acquire and checked again after the
+ * search, pairing with the writer's raw_write_seqcount_latch() before and
+ * after it changes each copy. A search that raced a change is made again
+ * under @iova->changing, which the writer holds for each change, so that a
+ * stream of changes cannot starve readers (a reader that retried without
+ * the lock was seen making no progress for minutes against a remapping
+ * loop on the smp-kasan lane).
  *
  * Context: rcu_read_lock() or the space's lock held by the caller.
  * Return: the entry whose range holds @addr, or NULL.
@@ -108,55 +156,65 @@ static __always_inline struct vmmem_iova_entry *
 vmmem_iova_find(struct vmmem_iova *iova, u64 addr,
 		struct vmmem_iova_entry **next)
 {
-	struct vmmem_iova_entry *entry, *found;
-	struct rb_node *node;
+	struct vmmem_iova_entry *found;
 	unsigned int seq;
-	int idx;
 
-	do {
-		seq = raw_read_seqcount_latch(&iova->entries.seq);
-		idx = seq & 1;
-		node = rcu_dereference_raw(iova->entries.tree[idx].rb_node);
-		found = NULL;
-		*next = NULL;
-		while (node) {
-			entry = container_of(node, struct vmmem_iova_entry,
-					     node.node[idx]);
-			if (addr < entry->first) {
-				*next = entry;
-				node = rcu_dereference_raw(node->rb_left);
-			} else if (addr > entry->last) {
-				node = rcu_dereference_raw(node->rb_right);
-			} else {
-				found = entry;
-				break;
-			}
-		}
-	} while (raw_read_seqcount_latch_retry(&iova->entries.seq, seq));
-	return found;
+	seq = raw_read_seqcount_latch(&iova->entries.seq);
+	found = vmmem_iova_search(iova, seq & 1, addr, next);
+	if (likely(!raw_read_seqcount_latch_retry(&iova->entries.seq, seq)))
+		return found;
+	return vmmem_iova_search_locked(iova, addr, next);
+}
+
+/* The last mapped IOVA, or 0, in copy @idx of the trees. */
+static u64 vmmem_iova_search_last(struct vmmem_iova *iova, int idx)
+{
+	struct rb_node *node = rcu_dereference_raw(iova->entries.tree[idx].rb_node);
+	struct rb_node *right;
+
+	for (; node; node = right) {
+		right = rcu_dereference_raw(node->rb_right);
+		if (!right)
+			return container_of(node, struct vmmem_iova_entry,
+					    node.node[idx])->last;
+	}
+	return 0;
 }
 
 /* The last mapped IOVA, or 0; searched as vmmem_iova_find() does. */
 static u64 vmmem_iova_last(struct vmmem_iova *iova)
 {
-	struct rb_node *node, *right;
+	unsigned long flags;
 	unsigned int seq;
 	u64 last;
-	int idx;
 
-	do {
-		seq = raw_read_seqcount_latch(&iova->entries.seq);
-		idx = seq & 1;
-		last = 0;
-		node = rcu_dereference_raw(iova->entries.tree[idx].rb_node);
-		for (; node; node = right) {
-			right = rcu_dereference_raw(node->rb_right);
-			if (!right)
-				last = container_of(node, struct vmmem_iova_entry,
-						    node.node[idx])->last;
-		}
-	} while (raw_read_seqcount_latch_retry(&iova->entries.seq, seq));
+	seq = raw_read_seqcount_latch(&iova->entries.seq);
+	last = vmmem_iova_search_last(iova, seq & 1);
+	if (likely(!raw_read_seqcount_latch_retry(&iova->entries.seq, seq)))
+		return last;
+	spin_lock_irqsave(&iova->changing, flags);
+	last = vmmem_iova_search_last(iova, 0);
+	spin_unlock_irqrestore(&iova->changing, flags);
 	return last;
+}
+
+/* Each change of the trees, under the space's lock. */
+static void vmmem_iova_link(struct vmmem_iova *iova,
+			    struct vmmem_iova_entry *entry)
+{
+	lockdep_assert_held(&iova->lock);
+	spin_lock_irq(&iova->changing);
+	latch_tree_insert(&entry->node, &iova->entries, &vmmem_iova_ops);
+	spin_unlock_irq(&iova->changing);
+}
+
+static void vmmem_iova_unlink(struct vmmem_iova *iova,
+			      struct vmmem_iova_entry *entry)
+{
+	lockdep_assert_held(&iova->lock);
+	spin_lock_irq(&iova->changing);
+	latch_tree_erase(&entry->node, &iova->entries, &vmmem_iova_ops);
+	spin_unlock_irq(&iova->changing);
 }
 
 /* The writer's walks: in order, on the copy it changes first. */
@@ -316,6 +374,7 @@ struct vmmem_iova *vmmem_iova_create(struct vmmem *vm, vmmem_iova_miss_t miss,
 	/* Never taken; lockdep's checks of the view's layout name it. */
 	mutex_init(&iova->view.lock);
 	mutex_init(&iova->lock);
+	spin_lock_init(&iova->changing);
 	seqcount_latch_init(&iova->entries.seq);
 	iova->vm = vm;
 	iova->miss = miss;
@@ -408,7 +467,7 @@ int vmmem_iova_map(struct vmmem_iova *iova, u64 addr, u64 size, u64 gpa,
 		ret = -EEXIST;
 		goto unlock;
 	}
-	latch_tree_insert(&entry->node, &iova->entries, &vmmem_iova_ops);
+	vmmem_iova_link(iova, entry);
 	WRITE_ONCE(iova->nr_ranges, iova->nr_ranges + 1);
 	vmmem_iova_bump(iova);
 unlock:
@@ -492,18 +551,16 @@ int vmmem_iova_unmap(struct vmmem_iova *iova, u64 addr, u64 size)
 	 * come from go out: an IOVA outside the range is found all along.
 	 */
 	if (keep_head)
-		latch_tree_insert(&keep_head->node, &iova->entries,
-				  &vmmem_iova_ops);
+		vmmem_iova_link(iova, keep_head);
 	if (keep_tail)
-		latch_tree_insert(&keep_tail->node, &iova->entries,
-				  &vmmem_iova_ops);
+		vmmem_iova_link(iova, keep_tail);
 	/*
 	 * The head's piece sorts just before the head (same first IOVA,
 	 * lower last), the tail's after the tail: neither is met here.
 	 */
 	for (entry = head; entry; entry = next) {
 		next = entry == tail ? NULL : vmmem_iova_next(entry);
-		latch_tree_erase(&entry->node, &iova->entries, &vmmem_iova_ops);
+		vmmem_iova_unlink(iova, entry);
 		kfree_rcu(entry, rcu);
 		removed++;
 	}
