@@ -505,13 +505,14 @@ static void smp_harvest_vs_writers(struct kunit *test)
  * (or the next one, not yet published), or the load must fault. An unmap
  * that frees an entry before readers are done with it is KASAN's to find;
  * one whose change a cache misses (no generation moved, or moved before
- * the change) returns a stale value. Between the remapped pages (their
- * IOVAs are even pages) sit IR_PAGES stable ones (odd pages), mapped once:
- * a load of one must never fault, whatever the tree is doing around it (a
- * search that misses an entry while the tree rebalances is a lost load).
+ * the change) returns a stale value. After each remapped page sit
+ * IR_STABLE stable ones, mapped once: a load of one must never fault,
+ * whatever the tree is doing around it (a search that misses an entry
+ * while the tree rebalances is a lost load).
  */
 #define IR_PAGES	16
 #define IR_TARGETS	4
+#define IR_STABLE	3	/* stable pages after each remapped one */
 #define IR_GPA		(128 * FX_P)
 #define IR_READS	20000	/* per reader */
 
@@ -528,10 +529,10 @@ static u64 ir_tag(unsigned int target)
 	return 0x5eed000000000000ULL | target;
 }
 
-/* Remapped pages at even IOVA pages, stable ones at odd. */
-static u64 ir_iova(unsigned int page, bool stable)
+/* Remapped page @page, or its stable page @stable (1 to IR_STABLE). */
+static u64 ir_iova(unsigned int page, unsigned int stable)
 {
-	return (2 * page + stable) * FX_P;
+	return ((IR_STABLE + 1) * page + stable) * FX_P;
 }
 
 static u64 ir_target_gpa(unsigned int page, unsigned long nr)
@@ -568,7 +569,7 @@ static void ir_reader(struct fx_worker *w)
 	prandom_seed_state(&rnd, get_random_u64());
 	cached = prandom_u32_state(&rnd) % IR_PAGES;
 	/* May fault now: the cache retries on every use. */
-	vmmem_cache_init(ir->iova, ir_iova(cached, false), FX_P, VMMEM_READ,
+	vmmem_cache_init(ir->iova, ir_iova(cached, 0), FX_P, VMMEM_READ,
 			 &cache);
 	for (i = 0; i < IR_READS; i++) {
 		if (fx_worker_stopping(w))
@@ -577,12 +578,13 @@ static void ir_reader(struct fx_worker *w)
 		addr = round_down(prandom_u32_state(&rnd) % FX_P, 8);
 		if (i % 4 == 2) {
 			/* Mapped onto the page's first target all along. */
-			ret = vmmem_load(ir->iova, ir_iova(page, true) + addr, &val);
+			ret = vmmem_load(ir->iova, addr + ir_iova(page, 1 +
+					 prandom_u32_state(&rnd) % IR_STABLE), &val);
 			if (ret || val != ir_tag(page * IR_TARGETS))
 				atomic64_inc(&ir->lost);
 			continue;
 		}
-		addr += ir_iova(page, false);
+		addr += ir_iova(page, 0);
 		/* Acquire: pairs with the release after the remap. */
 		first = smp_load_acquire(&ir->mapped[page]);
 		if (i % 2)
@@ -637,10 +639,12 @@ static void smp_iova_remap_vs_readers(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, ir_destroy_action,
 							   ir->iova));
 	for (page = 0; page < IR_PAGES; page++) {
-		KUNIT_ASSERT_EQ(test, 0, vmmem_iova_map(ir->iova, ir_iova(page, false), FX_P,
+		KUNIT_ASSERT_EQ(test, 0, vmmem_iova_map(ir->iova, ir_iova(page, 0), FX_P,
 							ir_target_gpa(page, 0), VMMEM_READ));
-		KUNIT_ASSERT_EQ(test, 0, vmmem_iova_map(ir->iova, ir_iova(page, true), FX_P,
-							ir_target_gpa(page, 0), VMMEM_READ));
+		for (t = 1; t <= IR_STABLE; t++)
+			KUNIT_ASSERT_EQ(test, 0, vmmem_iova_map(ir->iova, ir_iova(page, t), FX_P,
+								ir_target_gpa(page, 0),
+								VMMEM_READ));
 	}
 
 	th = fx_threads_start(test, ir_reader, ir, nr, "vmmem-ir");
@@ -648,9 +652,9 @@ static void smp_iova_remap_vs_readers(struct kunit *test)
 	/* Until every reader has made its loads. */
 	for (r = 0; fx_threads_running(th); r++) {
 		page = r % IR_PAGES;
-		KUNIT_ASSERT_EQ(test, 0, vmmem_iova_unmap(ir->iova, ir_iova(page, false), FX_P));
+		KUNIT_ASSERT_EQ(test, 0, vmmem_iova_unmap(ir->iova, ir_iova(page, 0), FX_P));
 		KUNIT_ASSERT_EQ(test, 0,
-				vmmem_iova_map(ir->iova, ir_iova(page, false), FX_P,
+				vmmem_iova_map(ir->iova, ir_iova(page, 0), FX_P,
 					       ir_target_gpa(page, ir->mapped[page] + 1),
 					       VMMEM_READ));
 		/* Release: the new mapping before its number. */
