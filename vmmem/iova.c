@@ -5,12 +5,13 @@
  * ones. Entries [iova, iova + size) -> [gpa, gpa + size) of one map, each
  * with its own permission, live in a latched pair of red-black trees
  * (<linux/rbtree_latch.h>): a map or an unmap is O(log n) under the
- * space's mutex, in place, with one allocation at most; readers search
- * whichever copy the writer is not changing, under RCU and without any
- * lock or shared write. An access translates its IOVA through the entry and
- * then looks the guest-physical address up in the map like any access:
- * guest memory removed under an entry faults, and dirty logging marks
- * guest-physical pages.
+ * space's mutex, in place, with one allocation per map and at most two per
+ * unmap; readers search whichever copy the writer is not changing, under
+ * RCU, with no shared write and no lock unless their search raced a
+ * change. An access translates its IOVA through the entry and then looks
+ * the guest-physical address up in the map like any access: guest memory
+ * removed under an entry faults, and dirty logging marks guest-physical
+ * pages.
  *
  * The space is handed to access calls as a struct vmmem (its view) whose
  * layout is empty, so that the map's inline lookups miss at once and only
