@@ -451,6 +451,10 @@ static void vmmem_iova_hotplug(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, b, fx_pattern(FX_E + 3));
 	KUNIT_EXPECT_EQ(test, 0, vmmem_load(&cache, I_E + 4, &b));
 	KUNIT_EXPECT_EQ(test, b, fx_pattern(FX_E + 4));
+	/* The new region's memory, not the old one's (a stale entry would). */
+	KUNIT_ASSERT_EQ(test, 0, vmmem_store(vm, FX_E + 5, (u8)~fx_pattern(FX_E + 5)));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(iova, I_E + 5, &b));
+	KUNIT_EXPECT_EQ(test, b, (u8)~fx_pattern(FX_E + 5));
 }
 
 /* A cache follows its window through unmaps and remaps. */

@@ -29,11 +29,17 @@
  * @last: its last IOVA
  * @gpa: the guest-physical address of @first
  * @perm: %VMMEM_READ and/or %VMMEM_WRITE
+ * @region: the map's region that holds all of the entry's guest-physical
+ *	range, or NULL (a hole, or more than one region): saves accesses the
+ *	map's lookup. Set under the space's lock when the entry goes in and
+ *	each time the map publishes a layout, before the old layout is
+ *	retired, so that a region found here is alive for the reader's RCU
+ *	section.
  * @rcu: frees it after the readers that may have found it
  *
- * Never changes once in the trees: an unmap that cuts an entry puts in
- * the pieces it keeps as new entries, before it takes the old one out, so
- * that a reader always finds the IOVAs the unmap does not touch.
+ * Its range never changes once in the trees: an unmap that cuts an entry
+ * puts in the pieces it keeps as new entries, before it takes the old one
+ * out, so that a reader always finds the IOVAs the unmap does not touch.
  */
 struct vmmem_iova_entry {
 	struct latch_tree_node node;
@@ -41,6 +47,7 @@ struct vmmem_iova_entry {
 	u64 last;
 	u64 gpa;
 	unsigned int perm;
+	struct vmmem_region __rcu *region;
 	struct rcu_head rcu;
 };
 
@@ -86,10 +93,6 @@ static bool vmmem_iova_less(struct latch_tree_node *a, struct latch_tree_node *b
 	return ea->first < eb->first ||
 	       (ea->first == eb->first && ea->last < eb->last);
 }
-
-static const struct latch_tree_ops vmmem_iova_ops = {
-	.less = vmmem_iova_less,
-};
 
 /*
  * Searches copy @idx of the trees for the entry that holds @addr (or
@@ -142,9 +145,10 @@ vmmem_iova_search_locked(struct vmmem_iova *iova, u64 addr,
  * @next: set to the entry with the lowest first IOVA above @addr, or NULL
  *
  * Searches the copy of the trees that the writer is not changing: the
- * latch's sequence is read with acquire and checked again after the
- * search, pairing with the writer's raw_write_seqcount_latch() before and
- * after it changes each copy. A search that raced a change is made again
+ * latch's sequence is read before the search (which copy depends on it)
+ * and again after it, behind a read barrier, pairing with the write
+ * barriers around each step of the sequence that the writer takes before
+ * it changes each copy. A search that raced a change is made again
  * under @iova->changing, which the writer holds for each change, so that a
  * stream of changes cannot starve readers (a reader that retried without
  * the lock was seen making no progress for minutes against a remapping
@@ -160,9 +164,9 @@ vmmem_iova_find(struct vmmem_iova *iova, u64 addr,
 	struct vmmem_iova_entry *found;
 	unsigned int seq;
 
-	seq = raw_read_seqcount_latch(&iova->entries.seq);
+	seq = read_seqcount_latch(&iova->entries.seq);
 	found = vmmem_iova_search(iova, seq & 1, addr, next);
-	if (likely(!raw_read_seqcount_latch_retry(&iova->entries.seq, seq)))
+	if (likely(!read_seqcount_latch_retry(&iova->entries.seq, seq)))
 		return found;
 	return vmmem_iova_search_locked(iova, addr, next);
 }
@@ -189,9 +193,9 @@ static u64 vmmem_iova_last(struct vmmem_iova *iova)
 	unsigned int seq;
 	u64 last;
 
-	seq = raw_read_seqcount_latch(&iova->entries.seq);
+	seq = read_seqcount_latch(&iova->entries.seq);
 	last = vmmem_iova_search_last(iova, seq & 1);
-	if (likely(!raw_read_seqcount_latch_retry(&iova->entries.seq, seq)))
+	if (likely(!read_seqcount_latch_retry(&iova->entries.seq, seq)))
 		return last;
 	spin_lock_irqsave(&iova->changing, flags);
 	last = vmmem_iova_search_last(iova, 0);
@@ -199,13 +203,23 @@ static u64 vmmem_iova_last(struct vmmem_iova *iova)
 	return last;
 }
 
-/* Each change of the trees, under the space's lock. */
+/*
+ * Each change of the trees, under the space's lock: the first copy, then
+ * the second, each after a step of the latch. As latch_tree_insert() and
+ * latch_tree_erase(), but through the latch's annotated writer calls: the
+ * changes race readers by design, and KCSAN (strict) reported the plain
+ * increment of the sequence in raw_write_seqcount_latch() against them.
+ */
 static void vmmem_iova_link(struct vmmem_iova *iova,
 			    struct vmmem_iova_entry *entry)
 {
 	lockdep_assert_held(&iova->lock);
 	spin_lock_irq(&iova->changing);
-	latch_tree_insert(&entry->node, &iova->entries, &vmmem_iova_ops);
+	write_seqcount_latch_begin(&iova->entries.seq);
+	__lt_insert(&entry->node, &iova->entries, 0, vmmem_iova_less);
+	write_seqcount_latch(&iova->entries.seq);
+	__lt_insert(&entry->node, &iova->entries, 1, vmmem_iova_less);
+	write_seqcount_latch_end(&iova->entries.seq);
 	spin_unlock_irq(&iova->changing);
 }
 
@@ -214,7 +228,11 @@ static void vmmem_iova_unlink(struct vmmem_iova *iova,
 {
 	lockdep_assert_held(&iova->lock);
 	spin_lock_irq(&iova->changing);
-	latch_tree_erase(&entry->node, &iova->entries, &vmmem_iova_ops);
+	write_seqcount_latch_begin(&iova->entries.seq);
+	__lt_erase(&entry->node, &iova->entries, 0);
+	write_seqcount_latch(&iova->entries.seq);
+	__lt_erase(&entry->node, &iova->entries, 1);
+	write_seqcount_latch_end(&iova->entries.seq);
 	spin_unlock_irq(&iova->changing);
 }
 
@@ -264,7 +282,9 @@ struct vmmem_xlate vmmem_iova_resolve(struct vmmem *vm, u64 addr,
 	if (access & ~entry->perm)
 		return x;
 	x.gpa = entry->gpa + (addr - entry->first);
-	x.region = vmmem_lookup(iova->vm, x.gpa);
+	/* Pairs with rcu_assign_pointer() in vmmem_iova_bind(). */
+	x.region = rcu_dereference(entry->region) ?:
+		   vmmem_lookup(iova->vm, x.gpa);
 	if (!x.region || !vmmem_region_permits(x.region, access))
 		return x;
 	x.last = min_t(u64, entry->last - addr,
@@ -298,6 +318,27 @@ int vmmem_iova_miss(struct vmmem *vm, u64 addr, unsigned int access)
 	return min(ret, 0);
 }
 
+/*
+ * Sets @entry->region from the map's current layout. Under the space's
+ * lock, which vmmem_iova_changed() takes after each publication: an entry
+ * that went in with a region of the layout just replaced is set again
+ * before that layout is retired.
+ */
+static void vmmem_iova_bind(struct vmmem_iova *iova,
+			    struct vmmem_iova_entry *entry)
+{
+	u64 gpa_last = entry->gpa + (entry->last - entry->first);
+	struct vmmem_region *region;
+
+	lockdep_assert_held(&iova->lock);
+	rcu_read_lock();
+	region = vmmem_lookup(iova->vm, entry->gpa);
+	if (region && gpa_last > vmmem_region_last(region))
+		region = NULL;
+	rcu_assign_pointer(entry->region, region);
+	rcu_read_unlock();
+}
+
 /* A change is visible: caches resolved before it must resolve again. */
 static void vmmem_iova_bump(struct vmmem_iova *iova)
 {
@@ -313,18 +354,26 @@ static void vmmem_iova_bump(struct vmmem_iova *iova)
  * vmmem_iova_changed() - the map behind IOVA spaces published a layout
  * @vm: the live map
  *
- * Moves the generation of every IOVA space over @vm, after the map's own,
- * so that their caches resolve again.
+ * Sets the region of every entry of every IOVA space over @vm from the new
+ * layout, then moves the space's generation after the map's own, so that
+ * their caches resolve again. O(n) in the entries, as a publication is in
+ * the regions.
  *
  * Context: @vm->lock held; takes each space's lock.
  */
 void vmmem_iova_changed(struct vmmem *vm)
 {
+	struct vmmem_iova_entry *entry;
 	struct vmmem_iova *iova;
+	struct rb_node *node;
 
 	lockdep_assert_held(&vm->lock);
 	list_for_each_entry(iova, &vm->iovas, node) {
 		mutex_lock(&iova->lock);
+		for (node = rb_first(&iova->entries.tree[0]); node; node = rb_next(node)) {
+			entry = container_of(node, struct vmmem_iova_entry, node.node[0]);
+			vmmem_iova_bind(iova, entry);
+		}
 		vmmem_iova_bump(iova);
 		mutex_unlock(&iova->lock);
 	}
@@ -468,6 +517,7 @@ int vmmem_iova_map(struct vmmem_iova *iova, u64 addr, u64 size, u64 gpa,
 		ret = -EEXIST;
 		goto unlock;
 	}
+	vmmem_iova_bind(iova, entry);
 	vmmem_iova_link(iova, entry);
 	WRITE_ONCE(iova->nr_ranges, iova->nr_ranges + 1);
 	vmmem_iova_bump(iova);
@@ -479,20 +529,28 @@ unlock:
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_iova_map, VMMEM_NS);
 
-/* A new entry for [first, last] of @entry, or NULL for -ENOMEM. */
+/*
+ * A new entry for [first, last] of @entry, or NULL for -ENOMEM; in the
+ * region of @entry, if it had one. Under the space's lock.
+ */
 static struct vmmem_iova_entry *
-vmmem_iova_piece(struct vmmem_iova_entry *entry, u64 first, u64 last)
+vmmem_iova_piece(struct vmmem_iova *iova, struct vmmem_iova_entry *entry,
+		 u64 first, u64 last)
 {
 	struct vmmem_iova_entry *piece;
 
 	piece = kmalloc(sizeof(*piece), GFP_KERNEL_ACCOUNT);
-	if (piece)
-		*piece = (struct vmmem_iova_entry) {
-			.first = first,
-			.last = last,
-			.gpa = entry->gpa + (first - entry->first),
-			.perm = entry->perm,
-		};
+	if (!piece)
+		return NULL;
+	*piece = (struct vmmem_iova_entry) {
+		.first = first,
+		.last = last,
+		.gpa = entry->gpa + (first - entry->first),
+		.perm = entry->perm,
+	};
+	RCU_INIT_POINTER(piece->region,
+			 rcu_dereference_protected(entry->region,
+						   lockdep_is_held(&iova->lock)));
 	return piece;
 }
 
@@ -538,12 +596,12 @@ int vmmem_iova_unmap(struct vmmem_iova *iova, u64 addr, u64 size)
 		tail = next;
 	/* The parts of the first and last entries outside the range stay. */
 	if (head->first < addr) {
-		keep_head = vmmem_iova_piece(head, head->first, addr - 1);
+		keep_head = vmmem_iova_piece(iova, head, head->first, addr - 1);
 		if (!keep_head)
 			goto nomem;
 	}
 	if (tail->last > last) {
-		keep_tail = vmmem_iova_piece(tail, last + 1, tail->last);
+		keep_tail = vmmem_iova_piece(iova, tail, last + 1, tail->last);
 		if (!keep_tail)
 			goto nomem;
 	}
