@@ -438,12 +438,16 @@ static void vmmem_iova_hotplug(struct kunit *test)
 	struct vmmem *vm;
 	struct vmmem_iova *iova = iova_layout(test, &vm);
 	struct vmmem_update rm = { .op = VMMEM_REMOVE, .gpa = FX_E, .size = FX_E_SIZE };
+	/* An entry inside E alone, whose region the entry keeps. */
+	const u64 i_in = I_NONE + 8 * FX_P;
 	struct vmmem_cache cache;
 	u8 b;
 
+	iova_map(test, iova, i_in, FX_P, FX_E, RW);
 	KUNIT_ASSERT_EQ(test, 0, vmmem_cache_init(iova, I_E, FX_P, VMMEM_READ, &cache));
 	KUNIT_ASSERT_EQ(test, 0, vmmem_update(vm, &rm, 1));
 	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_load(iova, I_E, &b));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_load(iova, i_in, &b));
 	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_load(&cache, I_E, &b));
 	fx_add(test, vm, FX_E, FX_E_SIZE, 0);
 	fx_fill(test, vm, FX_E, FX_E_SIZE);
@@ -454,6 +458,8 @@ static void vmmem_iova_hotplug(struct kunit *test)
 	/* The new region's memory, not the old one's (a stale entry would). */
 	KUNIT_ASSERT_EQ(test, 0, vmmem_store(vm, FX_E + 5, (u8)~fx_pattern(FX_E + 5)));
 	KUNIT_EXPECT_EQ(test, 0, vmmem_load(iova, I_E + 5, &b));
+	KUNIT_EXPECT_EQ(test, b, (u8)~fx_pattern(FX_E + 5));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(iova, i_in + 5, &b));
 	KUNIT_EXPECT_EQ(test, b, (u8)~fx_pattern(FX_E + 5));
 }
 
