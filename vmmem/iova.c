@@ -171,34 +171,20 @@ vmmem_iova_find(struct vmmem_iova *iova, u64 addr,
 	return vmmem_iova_search_locked(iova, addr, next);
 }
 
-/* The last mapped IOVA, or 0, in copy @idx of the trees. */
-static u64 vmmem_iova_search_last(struct vmmem_iova *iova, int idx)
-{
-	struct rb_node *node = rcu_dereference_raw(iova->entries.tree[idx].rb_node);
-	struct rb_node *right;
-
-	for (; node; node = right) {
-		right = rcu_dereference_raw(node->rb_right);
-		if (!right)
-			return container_of(node, struct vmmem_iova_entry,
-					    node.node[idx])->last;
-	}
-	return 0;
-}
-
-/* The last mapped IOVA, or 0; searched as vmmem_iova_find() does. */
+/*
+ * The last mapped IOVA, or 0. Not on an access path: it searches under the
+ * lock that the writer holds for each change, where the first copy is whole.
+ */
 static u64 vmmem_iova_last(struct vmmem_iova *iova)
 {
+	struct rb_node *node;
 	unsigned long flags;
-	unsigned int seq;
-	u64 last;
+	u64 last = 0;
 
-	seq = read_seqcount_latch(&iova->entries.seq);
-	last = vmmem_iova_search_last(iova, seq & 1);
-	if (likely(!read_seqcount_latch_retry(&iova->entries.seq, seq)))
-		return last;
 	spin_lock_irqsave(&iova->changing, flags);
-	last = vmmem_iova_search_last(iova, 0);
+	node = rb_last(&iova->entries.tree[0]);
+	if (node)
+		last = container_of(node, struct vmmem_iova_entry, node.node[0])->last;
 	spin_unlock_irqrestore(&iova->changing, flags);
 	return last;
 }
