@@ -263,7 +263,7 @@ static void vmmem_bench_copies(struct kunit *test)
 	 * the architecture's machine-check-safe copy.
 	 */
 	kunit_info(test, "copies out of a VMMEM_MC_SAFE map / a plain map\n");
-	b.mc = vmmem_create(VMMEM_MC_SAFE);
+	b.mc = vmmem_create("bench-mc", VMMEM_MC_SAFE);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(b.mc));
 	fx_add(test, b.mc, BENCH_GPA, BENCH_SIZE, 0);
 	for (i = 0; i < ARRAY_SIZE(mc_sizes); i++) {

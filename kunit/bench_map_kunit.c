@@ -226,7 +226,7 @@ static struct vmmem_update *page_adds(struct kunit *test, unsigned int n)
 static void build_map(struct kunit *test, struct lookup_bench *b,
 		      unsigned int n, const struct vmmem_update *adds)
 {
-	b->vm = vmmem_create(0);
+	b->vm = vmmem_create("kunit", 0);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b->vm);
 	b->n = n;
 	KUNIT_ASSERT_EQ(test, 0, vmmem_update(b->vm, adds, n));

@@ -343,7 +343,7 @@ static void undo_sgtable(struct kunit *test, struct fault_ctx *ctx)
 
 static int call_create(struct fault_ctx *ctx)
 {
-	ctx->created = vmmem_create(0);
+	ctx->created = vmmem_create("kunit", 0);
 	return PTR_ERR_OR_ZERO(ctx->created);
 }
 

@@ -25,7 +25,7 @@ KUNIT_DEFINE_ACTION_WRAPPER(fx_put_action, vmmem_put, struct vmmem *);
 /* An empty map, put when the test ends. */
 struct vmmem *fx_create(struct kunit *test)
 {
-	struct vmmem *vm = vmmem_create(0);
+	struct vmmem *vm = vmmem_create("kunit", 0);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vm);
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, fx_put_action, vm));

@@ -109,7 +109,7 @@ static void vmmem_snapshot_references(struct kunit *test)
 /* A snapshot outlives the last reference on its map; then all is freed. */
 static void vmmem_snapshot_outlives_map(struct kunit *test)
 {
-	struct vmmem *vm = vmmem_create(0);
+	struct vmmem *vm = vmmem_create("kunit", 0);
 	struct vmmem_snapshot *snap;
 	s64 base;
 

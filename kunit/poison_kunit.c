@@ -63,7 +63,7 @@ static void free_page_action(void *page)
 /* A map created with @flags, holding the fixture layout (vmalloc). */
 static struct vmmem *poison_layout(struct kunit *test, unsigned int flags)
 {
-	struct vmmem *vm = vmmem_create(flags);
+	struct vmmem *vm = vmmem_create("kunit", flags);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vm);
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, put_map, vm));
@@ -101,8 +101,8 @@ static void vmmem_create_flags(struct kunit *test)
 	struct vmmem_region_info info;
 	struct vmmem *vm;
 
-	KUNIT_EXPECT_EQ(test, PTR_ERR(vmmem_create(~VMMEM_CREATE_FLAGS)), -EINVAL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(vmmem_create(0x80000000u)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vmmem_create("kunit", ~VMMEM_CREATE_FLAGS)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vmmem_create("kunit", 0x80000000u)), -EINVAL);
 
 	/* The map's choice is not a region flag: nobody sees it. */
 	vm = poison_layout(test, VMMEM_MC_SAFE);

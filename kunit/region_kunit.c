@@ -232,7 +232,7 @@ static void vmmem_info_follows_map(struct kunit *test)
 /* vmmem_get() keeps the map and its regions alive past the creator's put. */
 static void vmmem_refcount(struct kunit *test)
 {
-	struct vmmem *vm = vmmem_create(0);
+	struct vmmem *vm = vmmem_create("kunit", 0);
 	u32 val = 0;
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vm);

@@ -484,7 +484,7 @@ static void vmmem_user_removed_elsewhere(struct kunit *test)
 static void vmmem_user_destroy_releases(struct kunit *test)
 {
 	unsigned long uaddr = map_rw(test, 3 * FX_P);
-	struct vmmem *vm = vmmem_create(0);
+	struct vmmem *vm = vmmem_create("kunit", 0);
 	s64 base = pinned_vm();
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vm);

@@ -1297,6 +1297,133 @@ static void test_hostile(void)
 		   ENOTTY, refused);
 }
 
+/* The file @name of the device's debugfs directory, NUL-terminated. */
+static int read_debugfs(const char *dir, const char *name, char *buf,
+			size_t size)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return 0;
+}
+
+/* The number after "@key: " in @text, or -1. */
+static long long debugfs_value(const char *text, const char *key)
+{
+	char pattern[64];
+	const char *p;
+
+	snprintf(pattern, sizeof(pattern), "%s: ", key);
+	for (p = text; (p = strstr(p, pattern)); p++)
+		if (p == text || p[-1] == '\n')
+			return strtoll(p + strlen(pattern), NULL, 0);
+	return -1;
+}
+
+/*
+ * What vmmem's debugfs says about the device's map (vmmem/<name>/, named
+ * after the device and this process): the regions registered, the pages
+ * pinned, and the accesses and faults the tests so far caused. Skipped
+ * where debugfs is not mounted, unless $VMMEM_DEBUGFS_REQUIRED is set.
+ */
+static void test_debugfs(void)
+{
+	static char text[16384];
+	const char *name = "vmmem debugfs: regions, map and stats of the device's map";
+	long long faults = 0, accesses = 0;
+	char dir[128], want[64];
+	unsigned int lines = 0;
+	const char *p;
+	int i;
+
+	snprintf(dir, sizeof(dir), "/sys/kernel/debug/vmmem/vmmem_echo-%d",
+		 (int)getpid());
+	if (access("/sys/kernel/debug/vmmem", F_OK)) {
+		if (getenv("VMMEM_DEBUGFS_REQUIRED"))
+			fail_check(name, "no /sys/kernel/debug/vmmem");
+		else
+			printf("report: debugfs not mounted: its checks skipped\n");
+		return;
+	}
+	why[0] = 0;
+	if (read_debugfs(dir, "regions", text, sizeof(text))) {
+		set_why("%s/regions: %s", dir, strerror(errno));
+		goto out;
+	}
+	for (p = text; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p))
+		lines += *p != '#' && *p != '\n';
+	if (lines != regions_added())
+		set_why("%u regions listed, want %u", lines, regions_added());
+	for (i = 0; !why[0] && i < NR_REGIONS; i++) {
+		if (!regions[i].added)
+			continue;
+		snprintf(want, sizeof(want), "0x%016llx ", (unsigned long long)regions[i].gpa);
+		p = strstr(text, want);
+		if (!p || strncmp(p + 38, "user    ", 8) ||
+		    strncmp(p + 46, regions[i].flags ? "r " : "rw", 2))
+			set_why("region %s not listed as a %s user region",
+				regions[i].name, regions[i].flags ? "read-only" : "writable");
+	}
+	if (why[0])
+		goto out;
+	for (p = text; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p))
+		if (*p != '#')
+			printf("report: debugfs regions: %.*s\n",
+			       (int)strcspn(p, "\n"), p);
+
+	if (read_debugfs(dir, "map", text, sizeof(text))) {
+		set_why("%s/map: %s", dir, strerror(errno));
+		goto out;
+	}
+	snprintf(want, sizeof(want), "name: vmmem_echo-%d\n", (int)getpid());
+	if (!strstr(text, want))
+		set_why("no \"%.*s\" in map", (int)strlen(want) - 1, want);
+	else if (debugfs_value(text, "regions") != regions_added())
+		set_why("map says %lld regions, want %u",
+			debugfs_value(text, "regions"), regions_added());
+	else if (debugfs_value(text, "pinned_pages") != (long long)pages_added())
+		set_why("map says %lld pinned pages, want %llu",
+			debugfs_value(text, "pinned_pages"), pages_added());
+	if (why[0])
+		goto out;
+	printf("report: debugfs map: generation %lld, updates %lld, regions %lld\n",
+	       debugfs_value(text, "generation"), debugfs_value(text, "updates"),
+	       debugfs_value(text, "regions"));
+
+	if (read_debugfs(dir, "stats", text, sizeof(text))) {
+		set_why("%s/stats: %s", dir, strerror(errno));
+		goto out;
+	}
+	for (p = text; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+		if (!strncmp(p, "fault_", 6))
+			faults += strtoll(strchr(p, ':') + 1, NULL, 0);
+		else if (strncmp(p, "bytes_", 6) && strncmp(p, "lookup_", 7) &&
+			 strncmp(p, "dirty_", 6))
+			accesses += strtoll(strchr(p, ':') + 1, NULL, 0);
+	}
+	if (!accesses || debugfs_value(text, "bytes_from_guest") <= 0 ||
+	    debugfs_value(text, "bytes_to_guest") <= 0)
+		set_why("stats count no accesses or no bytes: %s", text);
+	else if (!faults)
+		set_why("stats count no faults after the hostile chains");
+	if (!why[0])
+		printf("report: debugfs stats: calls %lld, bytes out/in %lld/%lld, faults %lld\n",
+		       accesses, debugfs_value(text, "bytes_from_guest"),
+		       debugfs_value(text, "bytes_to_guest"), faults);
+out:
+	check(name, why);
+}
+
 static void test_remove(void)
 {
 	struct vmmem_echo_stats st;
@@ -1542,6 +1669,7 @@ int main(int argc, char **argv)
 	test_wrap();
 	test_max_queue();
 	test_hostile();
+	test_debugfs();
 	test_remove();
 	test_counters(&st);
 	test_owner();

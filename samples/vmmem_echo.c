@@ -676,6 +676,7 @@ static long echo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 static int echo_open(struct inode *inode, struct file *file)
 {
+	char name[VMMEM_NAME_MAX];
 	struct echo_dev *ed;
 	int ret;
 
@@ -687,7 +688,9 @@ static int echo_open(struct inode *inode, struct file *file)
 		ret = -ENOMEM;
 		goto free_dev;
 	}
-	ed->vm = vmmem_create(0);
+	/* Named after the device and the VMM: debugfs vmmem/<name>/. */
+	snprintf(name, sizeof(name), "vmmem_echo-%d", task_tgid_nr(current));
+	ed->vm = vmmem_create(name, 0);
 	if (IS_ERR(ed->vm)) {
 		ret = PTR_ERR(ed->vm);
 		goto free_bounce;

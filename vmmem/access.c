@@ -188,6 +188,11 @@ static noinline int vmmem_iova_store(struct vmmem *vm, u64 addr, u64 val,
 	if (unlikely(__ret > 0))					\
 		__ret = vmmem_iova_load(__vm, __gpa, __valp,		\
 					sizeof(*__valp), __acquire);	\
+	vmmem_count(__vm, VMMEM_STAT_LOAD);				\
+	if (unlikely(__ret))						\
+		vmmem_access_fault(__vm, __ret, VMMEM_FAULT_MISALIGNED,	\
+				   __gpa, sizeof(*__valp), VMMEM_READ,	\
+				   _RET_IP_);				\
 	__ret;								\
 })
 
@@ -216,6 +221,11 @@ static noinline int vmmem_iova_store(struct vmmem *vm, u64 addr, u64 val,
 	if (unlikely(__ret > 0))					\
 		__ret = vmmem_iova_store(__vm, __gpa, (u64)__val,	\
 					 sizeof(__val), __release);	\
+	vmmem_count(__vm, VMMEM_STAT_STORE);				\
+	if (unlikely(__ret))						\
+		vmmem_access_fault(__vm, __ret, VMMEM_FAULT_MISALIGNED,	\
+				   __gpa, sizeof(__val), VMMEM_WRITE,	\
+				   _RET_IP_);				\
 	__ret;								\
 })
 

@@ -8,10 +8,12 @@
  * before the map's lock is taken.
  */
 #include <linux/err.h>
+#include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/slab.h>
 
 #include "vmmem.h"
+#include "vmmem_trace.h"
 
 enum vmmem_op_type { VMMEM_OP_ADD, VMMEM_OP_REMOVE, VMMEM_OP_REMOVE_ALL };
 
@@ -94,6 +96,37 @@ static int vmmem_apply(struct vmmem_layout *layout, const struct vmmem_op *op)
 }
 
 /*
+ * The regions one layout has and the other lacks, as trace events: both
+ * layouts are sorted, so one merge walk finds them. Under @vm->lock.
+ */
+static void vmmem_trace_changes(struct vmmem *vm, struct vmmem_layout *old,
+				struct vmmem_layout *new)
+{
+	unsigned int i = 0, j = 0;
+	struct vmmem_region *a, *b;
+
+	if (!trace_vmmem_region_add_enabled() &&
+	    !trace_vmmem_region_remove_enabled())
+		return;
+	while (i < old->nr_regions || j < new->nr_regions) {
+		a = i < old->nr_regions ? old->regions[i] : NULL;
+		b = j < new->nr_regions ? new->regions[j] : NULL;
+		if (a == b) {
+			i++;
+			j++;
+		} else if (a && (!b || a->gpa <= b->gpa)) {
+			trace_vmmem_region_remove(vm->name, a->gpa, a->size,
+						  a->flags & VMMEM_REGION_FLAGS);
+			i++;
+		} else {
+			trace_vmmem_region_add(vm->name, b->gpa, b->size,
+					       b->flags & VMMEM_REGION_FLAGS);
+			j++;
+		}
+	}
+}
+
+/*
  * Build the next layout from the current one and @ops, and publish it.
  * On failure nothing is published. The ops keep their region references
  * either way; the caller drops them.
@@ -132,9 +165,11 @@ static int vmmem_publish_ops(struct vmmem *vm, struct list_head *ops)
 	}
 
 	old = vmmem_layout_publish(vm, new);
+	vm->nr_updates++;
 	vmmem_departed_attach(vm, &departed);
 	if (removes)
 		vmmem_note_removed(vm, old, new);
+	vmmem_trace_changes(vm, old, new);
 	mutex_unlock(&vm->lock);
 	/*
 	 * Adds release nothing: the old layout goes after a grace period,
@@ -189,6 +224,63 @@ static void vmmem_ops_release(struct vmmem_op *ops, unsigned int nr)
 			vmmem_region_put_sync(ops[nr].region);
 }
 
+/* vmmem_update(), but for its trace event. */
+static int __vmmem_update(struct vmmem *vm, const struct vmmem_update *updates,
+			  unsigned int nr_updates)
+{
+	bool removes = false;
+	struct vmmem_op *ops;
+	unsigned int i;
+	LIST_HEAD(list);
+	int ret;
+
+	if (!nr_updates)
+		return 0;
+	for (i = 0; i < nr_updates; i++) {
+		ret = vmmem_update_check(&updates[i]);
+		if (ret)
+			return ret;
+		removes |= updates[i].op == VMMEM_REMOVE ||
+			   updates[i].op == VMMEM_REMOVE_ALL;
+	}
+	/* Fail fast, before allocating or pinning what may be gigabytes. */
+	for (i = 0; i < nr_updates && !removes; i++)
+		if (vmmem_range_in_use(vm, updates[i].gpa, updates[i].size))
+			return -EEXIST;
+
+	ops = kvcalloc(nr_updates, sizeof(*ops), GFP_KERNEL_ACCOUNT);
+	if (!ops)
+		return -ENOMEM;
+	for (i = 0; i < nr_updates; i++) {
+		const struct vmmem_update *up = &updates[i];
+		struct vmmem_region *region = vmmem_update_prepare(up);
+
+		if (IS_ERR(region)) {
+			ret = PTR_ERR(region);
+			goto out;
+		}
+		/* Published only below: readers never see the flag change. */
+		if (region && (vm->flags & VMMEM_MC_SAFE))
+			region->flags |= VMMEM_REGION_COPY_MC;
+		if (region) {
+			refcount_inc(&vm->refs);
+			region->vm = vm;
+		}
+		ops[i].region = region;
+		ops[i].type = region ? VMMEM_OP_ADD :
+			      up->op == VMMEM_REMOVE ? VMMEM_OP_REMOVE :
+						       VMMEM_OP_REMOVE_ALL;
+		ops[i].gpa = up->gpa;
+		ops[i].size = up->size;
+		list_add_tail(&ops[i].node, &list);
+	}
+	ret = vmmem_publish_ops(vm, &list);
+out:
+	vmmem_ops_release(ops, i);
+	kvfree(ops);
+	return ret;
+}
+
 /**
  * vmmem_update() - change a map: add and remove regions, all in one step
  * @vm: the map
@@ -241,52 +333,11 @@ static void vmmem_ops_release(struct vmmem_op *ops, unsigned int nr)
 int vmmem_update(struct vmmem *vm, const struct vmmem_update *updates,
 		 unsigned int nr_updates)
 {
-	bool removes = false;
-	struct vmmem_op *ops;
-	unsigned int i;
-	LIST_HEAD(list);
-	int ret;
+	u64 start = ktime_get_ns();
+	int ret = __vmmem_update(vm, updates, nr_updates);
 
-	if (!nr_updates)
-		return 0;
-	for (i = 0; i < nr_updates; i++) {
-		ret = vmmem_update_check(&updates[i]);
-		if (ret)
-			return ret;
-		removes |= updates[i].op == VMMEM_REMOVE ||
-			   updates[i].op == VMMEM_REMOVE_ALL;
-	}
-	/* Fail fast, before allocating or pinning what may be gigabytes. */
-	for (i = 0; i < nr_updates && !removes; i++)
-		if (vmmem_range_in_use(vm, updates[i].gpa, updates[i].size))
-			return -EEXIST;
-
-	ops = kvcalloc(nr_updates, sizeof(*ops), GFP_KERNEL_ACCOUNT);
-	if (!ops)
-		return -ENOMEM;
-	for (i = 0; i < nr_updates; i++) {
-		const struct vmmem_update *up = &updates[i];
-		struct vmmem_region *region = vmmem_update_prepare(up);
-
-		if (IS_ERR(region)) {
-			ret = PTR_ERR(region);
-			goto out;
-		}
-		/* Published only below: readers never see the flag change. */
-		if (region && (vm->flags & VMMEM_MC_SAFE))
-			region->flags |= VMMEM_REGION_COPY_MC;
-		ops[i].region = region;
-		ops[i].type = region ? VMMEM_OP_ADD :
-			      up->op == VMMEM_REMOVE ? VMMEM_OP_REMOVE :
-						       VMMEM_OP_REMOVE_ALL;
-		ops[i].gpa = up->gpa;
-		ops[i].size = up->size;
-		list_add_tail(&ops[i].node, &list);
-	}
-	ret = vmmem_publish_ops(vm, &list);
-out:
-	vmmem_ops_release(ops, i);
-	kvfree(ops);
+	trace_vmmem_commit(vm->name, nr_updates, READ_ONCE(vm->generation),
+			   ret, ktime_get_ns() - start);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_update, VMMEM_NS);

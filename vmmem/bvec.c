@@ -108,6 +108,7 @@ int vmmem_translate(union vmmem_space space, u64 gpa, u64 len,
 	bv->nr = 0;
 	bv->nr_held = 0;
 	bv->write = access & VMMEM_WRITE;
+	vmmem_count(vmmem_space_map(space), VMMEM_STAT_TRANSLATE);
 	__vmmem_slice_iter_init(&iter, vmmem_space_map(space), gpa, len, access);
 	rcu_read_lock();
 	while ((ret = vmmem_walk_next(&iter, &piece, &region,
@@ -148,6 +149,9 @@ int vmmem_translate(union vmmem_space space, u64 gpa, u64 len,
 	}
 	rcu_read_unlock();
 
+	if (unlikely(ret == -EFAULT))
+		vmmem_walk_fault(vmmem_space_map(space), gpa, len,
+				 len - iter.remaining, access, _RET_IP_);
 	if (!ret && (bv->nr > bv->max || bv->nr_held > bv->max ||
 		     bv->nr == UINT_MAX))
 		ret = -ENOBUFS;

@@ -13,8 +13,11 @@
 /* What an unresolved cache's log flag points at. */
 static const bool vmmem_cache_never_logs;
 
-/* Resolve the window; 0 or the errno of vmmem_find_slice(). Under RCU. */
-static int vmmem_cache_resolve(struct vmmem_cache *cache)
+/*
+ * Resolve the window; 0 or the errno of vmmem_find_slice(). Under RCU.
+ * Counted, and a fault reported for @ip, the caller of the API.
+ */
+static int vmmem_cache_resolve(struct vmmem_cache *cache, unsigned long ip)
 {
 	/* Pairs with the release in vmmem_layout_publish(). */
 	u64 generation = smp_load_acquire(cache_field(cache, generation));
@@ -25,10 +28,15 @@ static int vmmem_cache_resolve(struct vmmem_cache *cache)
 	ret = __vmmem_find_slice(cache_field(cache, vm), cache_field(cache, gpa),
 				 cache_field(cache, len),
 				 cache_field(cache, access), &slice, &region);
+	vmmem_count(cache_field(cache, vm), VMMEM_STAT_CACHE_RESOLVE);
 	if (ret) {
 		cache_field(cache, gen_read) = VMMEM_CACHE_INVALID;
 		cache_field(cache, gen_write) = VMMEM_CACHE_INVALID;
-		return ret;
+		return vmmem_access_fault(cache_field(cache, vm), ret,
+					  VMMEM_FAULT_STRADDLE,
+					  cache_field(cache, gpa),
+					  cache_field(cache, len),
+					  cache_field(cache, access), ip);
 	}
 	cache_field(cache, hva) = (void *)slice.ptr;
 	cache_field(cache, region) = region;
@@ -86,7 +94,7 @@ int vmmem_cache_init(union vmmem_space space, u64 gpa, u64 len,
 		return -EINVAL;
 
 	rcu_read_lock();
-	while ((ret = vmmem_cache_resolve(cache)) == -ENOENT) {
+	while ((ret = vmmem_cache_resolve(cache, _RET_IP_)) == -ENOENT) {
 		ret = vmmem_miss_call(vm, gpa, access, &miss);
 		if (ret)
 			break;
@@ -140,7 +148,7 @@ void *__vmmem_cache_resolve(struct vmmem_cache *cache, u64 gpa, size_t size,
 	    !vmmem_cache_covers(cache, gpa, size))
 		return NULL;
 	/* Rare (the map changed, or the last resolve failed): look it up. */
-	if (vmmem_cache_resolve(cache))
+	if (vmmem_cache_resolve(cache, _RET_IP_))
 		return NULL;
 	return vmmem_cache_hva(cache, gpa, size);
 }

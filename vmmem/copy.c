@@ -293,6 +293,10 @@ unsigned long vmmem_copy_from_guest(union vmmem_space space, u64 gpa, void *dst,
 		left = vmmem_copy_from_pieces(vm, dst, gpa, len);
 	}
 	rcu_read_unlock();
+	vmmem_count(vm, VMMEM_STAT_COPY_FROM_GUEST);
+	vmmem_count_add(vm, VMMEM_STAT_BYTES_FROM_GUEST, len - left);
+	if (unlikely(left))
+		vmmem_walk_fault(vm, gpa, len, len - left, VMMEM_READ, _RET_IP_);
 	return left;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_copy_from_guest, VMMEM_NS);
@@ -333,6 +337,10 @@ unsigned long vmmem_copy_to_guest(union vmmem_space space, u64 gpa,
 		left = vmmem_copy_to_pieces(vm, gpa, src, len);
 	}
 	rcu_read_unlock();
+	vmmem_count(vm, VMMEM_STAT_COPY_TO_GUEST);
+	vmmem_count_add(vm, VMMEM_STAT_BYTES_TO_GUEST, len - left);
+	if (unlikely(left))
+		vmmem_walk_fault(vm, gpa, len, len - left, VMMEM_WRITE, _RET_IP_);
 	return left;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_copy_to_guest, VMMEM_NS);

@@ -32,6 +32,7 @@
 #include <linux/workqueue.h>
 
 #include "vmmem.h"
+#include "vmmem_trace.h"
 
 static atomic_long_t *vmmem_dirty_word(unsigned long *bitmap,
 				       unsigned long page)
@@ -70,6 +71,7 @@ void __vmmem_mark_dirty(struct vmmem_region *region, u64 gpa, u64 len)
 	/* The range is the guest's: keep a mispredicted walk in the bitmap. */
 	first = array_index_nospec(first, region->npages);
 	last = array_index_nospec(last, region->npages);
+	vmmem_count_add(region->vm, VMMEM_STAT_DIRTY_MARKED, last - first + 1);
 	for (page = first; page <= last; page = ALIGN(page + 1, BITS_PER_LONG)) {
 		mask = BITMAP_FIRST_WORD_MASK(page);
 		if (BIT_WORD(page) == BIT_WORD(last))
@@ -223,7 +225,10 @@ int vmmem_region_dirty_alloc(struct vmmem_region *region)
  */
 int vmmem_dirty_log_start(struct vmmem *vm)
 {
-	return vmmem_dirty_set_logging(vm, true);
+	int ret = vmmem_dirty_set_logging(vm, true);
+
+	trace_vmmem_dirty_log_start(vm->name, ret);
+	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_dirty_log_start, VMMEM_NS);
 
@@ -240,7 +245,10 @@ EXPORT_SYMBOL_NS_GPL(vmmem_dirty_log_start, VMMEM_NS);
  */
 int vmmem_dirty_log_stop(struct vmmem *vm)
 {
-	return vmmem_dirty_set_logging(vm, false);
+	int ret = vmmem_dirty_set_logging(vm, false);
+
+	trace_vmmem_dirty_log_stop(vm->name, ret);
+	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_dirty_log_stop, VMMEM_NS);
 
@@ -377,11 +385,14 @@ static unsigned long vmmem_dirty_collect(struct vmmem *vm, u64 gpa, u64 len,
 long vmmem_dirty_harvest(struct vmmem *vm, u64 gpa, u64 len,
 			 unsigned long *bitmap)
 {
-	int ret = vmmem_dirty_range_ok(gpa, len);
+	long found = vmmem_dirty_range_ok(gpa, len);
 
-	if (ret)
-		return ret;
-	return vmmem_dirty_collect(vm, gpa, len, bitmap);
+	if (!found)
+		found = vmmem_dirty_collect(vm, gpa, len, bitmap);
+	if (found > 0)
+		vmmem_count_add(vm, VMMEM_STAT_DIRTY_HARVESTED, found);
+	trace_vmmem_dirty_harvest(vm->name, gpa, len, found);
+	return found;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_dirty_harvest, VMMEM_NS);
 

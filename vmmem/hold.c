@@ -61,6 +61,7 @@ EXPORT_SYMBOL_NS_GPL(vmmem_release, VMMEM_NS);
 int vmmem_hold(union vmmem_space space, u64 gpa, u64 len, unsigned int access,
 	       struct vmmem_slice *slices, unsigned int *nr)
 {
+	struct vmmem *vm = vmmem_space_map(space);
 	struct vmmem_slice_iter iter;
 	struct vmmem_miss miss = {};
 	struct vmmem_region *region;
@@ -71,7 +72,8 @@ int vmmem_hold(union vmmem_space space, u64 gpa, u64 len, unsigned int access,
 	/* Checked here too, as a walk of nothing never looks at them. */
 	if (!vmmem_access_valid(access))
 		return -EINVAL;
-	__vmmem_slice_iter_init(&iter, vmmem_space_map(space), gpa, len, access);
+	vmmem_count(vm, VMMEM_STAT_HOLD);
+	__vmmem_slice_iter_init(&iter, vm, gpa, len, access);
 	rcu_read_lock();
 	while ((ret = vmmem_walk_next(&iter, &piece, &region, U64_MAX,
 				      &miss)) > 0) {
@@ -84,6 +86,9 @@ int vmmem_hold(union vmmem_space space, u64 gpa, u64 len, unsigned int access,
 	}
 	rcu_read_unlock();
 
+	if (unlikely(ret == -EFAULT))
+		vmmem_walk_fault(vm, gpa, len, len - iter.remaining, access,
+				 _RET_IP_);
 	if (!ret && n > *nr)
 		ret = -ENOBUFS;
 	if (ret) {

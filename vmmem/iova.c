@@ -21,6 +21,7 @@
 #include <linux/slab.h>
 
 #include "vmmem.h"
+#include "vmmem_trace.h"
 
 /**
  * struct vmmem_iova_entry - one mapped range of IOVAs
@@ -280,6 +281,60 @@ struct vmmem_xlate vmmem_iova_resolve(struct vmmem *vm, u64 addr,
 }
 
 /**
+ * vmmem_iova_fault_cause() - why an access at an IOVA fails
+ * @vm: the view of an IOVA space
+ * @addr: the IOVA
+ * @access: what the access wanted
+ *
+ * Context: rcu_read_lock() held by the caller.
+ * Return: %VMMEM_FAULT_IOVA_PERMISSION if the entry refuses @access,
+ * %VMMEM_FAULT_READ_ONLY if the region behind it does, else
+ * %VMMEM_FAULT_HOLE (no entry, or guest memory missing under it).
+ */
+enum vmmem_fault_cause vmmem_iova_fault_cause(struct vmmem *vm, u64 addr,
+					      unsigned int access)
+{
+	struct vmmem_iova_entry *entry, *next;
+	struct vmmem_xlate x;
+
+	entry = vmmem_iova_find(vm->iova, addr, &next);
+	if (!entry)
+		return VMMEM_FAULT_HOLE;
+	if (access & ~entry->perm)
+		return VMMEM_FAULT_IOVA_PERMISSION;
+	x = vmmem_iova_resolve(vm, addr, 0);
+	if (!x.ret && !vmmem_region_permits(x.region, access))
+		return VMMEM_FAULT_READ_ONLY;
+	return VMMEM_FAULT_HOLE;
+}
+
+/**
+ * vmmem_iova_seq_show() - the IOVA spaces of a map, for debugfs
+ * @m: where to print, one line per space
+ * @vm: the live map
+ *
+ * Context: @vm->lock held.
+ */
+void vmmem_iova_seq_show(struct seq_file *m, struct vmmem *vm)
+{
+	struct vmmem_iova *iova;
+	struct vmmem_info info;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&vm->lock);
+	list_for_each_entry(iova, &vm->iovas, node)
+		n++;
+	seq_printf(m, "iova_spaces: %u\n", n);
+	n = 0;
+	list_for_each_entry(iova, &vm->iovas, node) {
+		vmmem_iova_info(&iova->view, &info);
+		seq_printf(m, "iova_space %u: entries %u generation %llu last 0x%llx miss_hook %s\n",
+			   n++, info.nr_regions, info.generation, info.last_addr,
+			   iova->miss ? "yes" : "no");
+	}
+}
+
+/**
  * vmmem_iova_miss() - let an IOVA space's miss hook map what a walk missed
  * @vm: the view of an IOVA space with a miss hook
  * @addr: the IOVA that no entry holds
@@ -300,6 +355,7 @@ int vmmem_iova_miss(struct vmmem *vm, u64 addr, unsigned int access)
 
 	rcu_read_unlock();
 	ret = iova->miss(iova->priv, addr, access);
+	trace_vmmem_iova_miss(vm->name, addr, 0, 0, access, min(ret, 0));
 	rcu_read_lock();
 	return min(ret, 0);
 }
@@ -407,6 +463,8 @@ struct vmmem_iova *vmmem_iova_create(struct vmmem *vm, vmmem_iova_miss_t miss,
 		return ERR_PTR(-ENOMEM);
 	RCU_INIT_POINTER(iova->view.layout, &vmmem_iova_no_layout);
 	iova->view.iova = iova;
+	iova->view.name = vm->name;
+	iova->view.stats = vm->stats;
 	/* Never taken; lockdep's checks of the view's layout name it. */
 	mutex_init(&iova->view.lock);
 	mutex_init(&iova->lock);
@@ -458,28 +516,9 @@ void vmmem_iova_destroy(struct vmmem_iova *iova)
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_iova_destroy, VMMEM_NS);
 
-/**
- * vmmem_iova_map() - map an IOVA range onto guest-physical memory
- * @iova: the space
- * @addr: first IOVA, page-aligned
- * @size: length in bytes, page-aligned and non-zero
- * @gpa: guest-physical address of @addr, page-aligned
- * @perm: %VMMEM_READ and/or %VMMEM_WRITE: what devices may do through the
- *	entry (a write-only entry refuses reads)
- *
- * The guest-physical range need not be backed now: accesses find the map's
- * regions when they are made, so a hole faults, and memory added later is
- * reached without mapping again. Costs O(log n) in the entries of the
- * space; accesses go on meanwhile and see the entry or not.
- *
- * Context: Process context; sleeps (the space's mutex, allocations).
- * Return: 0; -EINVAL for a misaligned or empty range, one past 2^64 - 1
- * (in IOVAs or in guest-physical addresses) or invalid @perm; -EEXIST if
- * any byte of the range is already mapped; -ENOMEM. On error nothing
- * changed.
- */
-int vmmem_iova_map(struct vmmem_iova *iova, u64 addr, u64 size, u64 gpa,
-		   unsigned int perm)
+/* vmmem_iova_map() without its trace event. */
+static int __vmmem_iova_map(struct vmmem_iova *iova, u64 addr, u64 size,
+			    u64 gpa, unsigned int perm)
 {
 	struct vmmem_iova_entry *entry, *next;
 	u64 last = addr + (size - 1);
@@ -513,6 +552,35 @@ unlock:
 		kfree(entry);
 	return ret;
 }
+
+/**
+ * vmmem_iova_map() - map an IOVA range onto guest-physical memory
+ * @iova: the space
+ * @addr: first IOVA, page-aligned
+ * @size: length in bytes, page-aligned and non-zero
+ * @gpa: guest-physical address of @addr, page-aligned
+ * @perm: %VMMEM_READ and/or %VMMEM_WRITE: what devices may do through the
+ *	entry (a write-only entry refuses reads)
+ *
+ * The guest-physical range need not be backed now: accesses find the map's
+ * regions when they are made, so a hole faults, and memory added later is
+ * reached without mapping again. Costs O(log n) in the entries of the
+ * space; accesses go on meanwhile and see the entry or not.
+ *
+ * Context: Process context; sleeps (the space's mutex, allocations).
+ * Return: 0; -EINVAL for a misaligned or empty range, one past 2^64 - 1
+ * (in IOVAs or in guest-physical addresses) or invalid @perm; -EEXIST if
+ * any byte of the range is already mapped; -ENOMEM. On error nothing
+ * changed.
+ */
+int vmmem_iova_map(struct vmmem_iova *iova, u64 addr, u64 size, u64 gpa,
+		   unsigned int perm)
+{
+	int ret = __vmmem_iova_map(iova, addr, size, gpa, perm);
+
+	trace_vmmem_iova_map(iova->vm->name, addr, size, gpa, perm, ret);
+	return ret;
+}
 EXPORT_SYMBOL_NS_GPL(vmmem_iova_map, VMMEM_NS);
 
 /*
@@ -540,27 +608,8 @@ vmmem_iova_piece(struct vmmem_iova *iova, struct vmmem_iova_entry *entry,
 	return piece;
 }
 
-/**
- * vmmem_iova_unmap() - invalidate an IOVA range
- * @iova: the space
- * @addr: first IOVA, page-aligned
- * @size: length in bytes, page-aligned; 0 does nothing
- *
- * Every byte of the range stops being mapped, whatever entries it cut:
- * the parts of an entry outside the range stay mapped as they were.
- * Unmapped bytes in the range are not an error. Costs O(log n) in the
- * entries of the space, plus one step per entry removed.
- *
- * Accesses that start after this returns fault in the range; one already
- * under way in its RCU read-side section may finish (vmmem_synchronize()
- * waits for those, as an IOTLB invalidation that must complete does).
- * Slices held and translations made before stay valid until released.
- *
- * Context: Process context; sleeps (the space's mutex, allocations).
- * Return: 0; -EINVAL for a misaligned range or one past 2^64 - 1; -ENOMEM
- * with nothing changed.
- */
-int vmmem_iova_unmap(struct vmmem_iova *iova, u64 addr, u64 size)
+/* vmmem_iova_unmap() without its trace event. */
+static int __vmmem_iova_unmap(struct vmmem_iova *iova, u64 addr, u64 size)
 {
 	struct vmmem_iova_entry *entry, *next, *head, *tail;
 	struct vmmem_iova_entry *keep_head = NULL, *keep_tail = NULL;
@@ -619,6 +668,34 @@ nomem:
 	mutex_unlock(&iova->lock);
 	kfree(keep_head);
 	return -ENOMEM;
+}
+
+/**
+ * vmmem_iova_unmap() - invalidate an IOVA range
+ * @iova: the space
+ * @addr: first IOVA, page-aligned
+ * @size: length in bytes, page-aligned; 0 does nothing
+ *
+ * Every byte of the range stops being mapped, whatever entries it cut:
+ * the parts of an entry outside the range stay mapped as they were.
+ * Unmapped bytes in the range are not an error. Costs O(log n) in the
+ * entries of the space, plus one step per entry removed.
+ *
+ * Accesses that start after this returns fault in the range; one already
+ * under way in its RCU read-side section may finish (vmmem_synchronize()
+ * waits for those, as an IOTLB invalidation that must complete does).
+ * Slices held and translations made before stay valid until released.
+ *
+ * Context: Process context; sleeps (the space's mutex, allocations).
+ * Return: 0; -EINVAL for a misaligned range or one past 2^64 - 1; -ENOMEM
+ * with nothing changed.
+ */
+int vmmem_iova_unmap(struct vmmem_iova *iova, u64 addr, u64 size)
+{
+	int ret = __vmmem_iova_unmap(iova, addr, size);
+
+	trace_vmmem_iova_unmap(iova->vm->name, addr, size, 0, 0, ret);
+	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_iova_unmap, VMMEM_NS);
 

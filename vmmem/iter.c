@@ -97,13 +97,12 @@ static size_t vmmem_iter_copy_rcu(struct vmmem *vm, u64 gpa, size_t len,
 	return done;
 }
 
-static size_t vmmem_iter_copy(struct vmmem *vm, u64 gpa, size_t len,
-			      struct iov_iter *iter, bool to_guest)
+static size_t vmmem_iter_copy_pieces(struct vmmem *vm, u64 gpa, size_t len,
+				     struct iov_iter *iter, bool to_guest)
 {
 	struct vmmem_slice slice;
 	size_t done = 0, n;
 
-	len = min(len, iov_iter_count(iter));
 	if (!vmmem_iter_may_sleep(iter))
 		return vmmem_iter_copy_rcu(vm, gpa, len, iter, to_guest);
 
@@ -118,6 +117,25 @@ static size_t vmmem_iter_copy(struct vmmem *vm, u64 gpa, size_t len,
 		if (n < slice.len || gpa + (done - 1) == U64_MAX)
 			break;
 	}
+	return done;
+}
+
+/* A copy of at most what @iter holds, counted; @ip is the API's caller. */
+static __always_inline size_t vmmem_iter_copy(struct vmmem *vm, u64 gpa,
+					      size_t len, struct iov_iter *iter,
+					      bool to_guest, unsigned long ip)
+{
+	size_t done;
+
+	len = min(len, iov_iter_count(iter));
+	done = vmmem_iter_copy_pieces(vm, gpa, len, iter, to_guest);
+	vmmem_count(vm, to_guest ? VMMEM_STAT_COPY_FROM_ITER :
+				   VMMEM_STAT_COPY_TO_ITER);
+	vmmem_count_add(vm, to_guest ? VMMEM_STAT_BYTES_TO_GUEST :
+				       VMMEM_STAT_BYTES_FROM_GUEST, done);
+	if (unlikely(done < len))
+		vmmem_walk_fault(vm, gpa, len, done,
+				 to_guest ? VMMEM_WRITE : VMMEM_READ, ip);
 	return done;
 }
 
@@ -141,7 +159,8 @@ static size_t vmmem_iter_copy(struct vmmem *vm, u64 gpa, size_t len,
 size_t vmmem_copy_to_iter(union vmmem_space space, u64 gpa, struct iov_iter *iter,
 			  size_t len)
 {
-	return vmmem_iter_copy(vmmem_space_map(space), gpa, len, iter, false);
+	return vmmem_iter_copy(vmmem_space_map(space), gpa, len, iter, false,
+			       _RET_IP_);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_copy_to_iter, VMMEM_NS);
 
@@ -161,6 +180,7 @@ EXPORT_SYMBOL_NS_GPL(vmmem_copy_to_iter, VMMEM_NS);
 size_t vmmem_copy_from_iter(union vmmem_space space, u64 gpa,
 			    struct iov_iter *iter, size_t len)
 {
-	return vmmem_iter_copy(vmmem_space_map(space), gpa, len, iter, true);
+	return vmmem_iter_copy(vmmem_space_map(space), gpa, len, iter, true,
+			       _RET_IP_);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_copy_from_iter, VMMEM_NS);

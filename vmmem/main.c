@@ -32,7 +32,10 @@ static int __init vmmem_init(void)
 {
 	/* Not WQ_MEM_RECLAIM: releasing regions only ever gives memory back. */
 	vmmem_wq = alloc_workqueue("vmmem", WQ_UNBOUND, 0);
-	return vmmem_wq ? 0 : -ENOMEM;
+	if (!vmmem_wq)
+		return -ENOMEM;
+	vmmem_debugfs_init();
+	return 0;
 }
 
 static void __exit vmmem_exit(void)
@@ -40,6 +43,7 @@ static void __exit vmmem_exit(void)
 	/* Layouts queued with queue_rcu_work() sit in call_rcu() first. */
 	rcu_barrier();
 	destroy_workqueue(vmmem_wq);
+	vmmem_debugfs_exit();
 }
 
 module_init(vmmem_init);

@@ -16,18 +16,22 @@
  *  - vm->refs keeps struct vmmem (and the lock guarding every layout's
  *    tree) until the last layout is gone.
  */
+#include <linux/ctype.h>
 #include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
 
 #include "vmmem.h"
+#include "vmmem_trace.h"
 
 static void vmmem_free_work(struct work_struct *work)
 {
 	struct vmmem *vm = container_of(work, struct vmmem, destroy_work);
 
 	free_percpu(vm->hint);
+	free_percpu(vm->stats);
+	kfree(vm->name);
 	mutex_destroy(&vm->dirty_lock);
 	mutex_destroy(&vm->lock);
 	kfree(vm);
@@ -47,6 +51,7 @@ void vmmem_unref(struct vmmem *vm)
 static void vmmem_region_free(struct vmmem_region *region)
 {
 	struct vmmem *removed_from = region->removed_from;
+	struct vmmem *vm = region->vm;
 
 	region->ops->release(region);
 	/* A departed region's bitmap belongs to its record. */
@@ -61,6 +66,8 @@ static void vmmem_region_free(struct vmmem_region *region)
 			wake_up_all(&removed_from->released_wait);
 		vmmem_unref(removed_from);
 	}
+	if (vm)
+		vmmem_unref(vm);
 }
 
 /**
@@ -141,6 +148,9 @@ void vmmem_region_get(struct vmmem_region *region)
 void vmmem_region_put(struct vmmem_region *region)
 {
 	if (refcount_dec_and_test(&region->ref)) {
+		trace_vmmem_release_deferred(region->vm->name, region->gpa,
+					     region->size,
+					     region->flags & VMMEM_REGION_FLAGS);
 		INIT_WORK(&region->release_work, vmmem_region_release_work);
 		queue_work(vmmem_wq, &region->release_work);
 	}
@@ -181,6 +191,8 @@ struct vmmem_layout *vmmem_layout_alloc(struct vmmem *vm)
 	/* The frozen view a snapshot of this layout hands out. */
 	mutex_init(&layout->view.lock);
 	layout->view.hint = vm->hint;
+	layout->view.name = vm->name;
+	layout->view.stats = vm->stats;
 	layout->view.frozen = layout;
 	RCU_INIT_POINTER(layout->view.layout, layout);
 	return layout;
@@ -386,8 +398,28 @@ void vmmem_layout_retire(struct vmmem_layout *old, bool wait)
 	}
 }
 
+/*
+ * A name shows in debugfs and in trace events: letters, digits and
+ * "-_.:", at most VMMEM_NAME_MAX - 1 of them.
+ */
+static bool vmmem_name_valid(const char *name)
+{
+	size_t len = strnlen(name, VMMEM_NAME_MAX), i;
+
+	if (!len || len == VMMEM_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isalnum(name[i]) && !strchr("-_.:", name[i]))
+			return false;
+	return true;
+}
+
 /**
  * vmmem_create() - create an empty guest-physical address space
+ * @name: what debugfs (vmmem/<name>/) and trace events call the map: 1 to
+ *	%VMMEM_NAME_MAX - 1 letters, digits or "-_.:", copied; a device's
+ *	name and its VMM's pid, say. Names need not be unique: a second
+ *	map of a name gets a numbered debugfs directory
  * @flags: 0, or %VMMEM_MC_SAFE: copies out of guest memory survive
  *	hardware memory errors where the architecture can recover them
  *	(see vmmem_copy_from_guest()), at the cost of a call per copy
@@ -396,22 +428,24 @@ void vmmem_layout_retire(struct vmmem_layout *old, bool wait)
  * vmmem_put().
  *
  * Context: Process context; may sleep.
- * Return: the new map, ERR_PTR(-EINVAL) for unknown @flags, or
- * ERR_PTR(-ENOMEM).
+ * Return: the new map, ERR_PTR(-EINVAL) for an invalid @name or unknown
+ * @flags, or ERR_PTR(-ENOMEM).
  */
-struct vmmem *vmmem_create(unsigned int flags)
+struct vmmem *vmmem_create(const char *name, unsigned int flags)
 {
 	struct vmmem_layout *layout;
 	struct vmmem *vm;
 
-	if (flags & ~VMMEM_CREATE_FLAGS)
+	if (!name || !vmmem_name_valid(name) || (flags & ~VMMEM_CREATE_FLAGS))
 		return ERR_PTR(-EINVAL);
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
 	if (!vm)
 		return ERR_PTR(-ENOMEM);
 	vm->flags = flags;
+	vm->name = kstrdup(name, GFP_KERNEL_ACCOUNT);
 	vm->hint = alloc_percpu_gfp(unsigned int, GFP_KERNEL_ACCOUNT);
-	if (!vm->hint)
+	vm->stats = alloc_percpu_gfp(struct vmmem_stats, GFP_KERNEL_ACCOUNT);
+	if (!vm->name || !vm->hint || !vm->stats)
 		goto free_vm;
 	mutex_init(&vm->lock);
 	mutex_init(&vm->dirty_lock);
@@ -426,13 +460,16 @@ struct vmmem *vmmem_create(unsigned int flags)
 	if (!layout) {
 		mutex_destroy(&vm->dirty_lock);
 		mutex_destroy(&vm->lock);
-		free_percpu(vm->hint);
 		goto free_vm;
 	}
 	RCU_INIT_POINTER(vm->layout, layout);
+	vmmem_debugfs_add(vm);
 	return vm;
 
 free_vm:
+	free_percpu(vm->stats);
+	free_percpu(vm->hint);
+	kfree(vm->name);
 	kfree(vm);
 	return ERR_PTR(-ENOMEM);
 }
@@ -455,6 +492,9 @@ static void vmmem_destroy(struct vmmem *vm)
 {
 	struct vmmem_layout *empty = vmmem_layout_alloc(vm);
 	struct vmmem_layout *old;
+
+	/* Waits for readers of its files, which look at @vm. */
+	vmmem_debugfs_remove(vm);
 
 	mutex_lock(&vm->lock);
 	if (empty) {
@@ -523,6 +563,7 @@ struct vmmem_snapshot *vmmem_snapshot(union vmmem_space space)
 		return ERR_PTR(-EOPNOTSUPP);
 	if (vm->frozen) {
 		refcount_inc(&vm->frozen->ref);
+		atomic_inc(&vm->frozen->vm->nr_snapshots);
 		return space.snapshot;
 	}
 	rcu_read_lock();
@@ -530,6 +571,7 @@ struct vmmem_snapshot *vmmem_snapshot(union vmmem_space space)
 		layout = rcu_dereference(vm->layout);
 	} while (!refcount_inc_not_zero(&layout->ref));
 	rcu_read_unlock();
+	atomic_inc(&vm->nr_snapshots);
 	/* See vmmem_space_map(): a snapshot is its layout's frozen view. */
 	return (struct vmmem_snapshot *)&layout->view;
 }
@@ -546,8 +588,14 @@ EXPORT_SYMBOL_NS_GPL(vmmem_snapshot, VMMEM_NS);
  */
 void vmmem_snapshot_put(struct vmmem_snapshot *snap)
 {
-	if (!IS_ERR_OR_NULL(snap))
-		vmmem_layout_put(vmmem_space_map(snap)->frozen);
+	struct vmmem_layout *layout;
+
+	if (IS_ERR_OR_NULL(snap))
+		return;
+	layout = vmmem_space_map(snap)->frozen;
+	/* Before the put, which may free the live map with the layout. */
+	atomic_dec(&layout->vm->nr_snapshots);
+	vmmem_layout_put(layout);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_snapshot_put, VMMEM_NS);
 

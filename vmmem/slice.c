@@ -30,15 +30,20 @@
 int vmmem_find_slice(union vmmem_space space, u64 gpa, size_t len,
 		     unsigned int access, struct vmmem_slice *slice)
 {
+	struct vmmem *vm = vmmem_space_map(space);
 	struct vmmem_region *region;
 	int ret;
 
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
 			 "vmmem slice taken outside rcu_read_lock()");
-	ret = __vmmem_find_slice(vmmem_space_map(space), gpa, len, access,
-				 slice, &region);
+	ret = __vmmem_find_slice(vm, gpa, len, access, slice, &region);
+	vmmem_count(vm, VMMEM_STAT_FIND_SLICE);
+	if (likely(!ret))
+		return 0;
 	/* Inside the caller's RCU section: no miss hook, a miss is a hole. */
-	return ret == -ENOENT ? -EFAULT : ret;
+	return vmmem_access_fault(vm, ret == -ENOENT ? -EFAULT : ret,
+				  VMMEM_FAULT_STRADDLE, gpa, len, access,
+				  _RET_IP_);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_find_slice, VMMEM_NS);
 
@@ -78,13 +83,27 @@ EXPORT_SYMBOL_NS_GPL(vmmem_slice_iter_init, VMMEM_NS);
 int vmmem_slice_iter_next(struct vmmem_slice_iter *iter,
 			  struct vmmem_slice *slice)
 {
+	struct vmmem *vm = ACCESS_PRIVATE(iter, vm);
 	int ret;
 
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(),
 			 "vmmem slice walk outside rcu_read_lock()");
 	ret = __vmmem_slice_iter_next(iter, slice);
+	if (likely(ret >= 0)) {
+		vmmem_count_add(vm, VMMEM_STAT_SLICE_ITER, ret);
+		return ret;
+	}
 	/* Inside the caller's RCU section: no miss hook, a miss is a hole. */
-	return ret == -ENOENT ? -EFAULT : ret;
+	if (ret == -ENOENT)
+		ret = -EFAULT;
+	/* Past 2^64 - 1, the walk's address has wrapped to 0. */
+	if (ret == -EFAULT && iter->past_end)
+		vmmem_fault(vm, VMMEM_FAULT_PAST_END, 0, iter->remaining,
+			    iter->access, _RET_IP_);
+	else
+		vmmem_access_fault(vm, ret, VMMEM_FAULT_STRADDLE, iter->gpa,
+				   iter->remaining, iter->access, _RET_IP_);
+	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_slice_iter_next, VMMEM_NS);
 
@@ -113,6 +132,7 @@ bool vmmem_check_range(union vmmem_space space, u64 gpa, u64 len,
 
 	if (!vmmem_access_valid(access))
 		return false;
+	vmmem_count(vm, VMMEM_STAT_CHECK_RANGE);
 	__vmmem_slice_iter_init(&iter, vm, gpa, len, access);
 	rcu_read_lock();
 	while ((ret = __vmmem_slice_iter_next(&iter, &slice)) > 0)

@@ -17,6 +17,7 @@
 #ifndef _VMMEM_INTERNAL_H
 #define _VMMEM_INTERNAL_H
 
+#include <linux/jump_label.h>
 #include <linux/list.h>
 #include <linux/maple_tree.h>
 #include <linux/mm.h>
@@ -27,6 +28,7 @@
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/vmmem.h>
@@ -76,6 +78,9 @@ struct vmmem_backing_ops {
  *	while it is on) and freed with the region, or handed to @departed
  * @departed: set once the region has left the live map with a dirty
  *	bitmap: the record through which harvests still reach its bits
+ * @vm: the live map the region was added to, with a reference on its
+ *	@refs, so that statistics and trace events can name the map for as
+ *	long as the region lives
  * @removed_from: set once an update has removed the region from this live
  *	map (with a reference on its @refs): its release is counted in
  *	@removed_from->nr_removed and wakes vmmem_wait_released()
@@ -102,6 +107,7 @@ struct vmmem_region {
 	unsigned long uaddr;
 	unsigned long *dirty;
 	struct vmmem_departed *departed;
+	struct vmmem *vm;
 	struct vmmem *removed_from;
 	refcount_t ref;
 	struct work_struct release_work;
@@ -169,6 +175,13 @@ struct vmmem_layout;
  * @released_wait: woken when @nr_removed drops to 0
  * @iovas: the IOVA spaces over a live map (&vmmem_iova.node), guarded by
  *	@lock: each publication changes their generations too
+ * @name: the name its creator gave the live map; views point at their
+ *	map's
+ * @stats: per CPU, the live map's statistics (see stats.c); views point at
+ *	their map's, so that accesses through them count there
+ * @nr_updates: updates published, under @lock
+ * @nr_snapshots: snapshots taken and not yet put
+ * @debugfs: the live map's directory under vmmem/ in debugfs, or NULL
  * @destroy_work: frees the structure once the last reference is gone
  */
 struct vmmem {
@@ -189,6 +202,11 @@ struct vmmem {
 	atomic_t nr_removed;
 	wait_queue_head_t released_wait;
 	struct list_head iovas;
+	const char *name;
+	struct vmmem_stats __percpu *stats;
+	u64 nr_updates;
+	atomic_t nr_snapshots;
+	struct dentry *debugfs;
 	struct work_struct destroy_work;
 };
 
@@ -240,6 +258,90 @@ struct vmmem_layout {
 /* Frees what removed regions and dropped layouts leave behind. */
 extern struct workqueue_struct *vmmem_wq;
 
+/*
+ * stats.c: what a map counts. Accesses by kind (each call of the API;
+ * loads and stores through a cache's pointer are the caller's own and
+ * count only when the cache resolves), bytes copied, faults by cause,
+ * lookups by path, dirty pages. The order is the order debugfs prints.
+ */
+enum vmmem_stat {
+	VMMEM_STAT_COPY_FROM_GUEST,
+	VMMEM_STAT_COPY_TO_GUEST,
+	VMMEM_STAT_COPY_TO_ITER,
+	VMMEM_STAT_COPY_FROM_ITER,
+	VMMEM_STAT_LOAD,
+	VMMEM_STAT_STORE,
+	VMMEM_STAT_FIND_SLICE,
+	VMMEM_STAT_SLICE_ITER,
+	VMMEM_STAT_CHECK_RANGE,
+	VMMEM_STAT_HOLD,
+	VMMEM_STAT_TRANSLATE,
+	VMMEM_STAT_CACHE_RESOLVE,
+	VMMEM_STAT_BYTES_FROM_GUEST,
+	VMMEM_STAT_BYTES_TO_GUEST,
+	VMMEM_STAT_FAULT,	/* + enum vmmem_fault_cause */
+	VMMEM_STAT_LOOKUP_FEW = VMMEM_STAT_FAULT + 7,
+	VMMEM_STAT_LOOKUP_HINT,
+	VMMEM_STAT_LOOKUP_NEXT,
+	VMMEM_STAT_LOOKUP_SEARCH,
+	VMMEM_STAT_DIRTY_MARKED,
+	VMMEM_STAT_DIRTY_HARVESTED,
+	VMMEM_NR_STATS
+};
+
+/* Why an access failed, as statistics and the vmmem_fault event say. */
+enum vmmem_fault_cause {
+	VMMEM_FAULT_HOLE,		/* no region (or IOVA entry) there */
+	VMMEM_FAULT_READ_ONLY,		/* a write to a read-only region */
+	VMMEM_FAULT_MISALIGNED,		/* a single access not aligned */
+	VMMEM_FAULT_STRADDLE,		/* a slice or cache window past a region */
+	VMMEM_FAULT_PAST_END,		/* a range past 2^64 - 1 */
+	VMMEM_FAULT_IOVA_PERMISSION,	/* an IOVA entry refused the access */
+	VMMEM_FAULT_MEMORY_ERROR,	/* a poisoned byte (VMMEM_MC_SAFE copies) */
+	VMMEM_NR_FAULT_CAUSES
+};
+
+static_assert(VMMEM_STAT_FAULT + VMMEM_NR_FAULT_CAUSES == VMMEM_STAT_LOOKUP_FEW);
+
+struct vmmem_stats {
+	u64 count[VMMEM_NR_STATS];
+};
+
+/* On unless a benchmark measures what counting costs. */
+DECLARE_STATIC_KEY_TRUE(vmmem_stats_on);
+
+/* Count one event: one per-CPU add, no shared cache line written. */
+static __always_inline void vmmem_count_add(struct vmmem *vm,
+					    enum vmmem_stat stat, u64 n)
+{
+	if (static_branch_likely(&vmmem_stats_on))
+		this_cpu_add(vm->stats->count[stat], n);
+}
+
+static __always_inline void vmmem_count(struct vmmem *vm, enum vmmem_stat stat)
+{
+	vmmem_count_add(vm, stat, 1);
+}
+
+extern const char *const vmmem_stat_names[VMMEM_NR_STATS];
+void vmmem_stats_sum(struct vmmem *vm, u64 *sums);
+void vmmem_fault(struct vmmem *vm, enum vmmem_fault_cause cause, u64 addr,
+		 u64 len, unsigned int access, unsigned long ip);
+void vmmem_walk_fault(struct vmmem *vm, u64 addr, u64 len, u64 done,
+		      unsigned int access, unsigned long ip);
+int vmmem_access_fault(struct vmmem *vm, int ret,
+		       enum vmmem_fault_cause einval, u64 addr, u64 len,
+		       unsigned int access, unsigned long ip);
+
+/* debugfs.c */
+void vmmem_debugfs_init(void);
+void vmmem_debugfs_exit(void);
+void vmmem_debugfs_add(struct vmmem *vm);
+void vmmem_debugfs_remove(struct vmmem *vm);
+#if IS_ENABLED(CONFIG_KUNIT)
+int vmmem_debugfs_show(struct seq_file *m, struct vmmem *vm, const char *file);
+#endif
+
 /* map.c */
 struct vmmem_layout *vmmem_layout_alloc(struct vmmem *vm);
 struct vmmem_layout *vmmem_layout_publish(struct vmmem *vm,
@@ -264,6 +366,7 @@ void vmmem_note_removed(struct vmmem *vm, struct vmmem_layout *old,
 
 #if IS_ENABLED(CONFIG_KUNIT)
 unsigned int vmmem_kunit_region_refs(struct vmmem *vm, u64 gpa);
+void vmmem_kunit_stats_enable(bool on);
 unsigned int vmmem_kunit_hint(struct vmmem *vm, unsigned int cpu);
 unsigned int vmmem_kunit_departed(struct vmmem *vm);
 void vmmem_kunit_bvec_add_pages(struct vmmem_bvecs *bv, struct page **pages,
@@ -293,6 +396,9 @@ struct vmmem_xlate {
 
 struct vmmem_xlate vmmem_iova_resolve(struct vmmem *vm, u64 addr,
 				      unsigned int access);
+enum vmmem_fault_cause vmmem_iova_fault_cause(struct vmmem *vm, u64 addr,
+					      unsigned int access);
+void vmmem_iova_seq_show(struct seq_file *m, struct vmmem *vm);
 void vmmem_iova_changed(struct vmmem *vm);
 void vmmem_iova_info(struct vmmem *vm, struct vmmem_info *info);
 u64 vmmem_iova_skip(struct vmmem *vm, u64 addr, u64 last);
@@ -468,6 +574,7 @@ static __always_inline struct vmmem_region *vmmem_lookup(struct vmmem *vm,
 	if (n <= VMMEM_FEW_REGIONS) {
 		if (unlikely(!n))
 			return NULL;
+		vmmem_count(vm, VMMEM_STAT_LOOKUP_FEW);
 		for (i = 0; i < VMMEM_FEW_REGIONS; i++) {
 			region = layout->few[i];
 			if (gpa - region->gpa < region->size)
@@ -480,14 +587,19 @@ static __always_inline struct vmmem_region *vmmem_lookup(struct vmmem *vm,
 	i = READ_ONCE(*hint);
 	if (likely(i < n)) {
 		region = layout->regions[array_index_nospec(i, n)];
-		if (likely(gpa - region->gpa < region->size))
+		if (likely(gpa - region->gpa < region->size)) {
+			vmmem_count(vm, VMMEM_STAT_LOOKUP_HINT);
 			return region;
+		}
 		if (++i < n) {
 			region = layout->regions[array_index_nospec(i, n)];
-			if (gpa - region->gpa < region->size)
+			if (gpa - region->gpa < region->size) {
+				vmmem_count(vm, VMMEM_STAT_LOOKUP_NEXT);
 				goto found;
+			}
 		}
 	}
+	vmmem_count(vm, VMMEM_STAT_LOOKUP_SEARCH);
 	/*
 	 * The last region that starts at or below @gpa; if none does,
 	 * regions[0], which starts above @gpa and so does not hold it.

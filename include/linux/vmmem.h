@@ -67,7 +67,10 @@ union vmmem_space {
 #define VMMEM_MC_SAFE		0x1u	/* copies out survive memory errors */
 #define VMMEM_CREATE_FLAGS	VMMEM_MC_SAFE
 
-struct vmmem *vmmem_create(unsigned int flags);
+/* Room for a map's name, its NUL included. */
+#define VMMEM_NAME_MAX		32
+
+struct vmmem *vmmem_create(const char *name, unsigned int flags);
 void vmmem_get(struct vmmem *vm);
 void vmmem_put(struct vmmem *vm);
 struct vmmem_snapshot *vmmem_snapshot(union vmmem_space space);

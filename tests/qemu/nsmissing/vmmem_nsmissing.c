@@ -9,7 +9,7 @@
 
 static int __init vmmem_nsmissing_init(void)
 {
-	struct vmmem *vm = vmmem_create(0);
+	struct vmmem *vm = vmmem_create("nsmissing", 0);
 
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);
