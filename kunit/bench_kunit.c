@@ -15,6 +15,8 @@
 #include <linux/vmalloc.h>
 
 #include "fixture.h"
+#include "../vmmem/vmmem.h"
+#include "../vmmem/vmmem_trace.h"
 
 #define REPEATS		15
 #define BENCH_GPA	BIT_ULL(30)
@@ -193,6 +195,28 @@ static void iter_from_buffer(struct bench *b)
  * Writes after clearing every dirty bit, so that with logging on each
  * write marks its page (the costly case); compare() toggles logging.
  */
+/* Relaxed 4-byte loads, one per 8 bytes of the region. */
+static void load_vmmem(struct bench *b)
+{
+	unsigned long i;
+	u32 v, sum = 0;
+
+	for (i = 0; i < b->iters; i++) {
+		vmmem_load(b->vm, BENCH_GPA + (i * 8) % BENCH_SIZE, &v);
+		sum += v;
+	}
+	b->copied = sum;
+}
+
+/* Copies that stop at once: the start of the range is a hole. */
+static void copy_from_hole(struct bench *b)
+{
+	unsigned long i;
+
+	for (i = 0; i < b->iters; i++)
+		vmmem_copy_from_guest(b->vm, BENCH_GPA - b->len, b->buf, b->len);
+}
+
 static void write_after_clear(struct bench *b)
 {
 	vmmem_dirty_harvest(b->vm, BENCH_GPA, BENCH_SIZE, NULL);
@@ -216,6 +240,61 @@ static void compare(struct kunit *test, struct bench *b, const char *name,
 		ratios[r] = div64_u64(tb * 1000, ta);
 	}
 	report(test, name, ratios);
+}
+
+/*
+ * What the statistics cost @fn: throughput with them on / off (1.000:
+ * free), switched outside the timed runs.
+ */
+static void compare_stats(struct kunit *test, struct bench *b,
+			  const char *name, bench_fn fn)
+{
+	u64 ratios[REPEATS], on, off;
+	unsigned int r;
+
+	for (r = 0; r < REPEATS; r++) {
+		vmmem_kunit_stats_enable(false);
+		off = run_ns(fn, b);
+		vmmem_kunit_stats_enable(true);
+		on = run_ns(fn, b);
+		ratios[r] = div64_u64(off * 1000, on);
+	}
+	report(test, name, ratios);
+}
+
+static void probe_fault(void *data, const char *map, u64 addr, u64 len,
+			unsigned int access, unsigned int cause,
+			unsigned long caller)
+{
+	(*(unsigned long *)data)++;
+}
+
+/*
+ * The vmmem_fault event on the path that fires it: throughput with a
+ * probe attached / with the event off. No path that succeeds has an
+ * event: off, an event is a static key's no-op on a failure path.
+ */
+static void compare_fault_event(struct kunit *test, struct bench *b)
+{
+	u64 ratios[REPEATS], on, off;
+	unsigned long fired = 0;
+	unsigned int r;
+
+	for (r = 0; r < REPEATS; r++) {
+		off = run_ns(copy_from_hole, b);
+		if (register_trace_vmmem_fault(probe_fault, &fired)) {
+			kunit_info(test, "vmmem_fault: no probe attached\n");
+			return;
+		}
+		on = run_ns(copy_from_hole, b);
+		unregister_trace_vmmem_fault(probe_fault, &fired);
+		tracepoint_synchronize_unregister();
+		ratios[r] = div64_u64(off * 1000, on);
+	}
+	report(test, "fault_event_probe_vs_off_64", ratios);
+	if (fired != REPEATS * b->iters)
+		kunit_info(test, "vmmem_fault fired %lu times, want %lu\n", fired,
+			   REPEATS * b->iters);
 }
 
 static void vmmem_bench_copies(struct kunit *test)
@@ -281,6 +360,27 @@ static void vmmem_bench_copies(struct kunit *test)
 		snprintf(name, sizeof(name), "copy_to_iter_%zu", b.len);
 		compare(test, &b, name, iter_from_vmmem, iter_from_buffer, false);
 	}
+
+	kunit_info(test, "statistics: throughput with them on / off (1.000: free)\n");
+	for (i = 0; i < 4; i++) {
+		b.len = sizes[i];
+		b.iters = max(64UL, (64UL << 20) / b.len / 4);
+		snprintf(name, sizeof(name), "stats_on_vs_off_copy_from_%zu", b.len);
+		compare_stats(test, &b, name, copy_from_vmmem);
+		snprintf(name, sizeof(name), "stats_on_vs_off_copy_to_%zu", b.len);
+		compare_stats(test, &b, name, copy_to_vmmem);
+	}
+	b.iters = 1 << 20;
+	compare_stats(test, &b, "stats_on_vs_off_load_4", load_vmmem);
+	b.len = 64;
+	b.iters = 1 << 16;
+	compare_stats(test, &b, "stats_on_vs_off_fault_64", copy_from_hole);
+
+	kunit_info(test, "trace events: throughput with a probe on vmmem_fault / off\n");
+	if (IS_ENABLED(CONFIG_TRACEPOINTS))
+		compare_fault_event(test, &b);
+	else
+		kunit_info(test, "no CONFIG_TRACEPOINTS: not measured\n");
 
 	kunit_info(test, "write throughput with dirty logging on / off\n");
 	for (i = 3; i <= 4; i++) {
