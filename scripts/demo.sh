@@ -166,9 +166,10 @@ unpend
 say booted "in $((SECONDS - start)) s; insmod vmmem: $(result 'insmod vmmem'), insmod vmmem_echo: $(result 'insmod vmmem_echo')"
 say namespace "a module that does not import VMMEM was refused: $(result 'namespace: module without MODULE_IMPORT_NS(VMMEM) refused')"
 # The echo VMM's reports; of the randomized hostile VMM, only its totals.
-sed -n 's/^report: //p' <<<"$guest" | grep -v '^hostile_vmm' | while IFS= read -r line; do
-	say vmm "$line"
-done || true
+sed -n 's/^report: //p' <<<"$guest" | grep -vE '^(hostile_vmm|debugfs|trace)' |
+	while IFS= read -r line; do
+		say vmm "$line"
+	done || true
 sed -n 's/^report: hostile_vmm: //p' <<<"$guest" | while IFS= read -r line; do
 	say hostile "$line"
 done
@@ -184,6 +185,14 @@ splats=$(sed -n '/^vmmem-qemu: dmesg begin$/,/^vmmem-qemu: dmesg end$/p' "$log" 
 	grep -cE 'WARNING:|BUG:|Oops|Call Trace' || true)
 taint=$(sed -n 's/^vmmem-qemu: tainted \([0-9]*\)$/\1/p' "$log")
 say kernel "$splats WARN/BUG/oops lines in dmesg; taint $taint (12288 = out-of-tree O + unsigned E only)"
+# Last, what vmmem itself showed of the run: its debugfs files while the
+# echo VMM ran, and the last trace event of each kind checked.
+sed -n 's/^report: debugfs //p' <<<"$guest" | while IFS= read -r line; do
+	say debugfs "$line"
+done || true
+sed -n 's/^report: trace: //p' <<<"$guest" | while IFS= read -r line; do
+	say trace "$line"
+done || true
 say "done" "guest powered off; full console log: $log"
 # Like every check: a failure anywhere fails the command.
 ! grep -q '^not ok - ' <<<"$guest" && ((splats == 0))
