@@ -4,6 +4,7 @@
  * region introspection.
  */
 #include <kunit/test.h>
+#include <linux/bvec.h>
 #include <linux/mm.h>
 
 #include "fixture.h"
@@ -213,6 +214,61 @@ static void vmmem_region_info_backings(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, info.gpa, G);
 }
 
+/*
+ * Host RAM at its physical addresses: two pages of the kernel's own, read
+ * and written through vmmem at their physical address, translated back to
+ * themselves; ranges that are not all System RAM refused.
+ */
+static void vmmem_host_ram(struct kunit *test)
+{
+	struct page *page = alloc_pages(GFP_KERNEL | __GFP_ZERO, 1);
+	struct vmmem *vm = fx_create(test);
+	struct vmmem_region_info info;
+	struct vmmem_slice held[1];
+	struct bio_vec bvs[1];
+	struct vmmem_bvecs bv = { .bv = bvs, .held = held, .max = 1 };
+	struct vmmem_update up = { .op = VMMEM_ADD_HOST_RAM, .size = 2 * FX_P };
+	u64 phys, v = 0;
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	phys = page_to_phys(page);
+	up.gpa = phys;
+	ret = vmmem_update(vm, &up, 1);
+	if (ret == -EOPNOTSUPP || ret == -EINVAL) {
+		__free_pages(page, 1);
+		kunit_skip(test, "this kernel does not list its RAM as System RAM (%d)", ret);
+	}
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	*(u64 *)page_address(page) = 0x1122334455667788ULL;
+	KUNIT_EXPECT_EQ(test, vmmem_load(vm, phys, &v), 0);
+	KUNIT_EXPECT_EQ(test, v, 0x1122334455667788ULL);
+	KUNIT_EXPECT_EQ(test, vmmem_copy_to_guest(vm, phys + FX_P - 4, "abcdefgh", 8), 0UL);
+	KUNIT_EXPECT_EQ(test, memcmp(page_address(page) + FX_P - 4, "abcdefgh", 8), 0);
+	KUNIT_EXPECT_EQ(test, vmmem_translate(vm, phys + 8, FX_P, VMMEM_READ, &bv), 0);
+	KUNIT_EXPECT_EQ(test, bv.nr, 1u);
+	KUNIT_EXPECT_PTR_EQ(test, bvs[0].bv_page, page);
+	KUNIT_EXPECT_EQ(test, bvs[0].bv_offset, 8u);
+	vmmem_untranslate(&bv);
+	KUNIT_ASSERT_EQ(test, vmmem_region_info(vm, phys, &info), 0);
+	KUNIT_EXPECT_EQ(test, info.backing, VMMEM_BACKING_HOST_RAM);
+
+	/* Removed: the pages are the kernel's, untouched by the removal. */
+	up.op = VMMEM_REMOVE;
+	KUNIT_EXPECT_EQ(test, vmmem_update(vm, &up, 1), 0);
+	KUNIT_EXPECT_EQ(test, page_ref_count(page), 1);
+	__free_pages(page, 1);
+
+	/* Far above any RAM, and misaligned: refused, nothing added. */
+	up.op = VMMEM_ADD_HOST_RAM;
+	up.gpa = 1ULL << 50;
+	KUNIT_EXPECT_EQ(test, vmmem_update(vm, &up, 1), -EINVAL);
+	up.gpa = phys + 1;
+	KUNIT_EXPECT_EQ(test, vmmem_update(vm, &up, 1), -EINVAL);
+	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, phys, 1, VMMEM_READ));
+}
+
 static struct kunit_case vmmem_pages_cases[] = {
 	KUNIT_CASE(vmmem_pages_references),
 	KUNIT_CASE(vmmem_pages_outlive_caller),
@@ -220,6 +276,7 @@ static struct kunit_case vmmem_pages_cases[] = {
 	KUNIT_CASE(vmmem_pages_update_all_or_nothing),
 	KUNIT_CASE(vmmem_pages_large_folio),
 	KUNIT_CASE(vmmem_region_info_backings),
+	KUNIT_CASE(vmmem_host_ram),
 	{}
 };
 

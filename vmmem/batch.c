@@ -191,6 +191,7 @@ static int vmmem_update_check(const struct vmmem_update *up)
 		fallthrough;
 	case VMMEM_ADD_VMALLOC:
 	case VMMEM_ADD_USER:
+	case VMMEM_ADD_HOST_RAM:
 		return vmmem_check_new_region(up->gpa, up->size, up->flags);
 	case VMMEM_REMOVE:
 	case VMMEM_REMOVE_ALL:
@@ -211,6 +212,8 @@ static struct vmmem_region *vmmem_update_prepare(const struct vmmem_update *up)
 	case VMMEM_ADD_PAGES:
 		return vmmem_prepare_pages(up->gpa, up->pages,
 					   up->size >> PAGE_SHIFT, up->flags);
+	case VMMEM_ADD_HOST_RAM:
+		return vmmem_prepare_host_ram(up->gpa, up->size, up->flags);
 	default:
 		return NULL;
 	}

@@ -18,6 +18,8 @@ static struct page *vmmem_region_page(const struct vmmem_region *region,
 	off = array_index_nospec(off, region->size);
 	if (region->pages)
 		return region->pages[off >> PAGE_SHIFT];
+	if (region->ops->backing == VMMEM_BACKING_HOST_RAM)
+		return pfn_to_page(PHYS_PFN(region->gpa + off));
 	return vmalloc_to_page(region->hva + (off & PAGE_MASK));
 }
 

@@ -19,6 +19,7 @@ static const char *const vmmem_backing_names[] = {
 	[VMMEM_BACKING_VMALLOC] = "vmalloc",
 	[VMMEM_BACKING_USER] = "user",
 	[VMMEM_BACKING_PAGES] = "pages",
+	[VMMEM_BACKING_HOST_RAM] = "hostram",
 };
 
 /* Dirty bits set in @region's bitmap, as a harvest would report them. */

@@ -473,6 +473,8 @@ struct vmmem_region *vmmem_prepare_user(u64 gpa, unsigned long uaddr,
 struct vmmem_region *vmmem_prepare_pages(u64 gpa, struct page **pages,
 					 unsigned long npages,
 					 unsigned int flags);
+struct vmmem_region *vmmem_prepare_host_ram(u64 gpa, u64 size,
+					    unsigned int flags);
 
 /**
  * vmmem_space_map() - the struct vmmem behind a space

@@ -84,6 +84,10 @@ void vmmem_synchronize(void);
  *	&vmmem_update.uaddr, pinned with FOLL_LONGTERM
  * @VMMEM_ADD_PAGES: add the pages in &vmmem_update.pages, which an
  *	in-kernel provider owns
+ * @VMMEM_ADD_HOST_RAM: add host RAM at host-physical addresses: the
+ *	region's guest-physical range is [gpa, gpa + size) of host memory,
+ *	which must be System RAM throughout (reached through the direct map;
+ *	the caller keeps it from going offline while the region exists)
  * @VMMEM_REMOVE: remove the region added at exactly [gpa, gpa + size)
  * @VMMEM_REMOVE_ALL: remove every region (gpa and size are ignored)
  */
@@ -91,6 +95,7 @@ enum vmmem_update_op {
 	VMMEM_ADD_VMALLOC,
 	VMMEM_ADD_USER,
 	VMMEM_ADD_PAGES,
+	VMMEM_ADD_HOST_RAM,
 	VMMEM_REMOVE,
 	VMMEM_REMOVE_ALL,
 };
@@ -165,11 +170,13 @@ void vmmem_info(union vmmem_space space, struct vmmem_info *info);
  * @VMMEM_BACKING_VMALLOC: a zeroed vmalloc area of vmmem's own
  * @VMMEM_BACKING_USER: pages of a process pinned with FOLL_LONGTERM
  * @VMMEM_BACKING_PAGES: pages an in-kernel provider handed over
+ * @VMMEM_BACKING_HOST_RAM: host RAM at its own physical addresses
  */
 enum vmmem_backing {
 	VMMEM_BACKING_VMALLOC,
 	VMMEM_BACKING_USER,
 	VMMEM_BACKING_PAGES,
+	VMMEM_BACKING_HOST_RAM,
 };
 
 /**
