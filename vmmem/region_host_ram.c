@@ -8,6 +8,7 @@
  * ranges that are System RAM in their entirety are accepted.
  */
 #include <linux/err.h>
+#include <linux/io.h>
 #include <linux/ioport.h>
 #include <linux/mm.h>
 
