@@ -116,6 +116,8 @@ EXPORT_SYMBOL_NS_GPL(vmmem_slice_iter_next, VMMEM_NS);
  *
  * The answer may be stale as soon as it is returned if the map changes;
  * use it for validation, not as a guarantee that a later copy succeeds.
+ * A range that fails counts as a fault in the map's statistics and trace
+ * events, as an access that met the same byte would.
  *
  * Context: Any context.
  * Return: true if every byte of the range is mapped and permits @access
@@ -138,6 +140,10 @@ bool vmmem_check_range(union vmmem_space space, u64 gpa, u64 len,
 	while ((ret = __vmmem_slice_iter_next(&iter, &slice)) > 0)
 		;
 	rcu_read_unlock();
+	/* A device asking is a device about to refuse the guest: counted. */
+	if (unlikely(ret))
+		vmmem_walk_fault(vm, gpa, len, len - iter.remaining, access,
+				 _RET_IP_);
 	return ret == 0;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_check_range, VMMEM_NS);
