@@ -286,6 +286,10 @@ struct vmmem_xlate vmmem_iova_resolve(struct vmmem *vm, u64 addr,
  * @addr: the IOVA
  * @access: what the access wanted
  *
+ * For statistics only: one search of the latch, never under the writer's
+ * lock (a fault must not slow the space's changes); a search that raced
+ * a change says "hole".
+ *
  * Context: rcu_read_lock() held by the caller.
  * Return: %VMMEM_FAULT_IOVA_PERMISSION if the entry refuses @access,
  * %VMMEM_FAULT_READ_ONLY if the region behind it does, else
@@ -294,16 +298,20 @@ struct vmmem_xlate vmmem_iova_resolve(struct vmmem *vm, u64 addr,
 enum vmmem_fault_cause vmmem_iova_fault_cause(struct vmmem *vm, u64 addr,
 					      unsigned int access)
 {
+	struct vmmem_iova *iova = vm->iova;
 	struct vmmem_iova_entry *entry, *next;
-	struct vmmem_xlate x;
+	struct vmmem_region *region;
+	unsigned int seq;
 
-	entry = vmmem_iova_find(vm->iova, addr, &next);
-	if (!entry)
+	seq = read_seqcount_latch(&iova->entries.seq);
+	entry = vmmem_iova_search(iova, seq & 1, addr, &next);
+	if (read_seqcount_latch_retry(&iova->entries.seq, seq) || !entry)
 		return VMMEM_FAULT_HOLE;
 	if (access & ~entry->perm)
 		return VMMEM_FAULT_IOVA_PERMISSION;
-	x = vmmem_iova_resolve(vm, addr, 0);
-	if (!x.ret && !vmmem_region_permits(x.region, access))
+	/* Pairs with rcu_assign_pointer() in vmmem_iova_bind(). */
+	region = rcu_dereference(entry->region);
+	if (region && !vmmem_region_permits(region, access))
 		return VMMEM_FAULT_READ_ONLY;
 	return VMMEM_FAULT_HOLE;
 }
