@@ -310,7 +310,8 @@ enum vmmem_fault_cause vmmem_iova_fault_cause(struct vmmem *vm, u64 addr,
 	if (access & ~entry->perm)
 		return VMMEM_FAULT_IOVA_PERMISSION;
 	/* Pairs with rcu_assign_pointer() in vmmem_iova_bind(). */
-	region = rcu_dereference(entry->region);
+	region = rcu_dereference(entry->region) ?:
+		 vmmem_lookup(iova->vm, entry->gpa + (addr - entry->first));
 	if (region && !vmmem_region_permits(region, access))
 		return VMMEM_FAULT_READ_ONLY;
 	return VMMEM_FAULT_HOLE;
