@@ -5,6 +5,7 @@
  */
 #include <kunit/test.h>
 #include <linux/bvec.h>
+#include <linux/io.h>
 #include <linux/mm.h>
 
 #include "fixture.h"
