@@ -49,7 +49,8 @@ const char *const vmmem_stat_names[VMMEM_NR_STATS] = {
  * @sums: VMMEM_NR_STATS entries, filled
  *
  * Each CPU's counters are read while they may change: a sum is as exact as
- * the accesses that had completed when it was read.
+ * the accesses that had completed when it was read (but for a count lost
+ * to preemption, see vmmem_count_add()).
  *
  * Context: Any context.
  */
@@ -61,9 +62,9 @@ void vmmem_stats_sum(struct vmmem *vm, u64 *sums)
 	for_each_possible_cpu(cpu) {
 		struct vmmem_stats *stats = per_cpu_ptr(vm->stats, cpu);
 
-		/* this_cpu_add() writes them; a torn read is impossible. */
+		/* Racing with their CPU's adds, by design: a snapshot. */
 		for (i = 0; i < VMMEM_NR_STATS; i++)
-			sums[i] += READ_ONCE(stats->count[i]);
+			sums[i] += data_race(READ_ONCE(stats->count[i]));
 	}
 }
 
