@@ -62,9 +62,10 @@ void vmmem_stats_sum(struct vmmem *vm, u64 *sums)
 	for_each_possible_cpu(cpu) {
 		struct vmmem_stats *stats = per_cpu_ptr(vm->stats, cpu);
 
-		/* Racing with their CPU's adds, by design: a snapshot. */
-		for (i = 0; i < VMMEM_NR_STATS; i++)
-			sums[i] += data_race(READ_ONCE(stats->count[i]));
+		for (i = 0; i < VMMEM_NR_STATS; i++) {
+			/* Racing with their CPU's adds, by design: a snapshot. */
+			sums[i] += data_race(stats->count[i]);
+		}
 	}
 }
 
