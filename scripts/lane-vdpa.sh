@@ -1,0 +1,161 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# vDPA lane: samples/vmmem_vdpa_blk.ko, a vDPA virtio-blk device on vmmem,
+# driven by Debian 6.12's own vdpa, virtio_vdpa, virtio_blk and ext4:
+#   - build vmmem.ko and the samples (vmmem_vq.ko, vmmem_vdpa_blk.ko)
+#     with W=1 against Debian's 6.12 headers, warnings counted as failures
+#   - take vdpa, virtio_vdpa, virtio_blk, ext4 and the modules they depend
+#     on (modinfo's depends, followed) from the linux-image package,
+#     decompressed on the host
+#   - boot Debian's kernel under QEMU (-accel tcg,thread=multi, never KVM,
+#     2 vCPUs) into a busybox initramfs with mkfs.ext4 and e2fsck (and the
+#     libraries ldd lists); its /init (tests/qemu/vdpa-init) runs the file
+#     system and O_DIRECT checks and unloads everything
+#   - every "ok - "/"not ok - " line counts; the lane also fails on a guest
+#     that does not finish and on a WARN/BUG/oops in dmesg
+# Not part of `make check` (yet). Usage: lane-vdpa.sh
+# Environment: VMMEM_QEMU_TIMEOUT, seconds for the boot (default 1200).
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=qemu-lib.sh
+. "$VMMEM_ROOT/scripts/qemu-lib.sh"
+
+"$VMMEM_ROOT/scripts/deps.sh" "${QEMU_PACKAGES[@]}" e2fsprogs
+kver=$(qemu_kver 6.12)
+dir=$VMMEM_CACHE/vdpa/$kver
+mkdir -p "$dir" "$VMMEM_CACHE/qemu"
+vmmem_lock vdpa
+timeout_s=${VMMEM_QEMU_TIMEOUT:-1200}
+passed=0
+failed=0
+
+ok() { echo "ok - $1"; passed=$((passed + 1)); }
+not_ok() { echo "not ok - $1: $2"; failed=$((failed + 1)); }
+
+# Build in a copy of the sources, so the repository stays clean.
+kdir=/usr/src/linux-headers-$kver
+rm -rf "$dir/src"
+qemu_copy_sources "$dir/src"
+if make -C "$dir/src" KDIR="$kdir" W=1 >"$dir/vmmem.log" 2>&1 &&
+   ! grep -q 'warning:' "$dir/vmmem.log"; then
+	ok "build vmmem.ko (W=1)"
+else
+	not_ok "build vmmem.ko (W=1)" "see $dir/vmmem.log"
+fi
+if make -C "$dir/src/samples" KDIR="$kdir" \
+	VMMEM_SYMVERS="$dir/src/Module.symvers" W=1 >"$dir/samples.log" 2>&1 &&
+   ! grep -q 'warning:' "$dir/samples.log"; then
+	ok "build vmmem_vq.ko and vmmem_vdpa_blk.ko (W=1)"
+else
+	not_ok "build vmmem_vq.ko and vmmem_vdpa_blk.ko (W=1)" "see $dir/samples.log"
+fi
+for ko in vmmem.ko samples/vmmem_vq.ko samples/vmmem_vdpa_blk.ko; do
+	[[ -f $dir/src/$ko ]] || {
+		not_ok "boot skipped" "$ko did not build"
+		lane_result vdpa "$passed" "$failed"
+		exit 1
+	}
+done
+
+# Debian's modules, from the image package (cached beside the kernel).
+mods=$dir/debmods
+if [[ ! -f $mods/.done ]]; then
+	rm -rf "$mods" "$dir/dl"
+	mkdir -p "$dir/dl"
+	chmod 777 "$dir/dl"
+	(cd "$dir/dl" && qemu_apt download -q "linux-image-$kver") ||
+		vmmem_die "cannot download linux-image-$kver"
+	mkdir -p "$mods"
+	dpkg-deb --fsys-tarfile "$dir"/dl/linux-image-*.deb |
+		tar -C "$mods" -x --wildcards "./lib/modules/$kver/kernel/*"
+	rm -rf "$dir/dl"
+	touch "$mods/.done"
+fi
+kmods=$mods/lib/modules/$kver/kernel
+
+# modpath NAME: the package's .ko.xz of module NAME.
+modpath()
+{
+	find "$kmods" -name "$1.ko.xz" -o -name "${1//_/-}.ko.xz" | head -n 1
+}
+
+# Load order: every module after the modules it depends on.
+order=()
+declare -A seen=()
+visit()
+{
+	local m=$1 f d
+	[[ -n ${seen[$m]:-} ]] && return 0
+	seen[$m]=1
+	f=$(modpath "$m")
+	[[ -n $f ]] || vmmem_die "no module $m in linux-image-$kver"
+	for d in $(modinfo -F depends "$f" | tr ',' ' '); do
+		visit "$d"
+	done
+	order+=("$m")
+}
+for m in vdpa virtio_vdpa virtio_blk ext4; do
+	visit "$m"
+done
+
+# The initramfs: busybox, e2fsprogs with its libraries, the modules.
+root=$dir/root
+rm -rf "$root"
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,mnt,etc,lib/vdpa}
+cp /bin/busybox "$root/bin/busybox"
+for b in /usr/sbin/mkfs.ext4 /usr/sbin/e2fsck; do
+	cp "$b" "$root/sbin/"
+	for l in $(ldd "$b" | awk '/=>/ { print $3 } /^\t\// { print $1 }'); do
+		mkdir -p "$root/$(dirname "$l")"
+		cp -L "$l" "$root/$l"
+	done
+done
+[[ -f /etc/mke2fs.conf ]] && cp /etc/mke2fs.conf "$root/etc/"
+: >"$root/lib/vdpa/order"
+for m in "${order[@]}"; do
+	xz -dc "$(modpath "$m")" >"$root/lib/vdpa/$m.ko"
+	echo "$m" >>"$root/lib/vdpa/order"
+done
+cp "$dir/src/vmmem.ko" "$dir/src/samples/vmmem_vq.ko" \
+   "$dir/src/samples/vmmem_vdpa_blk.ko" "$root/lib/vdpa/"
+cp "$VMMEM_ROOT/tests/qemu/vdpa-init" "$root/init"
+chmod 755 "$root/init"
+(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) |
+	gzip -1 >"$dir/initramfs.cpio.gz"
+echo "# Debian modules: ${order[*]}"
+
+img=$(qemu_kernel "$kver")
+log=$dir/console.log
+start=$SECONDS
+rc=0
+timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
+	-accel tcg,thread=multi -cpu max -smp 2 -m 1024 -nographic \
+	-no-reboot -monitor none -kernel "$img" \
+	-initrd "$dir/initramfs.cpio.gz" \
+	-append "console=ttyS0 quiet panic=-1" </dev/null 2>&1 |
+	tr -d '\r' >"$log" || rc=${PIPESTATUS[0]}
+echo "# booted $kver (tcg): $((SECONDS - start)) s, console in $log"
+
+while IFS= read -r line; do
+	case $line in
+	"ok - "*)	echo "$line"; passed=$((passed + 1)) ;;
+	"not ok - "*)	echo "$line"; failed=$((failed + 1)) ;;
+	"# "*)		echo "$line" ;;
+	esac
+done <"$log"
+if ((rc == 124)); then
+	not_ok "guest finished" "timed out after $timeout_s s"
+elif grep -q '^vmmem-vdpa: done' "$log"; then
+	ok "guest finished"
+else
+	not_ok "guest finished" "no end marker (qemu status $rc)"
+fi
+splat='WARNING:|BUG:|BUG |Oops|Call Trace|general protection|RIP:|Kernel panic|UBSAN|KASAN|refcount_t:|list_(add|del) corruption|INFO: task .* blocked|rcu.*stall'
+if grep -Eq "$splat" "$log"; then
+	not_ok "console free of WARN/BUG/oops" "$(grep -Em1 "$splat" "$log")"
+else
+	ok "console free of WARN/BUG/oops"
+fi
+lane_result vdpa "$passed" "$failed"
