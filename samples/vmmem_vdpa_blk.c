@@ -20,6 +20,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/vdpa.h>
@@ -42,11 +43,11 @@ MODULE_IMPORT_NS(VMMEM);
 
 static unsigned int capacity_mb = 64;
 module_param(capacity_mb, uint, 0444);
-MODULE_PARM_DESC(capacity_mb, "Disk size in MiB (1..4096, default 64)");
+MODULE_PARM_DESC(capacity_mb, "Disk size in MiB (1..2048, default 64)");
 
 #define VBLK_QUEUE_MAX		256
 #define VBLK_SEG_MAX		128
-#define VBLK_SIZE_MAX		(1u << 20)
+#define VBLK_SIZE_MAX		SZ_1M
 #define VBLK_MAX_BUFS		(VBLK_SEG_MAX + 2)
 #define VBLK_DISCARD_SEGS	32
 #define VBLK_CHAINS_PER_RUN	64
@@ -660,7 +661,7 @@ static int __init vblk_init(void)
 	struct vblk *vb;
 	int ret;
 
-	if (!capacity_mb || capacity_mb > 4096)
+	if (!capacity_mb || capacity_mb > 2048)
 		return -EINVAL;
 	vb = vdpa_alloc_device(struct vblk, vdpa, NULL, &vblk_ops, 1, 1,
 			       NULL, false);
