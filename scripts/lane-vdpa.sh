@@ -15,7 +15,9 @@
 #   - every "ok - "/"not ok - " line counts; the lane also fails on a guest
 #     that does not finish and on a WARN/BUG/oops in dmesg
 # Not part of `make check` (yet). Usage: lane-vdpa.sh
-# Environment: VMMEM_QEMU_TIMEOUT, seconds for the boot (default 1200).
+# Environment: VMMEM_QEMU_TIMEOUT, seconds for the boot (default 1200);
+# VMMEM_BOOT_LOCK, a file to hold with flock(1) during the boot only (the
+# builds run without it).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -130,7 +132,9 @@ img=$(qemu_kernel "$kver")
 log=$dir/console.log
 start=$SECONDS
 rc=0
-timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
+boot=(timeout --kill-after=10 "$timeout_s")
+[[ -n ${VMMEM_BOOT_LOCK:-} ]] && boot=(flock "$VMMEM_BOOT_LOCK" "${boot[@]}")
+"${boot[@]}" qemu-system-x86_64 \
 	-accel tcg,thread=multi -cpu max -smp 2 -m 1024 -nographic \
 	-no-reboot -monitor none -kernel "$img" \
 	-initrd "$dir/initramfs.cpio.gz" \
