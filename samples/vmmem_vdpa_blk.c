@@ -4,15 +4,23 @@
  * through vmmem only, as a sample consumer.
  *
  * A RAM-backed disk (vmalloc'd, capacity_mb MiB) with one split
- * virtqueue. Under virtio_vdpa the device sees the DMA addresses of the
- * host kernel's buffers; its DMA device uses dma-direct with a 64-bit
- * mask, so those are host-physical addresses, and the device's vmmem map
- * holds one %VMMEM_ADD_HOST_RAM region per range of System RAM. Every
- * access to the rings and the buffers goes through that map.
+ * virtqueue. The device's vmmem map holds one %VMMEM_ADD_HOST_RAM region
+ * per range of System RAM; which addresses the device sees depends on the
+ * driver bound to it:
+ *  - virtio_vdpa gives it the DMA addresses of the host kernel's own
+ *    buffers. Its DMA device uses dma-direct with a 64-bit mask, so those
+ *    are host-physical addresses, used on the map as they are.
+ *  - any other driver (vhost_vdpa) gives it I/O virtual addresses: the
+ *    device reads and writes only through an IOVA space over the map,
+ *    which the driver programs with dma_map()/dma_unmap() (vhost-vdpa's
+ *    IOTLB messages, with their permissions). Unmapped, it is empty: such
+ *    a driver never reaches host memory it did not map.
  *
  * Kicks queue a worker, which takes every chain available (many per
  * kick) through vmmem_vq, carries out the request and returns it. A
- * malformed chain marks the device DEVICE_NEEDS_RESET and stops the queue.
+ * request whose data buffers are not all accessible as it needs them
+ * completes with VIRTIO_BLK_S_IOERR before any data moves. A malformed
+ * chain marks the device DEVICE_NEEDS_RESET and stops the queue.
  */
 #include <linux/dma-mapping.h>
 #include <linux/ioport.h>
@@ -25,6 +33,7 @@
 #include <linux/string.h>
 #include <linux/vdpa.h>
 #include <linux/version.h>
+#include <linux/vhost_iotlb.h>
 #include <linux/vmalloc.h>
 #include <linux/vmmem.h>
 #include <linux/workqueue.h>
@@ -68,6 +77,8 @@ MODULE_PARM_DESC(capacity_mb, "Disk size in MiB (1..2048, default 64)");
 struct vblk {
 	struct vdpa_device vdpa;
 	struct vmmem *vm;
+	/* Programmed by dma_map()/dma_unmap(), which take no lock of ours. */
+	struct vmmem_iova *iova;
 	void *disk;
 	u64 disk_bytes;
 	struct virtio_blk_config config;
@@ -85,6 +96,8 @@ struct vblk {
 	u32 num;
 	bool ready;
 	bool live;
+	/* The map or the IOVA space, chosen when the queue starts. */
+	union vmmem_space space;
 	u16 saved_avail;
 	struct vmmem_vq vq;
 	struct vmmem_vq_buf bufs[VBLK_MAX_BUFS];
@@ -117,14 +130,36 @@ static int vblk_chain_copy(struct vblk *vb, unsigned int nr, bool write,
 			continue;
 		}
 		n = min_t(u64, b->len - off, len);
-		if (write ? vmmem_copy_to_guest(vb->vm, b->addr + off, kbuf, n) :
-			    vmmem_copy_from_guest(vb->vm, b->addr + off, kbuf, n))
+		if (write ? vmmem_copy_to_guest(vb->space, b->addr + off, kbuf,
+						n) :
+			    vmmem_copy_from_guest(vb->space, b->addr + off, kbuf,
+						  n))
 			return -EFAULT;
 		kbuf += n;
 		len -= n;
 		off = 0;
 	}
 	return len ? -EFAULT : 0;
+}
+
+/*
+ * Whether every buffer of the chain is accessible as the request needs it
+ * (readable ones readable, writable ones writable), checked before any
+ * data moves so that a refused request changes nothing. An unmap that
+ * races with the request may still cut it short part-way.
+ */
+static bool vblk_chain_ok(struct vblk *vb, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		const struct vmmem_vq_buf *b = &vb->bufs[i];
+
+		if (!vmmem_check_range(vb->space, b->addr, b->len,
+				       b->write ? VMMEM_WRITE : VMMEM_READ))
+			return false;
+	}
+	return true;
 }
 
 static bool vblk_range_ok(struct vblk *vb, u64 sector, u64 bytes)
@@ -186,7 +221,7 @@ static u32 vblk_request(struct vblk *vb, unsigned int nr)
 	/* No room for the status byte: nothing can be reported. */
 	if (!in_len)
 		return 0;
-	if (out_len < sizeof(hdr) ||
+	if (out_len < sizeof(hdr) || !vblk_chain_ok(vb, nr) ||
 	    vblk_chain_copy(vb, nr, false, 0, &hdr, sizeof(hdr))) {
 		status = VIRTIO_BLK_S_IOERR;
 		goto done;
@@ -271,17 +306,17 @@ static void vblk_work(struct work_struct *work)
 	if (!vb->live)
 		goto out;
 	for (;;) {
-		ret = vmmem_vq_pop(vb->vm, &vb->vq, vb->bufs, VBLK_MAX_BUFS,
+		ret = vmmem_vq_pop(vb->space, &vb->vq, vb->bufs, VBLK_MAX_BUFS,
 				   &nr, &head);
 		if (!ret) {
-			ret = vmmem_vq_enable_notify(vb->vm, &vb->vq);
+			ret = vmmem_vq_enable_notify(vb->space, &vb->vq);
 			if (ret > 0)
 				continue;
 			break;
 		}
 		if (ret < 0)
 			break;
-		ret = vmmem_vq_push(vb->vm, &vb->vq, head,
+		ret = vmmem_vq_push(vb->space, &vb->vq, head,
 				    vblk_request(vb, nr));
 		if (ret)
 			break;
@@ -291,8 +326,8 @@ static void vblk_work(struct work_struct *work)
 		}
 	}
 	if (done) {
-		if (!vmmem_vq_publish(vb->vm, &vb->vq) &&
-		    vmmem_vq_need_interrupt(vb->vm, &vb->vq) &&
+		if (!vmmem_vq_publish(vb->space, &vb->vq) &&
+		    vmmem_vq_need_interrupt(vb->space, &vb->vq) &&
 		    vb->vq_cb.callback) {
 			/* As an interrupt handler would run. */
 			local_bh_disable();
@@ -355,11 +390,27 @@ static void vblk_set_vq_cb(struct vdpa_device *vdpa, u16 idx,
 	mutex_unlock(&vb->lock);
 }
 
+/*
+ * Whether the bound driver hands the device host-physical addresses:
+ * only virtio_vdpa, whose addresses come from the kernel's DMA API.
+ * Called by the driver's own ops, so the binding cannot change meanwhile.
+ */
+static bool vblk_host_physical(struct vblk *vb)
+{
+	const struct device_driver *drv = READ_ONCE(vb->vdpa.dev.driver);
+
+	return drv && !strcmp(drv->name, "virtio_vdpa");
+}
+
 /* With the lock held: starts the queue if the driver is done with it. */
 static void vblk_start(struct vblk *vb)
 {
 	if (vb->live || !vb->ready || !(vb->status & VIRTIO_CONFIG_S_DRIVER_OK))
 		return;
+	if (vblk_host_physical(vb))
+		vb->space.map = vb->vm;
+	else
+		vb->space.iova = vb->iova;
 	if (vmmem_vq_init(&vb->vq, vb->desc_addr, vb->driver_addr,
 			  vb->device_addr, vb->num,
 			  vb->features & BIT_ULL(VIRTIO_RING_F_EVENT_IDX),
@@ -583,11 +634,50 @@ static struct vdpa_iova_range vblk_get_iova_range(struct vdpa_device *vdpa)
 	return (struct vdpa_iova_range){ .first = 0, .last = U64_MAX };
 }
 
+/*
+ * vhost_vdpa's IOTLB updates, one physically contiguous piece each; @pa
+ * is host-physical (pinned user pages), so it lies in the map's host-RAM
+ * regions. Accesses go on meanwhile and see the entry or not.
+ */
+static int vblk_dma_map(struct vdpa_device *vdpa, unsigned int asid, u64 iova,
+			u64 size, u64 pa, u32 perm, void *opaque)
+{
+	struct vblk *vb = to_vblk(vdpa);
+	unsigned int access = 0;
+
+	if (asid)
+		return -EINVAL;
+	if (perm & VHOST_MAP_RO)
+		access |= VMMEM_READ;
+	if (perm & VHOST_MAP_WO)
+		access |= VMMEM_WRITE;
+	return vmmem_iova_map(vb->iova, iova, size, pa, access);
+}
+
+static int vblk_dma_unmap(struct vdpa_device *vdpa, unsigned int asid,
+			  u64 iova, u64 size)
+{
+	struct vblk *vb = to_vblk(vdpa);
+	int ret;
+
+	if (asid)
+		return -EINVAL;
+	ret = vmmem_iova_unmap(vb->iova, iova, size);
+	/*
+	 * A copy already under way may still be inside the range; it runs in
+	 * an RCU read-side section, so after a grace period none is, and the
+	 * caller may give the pages back.
+	 */
+	synchronize_rcu();
+	return ret;
+}
+
 static void vblk_free(struct vdpa_device *vdpa)
 {
 	struct vblk *vb = to_vblk(vdpa);
 
 	cancel_work_sync(&vb->work);
+	vmmem_iova_destroy(vb->iova);
 	if (vb->vm)
 		vmmem_put(vb->vm);
 	vfree(vb->disk);
@@ -619,6 +709,8 @@ static const struct vdpa_config_ops vblk_ops = {
 	.set_config		= vblk_set_config,
 	.get_generation		= vblk_get_generation,
 	.get_iova_range		= vblk_get_iova_range,
+	.dma_map		= vblk_dma_map,
+	.dma_unmap		= vblk_dma_unmap,
 	.free			= vblk_free,
 };
 
@@ -690,6 +782,12 @@ static int __init vblk_init(void)
 	if (IS_ERR(vb->vm)) {
 		ret = PTR_ERR(vb->vm);
 		vb->vm = NULL;
+		goto put;
+	}
+	vb->iova = vmmem_iova_create(vb->vm, NULL, NULL);
+	if (IS_ERR(vb->iova)) {
+		ret = PTR_ERR(vb->iova);
+		vb->iova = NULL;
 		goto put;
 	}
 	ret = walk_iomem_res_desc(IORES_DESC_NONE,
