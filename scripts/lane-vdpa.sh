@@ -2,19 +2,22 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # vDPA lane: samples/vmmem_vdpa_blk.ko, a vDPA virtio-blk device on vmmem,
-# driven by Debian 6.12's own vdpa, virtio_vdpa, virtio_blk and ext4:
+# driven by Debian 6.12's own vdpa stacks:
 #   - build vmmem.ko and the samples (vmmem_vq.ko, vmmem_vdpa_blk.ko)
-#     with W=1 against Debian's 6.12 headers, warnings counted as failures
-#   - take vdpa, virtio_vdpa, virtio_blk, ext4 and the modules they depend
-#     on (modinfo's depends, followed) from the linux-image package,
-#     decompressed on the host
+#     with W=1 against Debian's 6.12 headers, warnings counted as failures,
+#     and tests/qemu/vdpa_vmm (static, -Wall -Wextra -Werror)
+#   - take vdpa, virtio_vdpa, virtio_blk, ext4, vhost_vdpa and the modules
+#     they depend on (modinfo's depends, followed) from the linux-image
+#     package, decompressed on the host
 #   - boot Debian's kernel under QEMU (-accel tcg,thread=multi, never KVM,
 #     2 vCPUs) into a busybox initramfs with mkfs.ext4 and e2fsck (and the
 #     libraries ldd lists); its /init (tests/qemu/vdpa-init) runs the file
-#     system and O_DIRECT checks and unloads everything
+#     system and O_DIRECT checks over virtio_vdpa + virtio_blk, then binds
+#     the device to vhost_vdpa and runs vdpa_vmm, a VMM on the vhost-vdpa
+#     uAPI, and unloads everything
 #   - every "ok - "/"not ok - " line counts; the lane also fails on a guest
 #     that does not finish and on a WARN/BUG/oops in dmesg
-# Not part of `make check` (yet). Usage: lane-vdpa.sh
+# Usage: lane-vdpa.sh
 # Environment: VMMEM_QEMU_TIMEOUT, seconds for the boot (default 1200);
 # VMMEM_BOOT_LOCK, a file to hold with flock(1) during the boot only (the
 # builds run without it).
@@ -53,7 +56,14 @@ if make -C "$dir/src/samples" KDIR="$kdir" \
 else
 	not_ok "build vmmem_vq.ko and vmmem_vdpa_blk.ko (W=1)" "see $dir/samples.log"
 fi
-for ko in vmmem.ko samples/vmmem_vq.ko samples/vmmem_vdpa_blk.ko; do
+rm -f "$dir/vdpa_vmm"
+if gcc -static -O2 -Wall -Wextra -Werror -pthread -o "$dir/vdpa_vmm" \
+	"$dir/src/tests/qemu/vdpa_vmm.c" >"$dir/vmm.log" 2>&1; then
+	ok "build tests/qemu/vdpa_vmm (static, -Wall -Wextra -Werror)"
+else
+	not_ok "build tests/qemu/vdpa_vmm" "see $dir/vmm.log"
+fi
+for ko in vmmem.ko samples/vmmem_vq.ko samples/vmmem_vdpa_blk.ko ../vdpa_vmm; do
 	[[ -f $dir/src/$ko ]] || {
 		not_ok "boot skipped" "$ko did not build"
 		lane_result vdpa "$passed" "$failed"
@@ -66,9 +76,13 @@ mods=$dir/debmods
 if [[ ! -f $mods/.done ]]; then
 	rm -rf "$mods" "$dir/dl"
 	mkdir -p "$dir/dl"
+	# apt drops privileges to _apt for downloads.
 	chmod 777 "$dir/dl"
-	(cd "$dir/dl" && qemu_apt download -q "linux-image-$kver") ||
-		vmmem_die "cannot download linux-image-$kver"
+	if ! (cd "$dir/dl" && qemu_apt download -q "linux-image-$kver" 2>/dev/null); then
+		qemu_apt update -q
+		(cd "$dir/dl" && qemu_apt download -q "linux-image-$kver") ||
+			vmmem_die "cannot download linux-image-$kver"
+	fi
 	mkdir -p "$mods"
 	dpkg-deb --fsys-tarfile "$dir"/dl/linux-image-*.deb |
 		tar -C "$mods" -x --wildcards "./lib/modules/$kver/kernel/*"
@@ -103,6 +117,11 @@ visit()
 for m in vdpa virtio_vdpa virtio_blk crc32c_generic ext4; do
 	visit "$m"
 done
+# Then what vhost_vdpa adds, loaded once virtio_vdpa is gone (a device
+# binds to the first driver that takes it).
+first=("${order[@]}")
+visit vhost_vdpa
+second=("${order[@]:${#first[@]}}")
 
 # The initramfs: busybox, e2fsprogs with its libraries, the modules.
 root=$dir/root
@@ -120,15 +139,17 @@ done
 : >"$root/lib/vdpa/order"
 for m in "${order[@]}"; do
 	xz -dc "$(modpath "$m")" >"$root/lib/vdpa/$m.ko"
-	echo "$m" >>"$root/lib/vdpa/order"
 done
+printf '%s\n' "${first[@]}" >"$root/lib/vdpa/order"
+printf '%s\n' "${second[@]}" >"$root/lib/vdpa/order.vhost"
 cp "$dir/src/vmmem.ko" "$dir/src/samples/vmmem_vq.ko" \
    "$dir/src/samples/vmmem_vdpa_blk.ko" "$root/lib/vdpa/"
+cp "$dir/vdpa_vmm" "$root/bin/"
 cp "$VMMEM_ROOT/tests/qemu/vdpa-init" "$root/init"
 chmod 755 "$root/init"
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) |
 	gzip -1 >"$dir/initramfs.cpio.gz"
-echo "# Debian modules: ${order[*]}"
+echo "# Debian modules: ${first[*]}; then ${second[*]}"
 
 img=$(qemu_kernel "$kver")
 log=$dir/console.log

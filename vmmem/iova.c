@@ -691,8 +691,9 @@ nomem:
  * entries of the space, plus one step per entry removed.
  *
  * Accesses that start after this returns fault in the range; one already
- * under way in its RCU read-side section may finish (vmmem_synchronize()
- * waits for those, as an IOTLB invalidation that must complete does).
+ * under way in its RCU read-side section may finish: synchronize_rcu()
+ * after this waits for those, as an IOTLB invalidation that must complete
+ * does (copies leave that section at least every 1 MiB).
  * Slices held and translations made before stay valid until released.
  *
  * Context: Process context; sleeps (the space's mutex, allocations).
