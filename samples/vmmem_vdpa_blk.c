@@ -666,9 +666,11 @@ static int vblk_dma_unmap(struct vdpa_device *vdpa, unsigned int asid,
 	/*
 	 * A copy already under way may still be inside the range; it runs in
 	 * an RCU read-side section, so after a grace period none is, and the
-	 * caller may give the pages back.
+	 * caller may give the pages back. Expedited: vhost_vdpa unmaps a range
+	 * one physically contiguous piece at a time, and the VMM waits for
+	 * every one (as KVM waits for its memslot updates).
 	 */
-	synchronize_rcu();
+	synchronize_rcu_expedited();
 	return ret;
 }
 
