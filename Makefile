@@ -15,7 +15,8 @@
 #   make demo             boot Debian's 6.12 kernel in QEMU, load vmmem and
 #                         the sample backend, run the test VMM, report
 #   make check            every test lane (installs what it needs as root)
-#   make bench            benchmark ratios, measured in UML
+#   make bench            benchmark ratios, measured in UML (and the vDPA
+#                         device against vdpa_sim_blk in QEMU)
 #   make clean            remove build products from the source tree
 
 KERNELRELEASE ?= $(shell uname -r)

@@ -3,8 +3,11 @@
 #
 # `make bench`: run the vmmem_bench suite in the (non-debug) UML kernel of
 # the KUnit lane and print its table, then one machine-readable line per
-# figure: "bench: <name> <value> <unit>". Figures are ratios measured side
-# by side in one run; nothing here passes or fails on speed.
+# figure: "bench: <name> <value> <unit>". Then the vdpa lane's guest with
+# its benchmark (VMMEM_VDPA_BENCH=1): samples/vmmem_vdpa_blk against the
+# kernel's vdpa_sim_blk, side by side in one QEMU guest. Figures are
+# ratios measured side by side in one run; nothing here passes or fails on
+# speed.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -26,3 +29,13 @@ hv=$(dmesg 2>/dev/null | sed -n 's/.*Hypervisor detected: //p' | head -n 1)
 echo "machine: ${cpu:-unknown CPU}, $(nproc) CPUs, host kernel $(uname -r), hypervisor ${hv:-none detected}, $(date -u +%F)"
 sed -n 's/^ *# vmmem_bench_[a-z_]*: //p' "$log" | grep -v '^pass:'
 grep -h '^bench: ' "$log"
+
+echo "vmmem vDPA block device vs vdpa_sim_blk (Debian 6.12 under QEMU, software emulation, one boot; medians of 5 alternating runs)"
+rc=0
+VMMEM_VDPA_BENCH=1 "$VMMEM_ROOT/scripts/lane-vdpa.sh" >"$VMMEM_CACHE/bench-vdpa.out" 2>&1 || rc=$?
+if ((rc != 0)) || ! grep -q '^bench: vdpa_' "$VMMEM_CACHE/bench-vdpa.out"; then
+	grep -E '^(not ok|lane) ' "$VMMEM_CACHE/bench-vdpa.out" || true
+	vmmem_die "the vDPA benchmark failed; log in $VMMEM_CACHE/bench-vdpa.out"
+fi
+sed -n '/^# vdpa bench: /,/^# rand_write_64k /{s/^# //p}' "$VMMEM_CACHE/bench-vdpa.out"
+grep '^bench: vdpa_' "$VMMEM_CACHE/bench-vdpa.out"

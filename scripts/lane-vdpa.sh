@@ -20,7 +20,10 @@
 # Usage: lane-vdpa.sh
 # Environment: VMMEM_QEMU_TIMEOUT, seconds for the boot (default 1200);
 # VMMEM_BOOT_LOCK, a file to hold with flock(1) during the boot only (the
-# builds run without it).
+# builds run without it); VMMEM_VDPA_BENCH=1 (`make bench`) also builds
+# the kernel's vdpa_sim_blk (with vringh, which Debian's kernel lacks) from
+# linux-source-6.12 and tests/qemu/vdpa_bench, and the guest benchmarks
+# both devices side by side under virtio_vdpa before the vhost_vdpa part.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -63,6 +66,24 @@ if gcc -static -O2 -Wall -Wextra -Werror -pthread -o "$dir/vdpa_vmm" \
 else
 	not_ok "build tests/qemu/vdpa_vmm" "see $dir/vmm.log"
 fi
+bench=()
+if [[ -n ${VMMEM_VDPA_BENCH:-} ]]; then
+	# The yardstick, built unchanged from the kernel's own sources.
+	ksrc=$(vmmem_pristine)/pristine/$VMMEM_SRC_TOP
+	sim=$dir/sim
+	rm -rf "$sim"
+	mkdir -p "$sim"
+	cp "$ksrc/drivers/vhost/vringh.c" "$ksrc"/drivers/vdpa/vdpa_sim/vdpa_sim.[ch] \
+	   "$ksrc/drivers/vdpa/vdpa_sim/vdpa_sim_blk.c" "$sim/"
+	echo 'obj-m += vringh.o vdpa_sim.o vdpa_sim_blk.o' >"$sim/Kbuild"
+	make -C "$kdir" M="$sim" modules >"$dir/sim.log" 2>&1 ||
+		vmmem_die "vdpa_sim_blk did not build: see $dir/sim.log"
+	gcc -static -O2 -Wall -Wextra -Werror -o "$dir/vdpa_bench" \
+		"$dir/src/tests/qemu/vdpa_bench.c" >"$dir/bench.log" 2>&1 ||
+		vmmem_die "vdpa_bench did not build: see $dir/bench.log"
+	bench=("$sim/vringh.ko" "$sim/vdpa_sim.ko" "$sim/vdpa_sim_blk.ko")
+fi
+
 for ko in vmmem.ko samples/vmmem_vq.ko samples/vmmem_vdpa_blk.ko ../vdpa_vmm; do
 	[[ -f $dir/src/$ko ]] || {
 		not_ok "boot skipped" "$ko did not build"
@@ -128,7 +149,9 @@ root=$dir/root
 rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,mnt,etc,lib/vdpa}
 cp /bin/busybox "$root/bin/busybox"
-for b in /usr/sbin/mkfs.ext4 /usr/sbin/e2fsck; do
+tools=(/usr/sbin/mkfs.ext4 /usr/sbin/e2fsck)
+((${#bench[@]})) && tools+=(/sbin/vdpa)
+for b in "${tools[@]}"; do
 	cp "$b" "$root/sbin/"
 	for l in $(ldd "$b" | awk '/=>/ { print $3 } /^\t\// { print $1 }'); do
 		mkdir -p "$root/$(dirname "$l")"
@@ -145,6 +168,12 @@ printf '%s\n' "${second[@]}" >"$root/lib/vdpa/order.vhost"
 cp "$dir/src/vmmem.ko" "$dir/src/samples/vmmem_vq.ko" \
    "$dir/src/samples/vmmem_vdpa_blk.ko" "$root/lib/vdpa/"
 cp "$dir/vdpa_vmm" "$root/bin/"
+if ((${#bench[@]})); then
+	# Their presence tells the guest to run the benchmark.
+	mkdir -p "$root/lib/vdpa/bench"
+	cp "${bench[@]}" "$root/lib/vdpa/bench/"
+	cp "$dir/vdpa_bench" "$root/bin/"
+fi
 cp "$VMMEM_ROOT/tests/qemu/vdpa-init" "$root/init"
 chmod 755 "$root/init"
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) |
@@ -169,7 +198,7 @@ while IFS= read -r line; do
 	case $line in
 	"ok - "*)	echo "$line"; passed=$((passed + 1)) ;;
 	"not ok - "*)	echo "$line"; failed=$((failed + 1)) ;;
-	"# "*)		echo "$line" ;;
+	"# "*|"bench: "*)	echo "$line" ;;
 	esac
 done <"$log"
 if ((rc == 124)); then
