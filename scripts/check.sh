@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # `make check`: install what is missing, then run every test lane (or only
-# the lanes named as arguments: build, lint, qemu, vdpa, kunit, smp-kasan,
-# smp-kcsan, arm64). A failing
+# the lanes named as arguments: build, lint, qemu, vdpa, xen, kunit,
+# smp-kasan, smp-kcsan, arm64). A failing
 # lane does not stop the others, so one run shows everything. The last line
 # is always
 #   kunit: N passed, M failed
@@ -18,7 +18,7 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 # Fast lanes first, so style and warning failures show within seconds.
 lanes=("$@")
-((${#lanes[@]})) || lanes=(build lint qemu vdpa kunit smp-kasan smp-kcsan arm64)
+((${#lanes[@]})) || lanes=(build lint qemu vdpa xen kunit smp-kasan smp-kcsan arm64)
 for lane in "${lanes[@]}"; do
 	[[ -f $here/lane-$lane.sh ]] || { echo "vmmem: no lane '$lane'" >&2; exit 2; }
 done

@@ -92,56 +92,18 @@ for ko in vmmem.ko samples/vmmem_vq.ko samples/vmmem_vdpa_blk.ko ../vdpa_vmm; do
 	}
 done
 
-# Debian's modules, from the image package (cached beside the kernel).
-mods=$dir/debmods
-if [[ ! -f $mods/.done ]]; then
-	rm -rf "$mods" "$dir/dl"
-	mkdir -p "$dir/dl"
-	# apt drops privileges to _apt for downloads.
-	chmod 777 "$dir/dl"
-	if ! (cd "$dir/dl" && qemu_apt download -q "linux-image-$kver" 2>/dev/null); then
-		qemu_apt update -q
-		(cd "$dir/dl" && qemu_apt download -q "linux-image-$kver") ||
-			vmmem_die "cannot download linux-image-$kver"
-	fi
-	mkdir -p "$mods"
-	dpkg-deb --fsys-tarfile "$dir"/dl/linux-image-*.deb |
-		tar -C "$mods" -x --wildcards "./lib/modules/$kver/kernel/*"
-	rm -rf "$dir/dl"
-	touch "$mods/.done"
-fi
-kmods=$mods/lib/modules/$kver/kernel
-
-# modpath NAME: the package's .ko.xz of module NAME.
-modpath()
-{
-	find "$kmods" -name "$1.ko.xz" -o -name "${1//_/-}.ko.xz" | head -n 1
-}
-
-# Load order: every module after the modules it depends on.
-order=()
-declare -A seen=()
-visit()
-{
-	local m=$1 f d
-	[[ -n ${seen[$m]:-} ]] && return 0
-	seen[$m]=1
-	f=$(modpath "$m")
-	[[ -n $f ]] || vmmem_die "no module $m in linux-image-$kver"
-	for d in $(modinfo -F depends "$f" | tr ',' ' '); do
-		visit "$d"
-	done
-	order+=("$m")
-}
+# Debian's modules, from the image package, each after its dependencies.
+kmods=$(qemu_debian_modules "$kver")
+QEMU_MODULES=()
+declare -A QEMU_MODULES_SEEN=()
 # ext4 and jbd2 ask the crypto API for crc32c (a soft dependency, which
 # modinfo's depends does not list): the generic implementation serves.
-for m in vdpa virtio_vdpa virtio_blk crc32c_generic ext4; do
-	visit "$m"
-done
+qemu_module_order "$kmods" vdpa virtio_vdpa virtio_blk crc32c_generic ext4
+first=("${QEMU_MODULES[@]}")
 # Then what vhost_vdpa adds, loaded once virtio_vdpa is gone (a device
 # binds to the first driver that takes it).
-first=("${order[@]}")
-visit vhost_vdpa
+qemu_module_order "$kmods" vhost_vdpa
+order=("${QEMU_MODULES[@]}")
 second=("${order[@]:${#first[@]}}")
 
 # The initramfs: busybox, e2fsprogs with its libraries, the modules.
@@ -161,7 +123,7 @@ done
 [[ -f /etc/mke2fs.conf ]] && cp /etc/mke2fs.conf "$root/etc/"
 : >"$root/lib/vdpa/order"
 for m in "${order[@]}"; do
-	xz -dc "$(modpath "$m")" >"$root/lib/vdpa/$m.ko"
+	xz -dc "$(qemu_module_path "$kmods" "$m")" >"$root/lib/vdpa/$m.ko"
 done
 printf '%s\n' "${first[@]}" >"$root/lib/vdpa/order"
 printf '%s\n' "${second[@]}" >"$root/lib/vdpa/order.vhost"

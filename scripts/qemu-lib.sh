@@ -12,6 +12,7 @@
 #   $VMMEM_CACHE/qemu/KVER/src       copy of the repository, built in place
 #   $VMMEM_CACHE/qemu/KVER/*.log     build logs
 #   $VMMEM_CACHE/qemu/KVER/initramfs.cpio.gz, console.log
+#   $VMMEM_CACHE/qemu/modules-KVER   the package's lib/modules/KVER/kernel
 
 # Debian packages the QEMU lane and the demo need on top of deps.sh's.
 # linux-headers-amd64 is Debian 12's 6.1 kernel line.
@@ -67,6 +68,62 @@ qemu_kernel()
 		rm -rf "$tmp"
 	fi
 	echo "$img"
+}
+
+# qemu_debian_modules KVER: print the directory of the modules of Debian's
+# linux-image-KVER package (lib/modules/KVER/kernel, still xz-compressed),
+# unpacked once into the cache.
+qemu_debian_modules()
+{
+	local kver=$1 mods=$VMMEM_CACHE/qemu/modules-$1 tmp
+
+	if [[ ! -f $mods/.done ]]; then
+		rm -rf "$mods"
+		tmp=$(mktemp -d "$VMMEM_CACHE/qemu/dl.XXXXXX")
+		# apt drops privileges to _apt for downloads.
+		chmod 755 "$tmp"
+		chown _apt "$tmp" 2>/dev/null || true
+		if ! (cd "$tmp" && qemu_apt download -q "linux-image-$kver" 2>/dev/null); then
+			qemu_apt update -q
+			(cd "$tmp" && qemu_apt download -q "linux-image-$kver") ||
+				vmmem_die "cannot download linux-image-$kver"
+		fi
+		mkdir -p "$mods"
+		dpkg-deb --fsys-tarfile "$tmp"/linux-image-*.deb |
+			tar -C "$mods" -x --wildcards "./lib/modules/$kver/kernel/*"
+		rm -rf "$tmp"
+		touch "$mods/.done"
+	fi
+	echo "$mods/lib/modules/$kver/kernel"
+}
+
+# qemu_module_order KMODS NAME...: append to the array QEMU_MODULES the
+# modules NAME... and everything they depend on (modinfo's depends,
+# followed), each after its dependencies and once; KMODS is the directory
+# qemu_debian_modules printed. QEMU_MODULES_SEEN (an associative array,
+# declared by the caller) remembers what is already listed.
+qemu_module_order()
+{
+	local kmods=$1 m f d
+
+	shift
+	for m in "$@"; do
+		[[ -n ${QEMU_MODULES_SEEN[$m]:-} ]] && continue
+		# shellcheck disable=SC2004 # an associative array, not arithmetic
+		QEMU_MODULES_SEEN[$m]=1
+		f=$(qemu_module_path "$kmods" "$m")
+		[[ -n $f ]] || vmmem_die "no module $m in $kmods"
+		for d in $(modinfo -F depends "$f" | tr ',' ' '); do
+			qemu_module_order "$kmods" "$d"
+		done
+		QEMU_MODULES+=("$m")
+	done
+}
+
+# qemu_module_path KMODS NAME: the .ko.xz of module NAME under KMODS.
+qemu_module_path()
+{
+	find "$1" -name "$2.ko.xz" -o -name "${2//_/-}.ko.xz" | head -n 1
 }
 
 # qemu_copy_sources DIR: a copy of the repository without git metadata or

@@ -1,0 +1,152 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Xen lane: Debian's Xen 4.17 hypervisor under QEMU (-accel tcg, never KVM,
+# no hardware virtualisation: the CPU model is qemu64, which has none to
+# offer) with Debian's 6.12 kernel as its PV dom0:
+#   - the hypervisor comes from the xen-hypervisor-4.17-amd64 package
+#     (downloaded and unpacked, never installed); QEMU boots it as a
+#     multiboot kernel with dom0's kernel and initramfs as modules
+#   - build vmmem.ko and the samples with W=1 against the 6.12 headers,
+#     warnings counted as failures, and the static programs
+#     samples/echo_vmm and tests/xen/grant_probe
+#   - Debian's xen-gntdev and xen-gntalloc modules from the image package
+#   - dom0's /init (tests/xen/init) maps a grant end to end (dom0 grants
+#     pages to itself with gntalloc and maps them with gntdev, as a
+#     frontend and a backend do), then runs the echo sample under PV
+#   - every "ok - "/"not ok - " line counts; the lane also fails on a guest
+#     that does not finish and on a WARN/BUG/oops on the console
+# Usage: lane-xen.sh
+# Environment: VMMEM_QEMU_TIMEOUT, seconds for the boot (default 900);
+# VMMEM_BOOT_LOCK, a file to hold with flock(1) during the boot only.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=qemu-lib.sh
+. "$VMMEM_ROOT/scripts/qemu-lib.sh"
+
+"$VMMEM_ROOT/scripts/deps.sh" "${QEMU_PACKAGES[@]}"
+kver=$(qemu_kver 6.12)
+dir=$VMMEM_CACHE/xen/$kver
+mkdir -p "$dir" "$VMMEM_CACHE/qemu"
+vmmem_lock xen
+timeout_s=${VMMEM_QEMU_TIMEOUT:-900}
+passed=0
+failed=0
+
+ok() { echo "ok - $1"; passed=$((passed + 1)); }
+not_ok() { echo "not ok - $1: $2"; failed=$((failed + 1)); }
+
+# The hypervisor: xen.gz from the package, decompressed (QEMU's multiboot
+# loader reads an ELF image, not a gzip).
+xen=$VMMEM_CACHE/xen/xen-4.17
+if [[ ! -s $xen ]]; then
+	tmp=$(mktemp -d "$VMMEM_CACHE/xen/dl.XXXXXX")
+	# apt drops privileges to _apt for downloads.
+	chmod 755 "$tmp"
+	chown _apt "$tmp" 2>/dev/null || true
+	if ! (cd "$tmp" && qemu_apt download -q xen-hypervisor-4.17-amd64 2>/dev/null); then
+		qemu_apt update -q
+		(cd "$tmp" && qemu_apt download -q xen-hypervisor-4.17-amd64) ||
+			vmmem_die "cannot download xen-hypervisor-4.17-amd64"
+	fi
+	dpkg-deb --fsys-tarfile "$tmp"/xen-hypervisor-4.17-amd64_*.deb |
+		tar -C "$tmp" -x ./boot/xen-4.17-amd64.gz
+	gzip -dc "$tmp/boot/xen-4.17-amd64.gz" >"$xen.tmp"
+	mv "$xen.tmp" "$xen"
+	rm -rf "$tmp"
+fi
+
+# Build in a copy of the sources, so the repository stays clean.
+kdir=/usr/src/linux-headers-$kver
+qemu_copy_sources "$dir/src"
+if make -C "$dir/src" KDIR="$kdir" W=1 >"$dir/vmmem.log" 2>&1 &&
+   ! grep -q 'warning:' "$dir/vmmem.log"; then
+	ok "build vmmem.ko (W=1)"
+else
+	not_ok "build vmmem.ko (W=1)" "see $dir/vmmem.log"
+fi
+if make -C "$dir/src/samples" KDIR="$kdir" \
+	VMMEM_SYMVERS="$dir/src/Module.symvers" W=1 >"$dir/samples.log" 2>&1 &&
+   ! grep -q 'warning:' "$dir/samples.log"; then
+	ok "build the samples (W=1)"
+else
+	not_ok "build the samples (W=1)" "see $dir/samples.log"
+fi
+for prog in samples/echo_vmm tests/xen/grant_probe; do
+	rm -f "$dir/${prog##*/}"
+	if gcc -static -O2 -Wall -Wextra -Werror -o "$dir/${prog##*/}" \
+		"$dir/src/$prog.c" >"$dir/${prog##*/}.log" 2>&1; then
+		ok "build $prog (static, -Wall -Wextra -Werror)"
+	else
+		not_ok "build $prog" "see $dir/${prog##*/}.log"
+	fi
+done
+for f in src/vmmem.ko src/samples/vmmem_echo.ko echo_vmm grant_probe; do
+	[[ -f $dir/$f ]] || {
+		not_ok "boot skipped" "$f did not build"
+		lane_result xen "$passed" "$failed"
+		exit 1
+	}
+done
+
+kmods=$(qemu_debian_modules "$kver")
+QEMU_MODULES=()
+declare -A QEMU_MODULES_SEEN=()
+qemu_module_order "$kmods" xen_gntdev xen_gntalloc
+
+# The initramfs: busybox, the modules, the programs.
+root=$dir/root
+rm -rf "$root"
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/xen}
+cp /bin/busybox "$root/bin/busybox"
+for m in "${QEMU_MODULES[@]}"; do
+	xz -dc "$(qemu_module_path "$kmods" "$m")" >"$root/lib/xen/$m.ko"
+done
+printf '%s\n' "${QEMU_MODULES[@]}" >"$root/lib/xen/order"
+cp "$dir/src/vmmem.ko" "$dir/src/samples/vmmem_echo.ko" "$root/lib/xen/"
+cp "$dir/echo_vmm" "$dir/grant_probe" "$root/bin/"
+cp "$VMMEM_ROOT/tests/xen/init" "$root/init"
+chmod 755 "$root/init"
+(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) |
+	gzip -1 >"$dir/initramfs.cpio.gz"
+
+img=$(qemu_kernel "$kver")
+log=$dir/console.log
+start=$SECONDS
+rc=0
+boot=(timeout --kill-after=10 "$timeout_s")
+[[ -n ${VMMEM_BOOT_LOCK:-} ]] && boot=(flock "$VMMEM_BOOT_LOCK" "${boot[@]}")
+# -cpu qemu64: with -cpu max, dom0 dies at its first exception (Xen's
+# bounce frame onto the guest stack faults under TCG). The multiboot
+# modules are separated by commas: dom0's kernel with its command line,
+# then its initramfs.
+"${boot[@]}" qemu-system-x86_64 \
+	-accel tcg,thread=multi -cpu qemu64 -smp 2 -m 2048 -nographic \
+	-no-reboot -monitor none -kernel "$xen" \
+	-append "console=com1 com1=115200,8n1 dom0_mem=768M,max:768M loglvl=warning guest_loglvl=warning" \
+	-initrd "$img console=hvc0 quiet panic=-1,$dir/initramfs.cpio.gz" \
+	</dev/null 2>&1 | tr -d '\r' >"$log" || rc=${PIPESTATUS[0]}
+echo "# booted Xen 4.17 with $kver as PV dom0 (tcg): $((SECONDS - start)) s, console in $log"
+
+while IFS= read -r line; do
+	case $line in
+	"ok - "*)	echo "$line"; passed=$((passed + 1)) ;;
+	"not ok - "*)	echo "$line"; failed=$((failed + 1)) ;;
+	"# "*|"echo_vmm: "*)	echo "$line" ;;
+	esac
+done <"$log"
+if ((rc == 124)); then
+	not_ok "guest finished" "timed out after $timeout_s s"
+elif grep -q '^vmmem-xen: done' "$log"; then
+	ok "guest finished"
+else
+	not_ok "guest finished" "no end marker (qemu status $rc)"
+fi
+splat='WARNING:|BUG:|BUG |Oops|Call Trace|general protection|RIP:|Kernel panic|UBSAN|refcount_t:|list_(add|del) corruption|INFO: task .* blocked|rcu.*stall|Panic on CPU'
+if grep -Eq "$splat" "$log"; then
+	not_ok "console free of WARN/BUG/oops" "$(grep -Em1 "$splat" "$log")"
+else
+	ok "console free of WARN/BUG/oops"
+fi
+lane_result xen "$passed" "$failed"
