@@ -255,6 +255,50 @@ static int call_add_pages(struct fault_ctx *ctx)
 	return call_update(ctx);
 }
 
+/* A provider for VMMEM_ADD_MAPPED that only counts its releases. */
+static unsigned int mapped_releases;
+
+static int count_map(void *priv, unsigned long index, unsigned int access,
+		     void **kaddr)
+{
+	return -EFAULT;
+}
+
+static void count_unmap(void *priv, unsigned long index, void *kaddr)
+{
+}
+
+static void count_release(void *priv)
+{
+	mapped_releases++;
+}
+
+static const struct vmmem_mapper_ops count_ops = {
+	.map = count_map,
+	.unmap = count_unmap,
+	.release = count_release,
+};
+
+static void prep_mapped(struct kunit *test, struct fault_ctx *ctx)
+{
+	mapped_releases = 0;
+}
+
+static int call_add_mapped(struct fault_ctx *ctx)
+{
+	ctx->up[0] = (struct vmmem_update){ .op = VMMEM_ADD_MAPPED, .gpa = G,
+					    .size = 2 * FX_P,
+					    .mapper = &count_ops };
+	ctx->nr_up = 1;
+	return call_update(ctx);
+}
+
+/* A failed add leaves the provider's state to the caller. */
+static void check_mapped_kept(struct kunit *test, struct fault_ctx *ctx)
+{
+	KUNIT_EXPECT_EQ(test, 0U, mapped_releases);
+}
+
 /* Move E: a remove and an add at a new place, in one update. */
 static int call_move(struct fault_ctx *ctx)
 {
@@ -278,6 +322,14 @@ static void undo_add(struct kunit *test, struct fault_ctx *ctx)
 {
 	KUNIT_ASSERT_EQ(test, 0, vmmem_update(ctx->vm, &(struct vmmem_update){
 			.op = VMMEM_REMOVE, .gpa = G, .size = ctx->up[0].size }, 1));
+}
+
+/* Undone, the added region released its provider, once. */
+static void undo_add_mapped(struct kunit *test, struct fault_ctx *ctx)
+{
+	undo_add(test, ctx);
+	KUNIT_EXPECT_EQ(test, 1U, mapped_releases);
+	mapped_releases = 0;
 }
 
 static void undo_move(struct kunit *test, struct fault_ctx *ctx)
@@ -435,6 +487,8 @@ static const struct fault_op fault_ops[] = {
 	{ "add vmalloc", -ENOMEM, NULL, call_add_vmalloc, NULL, undo_add },
 	{ "add user", -ENOMEM, prep_user, call_add_user, NULL, undo_add },
 	{ "add pages", -ENOMEM, prep_page, call_add_pages, NULL, undo_add },
+	{ "add mapped", -ENOMEM, prep_mapped, call_add_mapped, check_mapped_kept,
+	  undo_add_mapped },
 	{ "remove", -ENOMEM, NULL, call_remove, NULL, undo_remove },
 	{ "move (remove + add)", -ENOMEM, NULL, call_move, NULL, undo_move },
 	{ "dirty log start", -ENOMEM, NULL, call_log_start, check_log_off,

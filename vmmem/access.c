@@ -25,9 +25,9 @@ static_assert(PAGE_SIZE % sizeof(u64) == 0);
  * and would test every result. Caller holds RCU.
  *
  * Return: 0, -EINVAL, -EFAULT, or 1 when no region of an IOVA space's view
- * holds @gpa: the access then goes out of line (vmmem_iova_load() and
- * vmmem_iova_store()), so that nothing of the IOVA path, no variable
- * whose address a call takes, weighs on this one.
+ * holds @gpa, or the region is mapped on access: the access then goes out
+ * of line (vmmem_slow_load() and vmmem_slow_store()), so that nothing of
+ * those paths, no variable whose address a call takes, weighs on this one.
  */
 static __always_inline int vmmem_single_ptr(struct vmmem *vm, u64 gpa,
 					    size_t size, unsigned int access,
@@ -42,49 +42,81 @@ static __always_inline int vmmem_single_ptr(struct vmmem *vm, u64 gpa,
 	if (unlikely(!region))
 		return vm->iova ? 1 : -EFAULT;
 	if (!vmmem_region_permits(region, access))
-		return -EFAULT;
+		return region->flags & VMMEM_REGION_ON_ACCESS ? 1 : -EFAULT;
 	*regionp = region;
 	*ptrp = vmmem_region_ptr(region, gpa);
 	return 0;
 }
 
 /*
- * The kernel address behind IOVA @addr and its region and guest-physical
- * address, calling the space's miss hook if it has one. Entries are
- * page-aligned, so an aligned access stays in one. Caller holds RCU.
+ * The kernel address behind @addr for an access that went out of line: in
+ * an IOVA space, through its entry (calling the space's miss hook if it has
+ * one; entries are page-aligned, so an aligned access stays in one); in a
+ * region mapped on access, through a mapping of its page, which *@kaddrp
+ * then holds for vmmem_slow_unmap(). Also sets the region and the
+ * guest-physical address. Caller holds RCU.
  */
-static int vmmem_iova_single_ptr(struct vmmem *vm, u64 addr,
+static int vmmem_slow_single_ptr(struct vmmem *vm, u64 addr,
 				 unsigned int access, void **ptrp,
-				 struct vmmem_region **regionp, u64 *gpap)
+				 struct vmmem_region **regionp, u64 *gpap,
+				 void **kaddrp)
 {
 	struct vmmem_miss miss = {};
 	struct vmmem_xlate x;
 	int ret;
 
-	while ((x = vmmem_iova_resolve(vm, addr, access)).ret == -ENOENT) {
-		ret = vmmem_miss_call(vm, addr, access, &miss);
-		if (ret)
-			return ret;
+	access |= VMMEM_ACCESS_MAPPING;
+	if (vm->iova) {
+		while ((x = vmmem_iova_resolve(vm, addr, access)).ret == -ENOENT) {
+			ret = vmmem_miss_call(vm, addr, access, &miss);
+			if (ret)
+				return ret;
+		}
+		if (x.ret)
+			return x.ret;
+	} else {
+		/* The map changed since the fast path looked: look again. */
+		x.region = vmmem_lookup(vm, addr);
+		if (!x.region || !vmmem_region_permits(x.region, access))
+			return -EFAULT;
+		x.gpa = addr;
 	}
-	if (x.ret)
-		return x.ret;
 	*regionp = x.region;
 	*gpap = x.gpa;
-	*ptrp = vmmem_region_ptr(x.region, x.gpa);
+	*kaddrp = NULL;
+	if (!(x.region->flags & VMMEM_REGION_ON_ACCESS)) {
+		*ptrp = vmmem_region_ptr(x.region, x.gpa);
+		return 0;
+	}
+	if (vmmem_map_page(x.region, x.gpa, access, kaddrp))
+		return -EFAULT;
+	*ptrp = *kaddrp + (x.gpa & ~PAGE_MASK);
 	return 0;
 }
 
-/* A single load through an IOVA space, into *@val of @size bytes. */
-static noinline int vmmem_iova_load(struct vmmem *vm, u64 addr, void *val,
+/* End the page mapping vmmem_slow_single_ptr() made, if it made one. */
+static void vmmem_slow_unmap(struct vmmem_region *region, u64 gpa,
+			     void *kaddr)
+{
+	if (kaddr)
+		vmmem_unmap_page(region, gpa, kaddr);
+}
+
+/*
+ * A single load through an IOVA space or from a region mapped on access,
+ * into *@val of @size bytes.
+ */
+static noinline int vmmem_slow_load(struct vmmem *vm, u64 addr, void *val,
 				    size_t size, bool acquire)
 {
 	struct vmmem_region *region;
-	void *ptr;
+	void *ptr, *kaddr;
 	u64 gpa;
 	int ret;
 
 	rcu_read_lock();
-	ret = vmmem_iova_single_ptr(vm, addr, VMMEM_READ, &ptr, &region, &gpa);
+	ret = vmmem_slow_single_ptr(vm, addr, VMMEM_READ, &ptr, &region, &gpa,
+				    &kaddr);
 	if (!ret) {
 		switch (size) {
 		case 1:
@@ -108,22 +140,27 @@ static noinline int vmmem_iova_load(struct vmmem *vm, u64 addr, void *val,
 						READ_ONCE(*(u64 *)ptr);
 			break;
 		}
+		vmmem_slow_unmap(region, gpa, kaddr);
 	}
 	rcu_read_unlock();
 	return ret;
 }
 
-/* A single store of the low @size bytes of @val through an IOVA space. */
-static noinline int vmmem_iova_store(struct vmmem *vm, u64 addr, u64 val,
+/*
+ * A single store of the low @size bytes of @val through an IOVA space or
+ * into a region mapped on access.
+ */
+static noinline int vmmem_slow_store(struct vmmem *vm, u64 addr, u64 val,
 				     size_t size, bool release)
 {
 	struct vmmem_region *region;
-	void *ptr;
+	void *ptr, *kaddr;
 	u64 gpa;
 	int ret;
 
 	rcu_read_lock();
-	ret = vmmem_iova_single_ptr(vm, addr, VMMEM_WRITE, &ptr, &region, &gpa);
+	ret = vmmem_slow_single_ptr(vm, addr, VMMEM_WRITE, &ptr, &region, &gpa,
+				    &kaddr);
 	if (!ret) {
 		switch (size) {
 		case 1:
@@ -155,6 +192,7 @@ static noinline int vmmem_iova_store(struct vmmem *vm, u64 addr, u64 val,
 				WRITE_ONCE(*(u64 *)ptr, val);
 			break;
 		}
+		vmmem_slow_unmap(region, gpa, kaddr);
 		vmmem_dirty_note(region, gpa, size);
 	}
 	rcu_read_unlock();
@@ -186,7 +224,7 @@ static noinline int vmmem_iova_store(struct vmmem *vm, u64 addr, u64 val,
 	}								\
 	rcu_read_unlock();						\
 	if (unlikely(__ret > 0))					\
-		__ret = vmmem_iova_load(__vm, __gpa, __valp,		\
+		__ret = vmmem_slow_load(__vm, __gpa, __valp,		\
 					sizeof(*__valp), __acquire);	\
 	vmmem_count(__vm, VMMEM_STAT_LOAD);				\
 	if (unlikely(__ret))						\
@@ -219,7 +257,7 @@ static noinline int vmmem_iova_store(struct vmmem *vm, u64 addr, u64 val,
 		vmmem_dirty_note(__region, __gpa, sizeof(__val));	\
 	rcu_read_unlock();						\
 	if (unlikely(__ret > 0))					\
-		__ret = vmmem_iova_store(__vm, __gpa, (u64)__val,	\
+		__ret = vmmem_slow_store(__vm, __gpa, (u64)__val,	\
 					 sizeof(__val), __release);	\
 	vmmem_count(__vm, VMMEM_STAT_STORE);				\
 	if (unlikely(__ret))						\

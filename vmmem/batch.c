@@ -192,6 +192,7 @@ static int vmmem_update_check(const struct vmmem_update *up)
 	case VMMEM_ADD_VMALLOC:
 	case VMMEM_ADD_USER:
 	case VMMEM_ADD_HOST_RAM:
+	case VMMEM_ADD_MAPPED:
 		return vmmem_check_new_region(up->gpa, up->size, up->flags);
 	case VMMEM_REMOVE:
 	case VMMEM_REMOVE_ALL:
@@ -214,6 +215,9 @@ static struct vmmem_region *vmmem_update_prepare(const struct vmmem_update *up)
 					   up->size >> PAGE_SHIFT, up->flags);
 	case VMMEM_ADD_HOST_RAM:
 		return vmmem_prepare_host_ram(up->gpa, up->size, up->flags);
+	case VMMEM_ADD_MAPPED:
+		return vmmem_prepare_mapped(up->gpa, up->size, up->flags,
+					    up->mapper, up->priv);
 	default:
 		return NULL;
 	}
@@ -225,6 +229,14 @@ static void vmmem_ops_release(struct vmmem_op *ops, unsigned int nr)
 	while (nr--)
 		if (ops[nr].region)
 			vmmem_region_put_sync(ops[nr].region);
+}
+
+/* The update succeeded: regions mapped on access own their providers. */
+static void vmmem_ops_adopt(struct vmmem_op *ops, unsigned int nr)
+{
+	while (nr--)
+		if (ops[nr].region)
+			vmmem_mapped_adopt(ops[nr].region);
 }
 
 /* vmmem_update(), but for its trace event. */
@@ -278,6 +290,9 @@ static int __vmmem_update(struct vmmem *vm, const struct vmmem_update *updates,
 		list_add_tail(&ops[i].node, &list);
 	}
 	ret = vmmem_publish_ops(vm, &list);
+	/* Published: the regions own what their providers gave them. */
+	if (!ret)
+		vmmem_ops_adopt(ops, nr_updates);
 out:
 	vmmem_ops_release(ops, i);
 	kvfree(ops);
@@ -297,6 +312,13 @@ out:
  * of every add is built (allocated, pinned and accounted, mapped) before
  * the map's lock is taken. If any update fails, nothing is published and
  * everything built is released: no page stays pinned or accounted.
+ *
+ * %VMMEM_ADD_MAPPED builds a region with no kernel mapping, whose pages
+ * &vmmem_update.mapper maps while copies, single accesses and range
+ * checks touch them; slices, holds, translations, caches and iov_iter
+ * copies refuse such a region (-EFAULT, or a short copy). If the update
+ * fails, &vmmem_update.priv stays the caller's; once it succeeds, the
+ * region releases it with &vmmem_mapper_ops.release when it goes.
  *
  * %VMMEM_ADD_USER pins the pages of the calling process's range with
  * FOLL_LONGTERM, charges them to its user's RLIMIT_MEMLOCK (unless the
@@ -322,8 +344,9 @@ out:
  * -EOVERFLOW if a region would pass 2^64 or its page count does not fit
  * an unsigned long. Then -EEXIST if an added region overlaps one already
  * there (checked before building when the update removes nothing). Then
- * the errors of building: -EINVAL for a misaligned @uaddr or a caller
- * with no user address space; -EOVERFLOW for a user range that wraps;
+ * the errors of building: -EINVAL for a misaligned @uaddr, a caller
+ * with no user address space or a mapper without @map or @unmap;
+ * -EOVERFLOW for a user range that wraps;
  * -ENOMEM when out of memory, over RLIMIT_MEMLOCK or given more pages
  * than RAM; -EFAULT for a user page that is unmapped, cannot be pinned
  * long-term (VM_IO, VM_PFNMAP) or is read-only while the region is

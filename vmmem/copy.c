@@ -180,10 +180,46 @@ static unsigned long vmmem_copy_out_mc(void *dst, const void *src, size_t len)
 }
 
 /*
+ * Copy @len bytes between @buf and the on-access region @region at @gpa
+ * (out of the guest unless @access has VMMEM_WRITE), one page mapping at a
+ * time; writes mark the pages they wrote. Returns the bytes not copied:
+ * from the first page the provider did not map, or (VMMEM_MC_SAFE) the
+ * first poisoned byte. Caller holds RCU.
+ */
+static noinline unsigned long vmmem_copy_mapped(struct vmmem_region *region,
+						u64 gpa, void *buf,
+						unsigned long len,
+						unsigned int access)
+{
+	unsigned long n, left = 0;
+	void *kaddr, *ptr;
+
+	for (; len; len -= n, buf += n, gpa += n) {
+		n = min_t(u64, len, PAGE_SIZE - (gpa & ~PAGE_MASK));
+		if (vmmem_map_page(region, gpa, access, &kaddr))
+			return len;
+		ptr = kaddr + (gpa & ~PAGE_MASK);
+		if (access & VMMEM_WRITE)
+			vmmem_copy_in(ptr, buf, n);
+		else if (region->flags & VMMEM_REGION_COPY_MC)
+			left = vmmem_copy_out_mc(buf, ptr, n);
+		else
+			vmmem_copy_out(buf, ptr, n);
+		vmmem_unmap_page(region, gpa, kaddr);
+		if (access & VMMEM_WRITE)
+			vmmem_dirty_note(region, gpa, n);
+		if (left)
+			return len - (n - left);
+	}
+	return 0;
+}
+
+/*
  * The general copies: piece by piece across adjacent regions (and IOVA
  * entries), to the first unmapped or read-only byte (or, out of the guest,
- * poisoned byte), with a pause in RCU every VMMEM_RCU_CHUNK bytes. Out of
- * line, so the one-region fast paths below stay small. Caller holds RCU.
+ * poisoned byte; or a page mapped on access that could not be), with a
+ * pause in RCU every VMMEM_RCU_CHUNK bytes. Out of line, so the one-region
+ * fast paths below stay small. Caller holds RCU.
  */
 static noinline unsigned long vmmem_copy_from_pieces(struct vmmem *vm,
 						     void *dst, u64 gpa,
@@ -195,11 +231,18 @@ static noinline unsigned long vmmem_copy_from_pieces(struct vmmem *vm,
 	struct vmmem_region *region;
 	struct vmmem_slice slice;
 
-	__vmmem_slice_iter_init(&iter, vm, gpa, len, VMMEM_READ);
+	__vmmem_slice_iter_init(&iter, vm, gpa, len,
+				VMMEM_READ | VMMEM_ACCESS_MAPPING);
 	while (vmmem_walk_next(&iter, &slice, &region, VMMEM_RCU_CHUNK,
 			       &miss) > 0) {
-		if (unlikely(region->flags & VMMEM_REGION_COPY_MC)) {
-			left = vmmem_copy_out_mc(dst, slice.ptr, slice.len);
+		if (unlikely(region->flags & (VMMEM_REGION_COPY_MC |
+					      VMMEM_REGION_ON_ACCESS))) {
+			if (region->flags & VMMEM_REGION_ON_ACCESS)
+				left = vmmem_copy_mapped(region, slice.gpa, dst,
+							 slice.len, VMMEM_READ);
+			else
+				left = vmmem_copy_out_mc(dst, slice.ptr,
+							 slice.len);
 			if (left)
 				return iter.remaining + left;
 		} else {
@@ -216,17 +259,26 @@ static noinline unsigned long vmmem_copy_to_pieces(struct vmmem *vm, u64 gpa,
 						   const void *src,
 						   unsigned long len)
 {
-	unsigned long budget = VMMEM_RCU_CHUNK;
+	unsigned long budget = VMMEM_RCU_CHUNK, left;
 	struct vmmem_slice_iter iter;
 	struct vmmem_miss miss = {};
 	struct vmmem_region *region;
 	struct vmmem_slice slice;
 
-	__vmmem_slice_iter_init(&iter, vm, gpa, len, VMMEM_WRITE);
+	__vmmem_slice_iter_init(&iter, vm, gpa, len,
+				VMMEM_WRITE | VMMEM_ACCESS_MAPPING);
 	while (vmmem_walk_next(&iter, &slice, &region, VMMEM_RCU_CHUNK,
 			       &miss) > 0) {
-		vmmem_copy_in(slice.wptr, src, slice.len);
-		vmmem_dirty_note(region, slice.gpa, slice.len);
+		if (unlikely(region->flags & VMMEM_REGION_ON_ACCESS)) {
+			/* The mapper only reads from what it is given. */
+			left = vmmem_copy_mapped(region, slice.gpa, (void *)src,
+						 slice.len, VMMEM_WRITE);
+			if (left)
+				return iter.remaining + left;
+		} else {
+			vmmem_copy_in(slice.wptr, src, slice.len);
+			vmmem_dirty_note(region, slice.gpa, slice.len);
+		}
 		src += slice.len;
 		if (iter.remaining && vmmem_rcu_spend(&budget, slice.len))
 			vmmem_rcu_pause();
@@ -284,8 +336,12 @@ unsigned long vmmem_copy_from_guest(union vmmem_space space, u64 gpa, void *dst,
 	region = vmmem_lookup(vm, gpa);
 	/* Most copies fit in one region: one lookup, one copy. */
 	if (likely(region && vmmem_copy_fits(region, gpa, len))) {
-		if (likely(!(region->flags & VMMEM_REGION_COPY_MC)))
+		if (likely(!(region->flags & (VMMEM_REGION_COPY_MC |
+					      VMMEM_REGION_ON_ACCESS))))
 			vmmem_copy_out(dst, vmmem_region_ptr(region, gpa), len);
+		else if (region->flags & VMMEM_REGION_ON_ACCESS)
+			left = vmmem_copy_mapped(region, gpa, dst, len,
+						 VMMEM_READ);
 		else
 			left = vmmem_copy_out_mc(dst, vmmem_region_ptr(region, gpa),
 						 len);

@@ -20,6 +20,7 @@ static const char *const vmmem_backing_names[] = {
 	[VMMEM_BACKING_USER] = "user",
 	[VMMEM_BACKING_PAGES] = "pages",
 	[VMMEM_BACKING_HOST_RAM] = "hostram",
+	[VMMEM_BACKING_MAPPED] = "mapped",
 };
 
 /* Dirty bits set in @region's bitmap, as a harvest would report them. */

@@ -266,7 +266,7 @@ struct vmmem_xlate vmmem_iova_resolve(struct vmmem *vm, u64 addr,
 			x.ret = -ENOENT;
 		return x;
 	}
-	if (access & ~entry->perm)
+	if (access & VMMEM_ACCESS_MASK & ~entry->perm)
 		return x;
 	x.gpa = entry->gpa + (addr - entry->first);
 	/* Pairs with rcu_assign_pointer() in vmmem_iova_bind(). */
@@ -292,7 +292,8 @@ struct vmmem_xlate vmmem_iova_resolve(struct vmmem *vm, u64 addr,
  *
  * Context: rcu_read_lock() held by the caller.
  * Return: %VMMEM_FAULT_IOVA_PERMISSION if the entry refuses @access,
- * %VMMEM_FAULT_READ_ONLY if the region behind it does, else
+ * %VMMEM_FAULT_READ_ONLY if the region behind it does,
+ * %VMMEM_FAULT_NOT_MAPPED if that region is mapped on access, else
  * %VMMEM_FAULT_HOLE (no entry, or guest memory missing under it).
  */
 enum vmmem_fault_cause vmmem_iova_fault_cause(struct vmmem *vm, u64 addr,
@@ -307,13 +308,16 @@ enum vmmem_fault_cause vmmem_iova_fault_cause(struct vmmem *vm, u64 addr,
 	entry = vmmem_iova_search(iova, seq & 1, addr, &next);
 	if (read_seqcount_latch_retry(&iova->entries.seq, seq) || !entry)
 		return VMMEM_FAULT_HOLE;
-	if (access & ~entry->perm)
+	if (access & VMMEM_ACCESS_MASK & ~entry->perm)
 		return VMMEM_FAULT_IOVA_PERMISSION;
 	/* Pairs with rcu_assign_pointer() in vmmem_iova_bind(). */
 	region = rcu_dereference(entry->region) ?:
 		 vmmem_lookup(iova->vm, entry->gpa + (addr - entry->first));
-	if (region && !vmmem_region_permits(region, access))
+	if (region && !vmmem_region_permits(region,
+					    access | VMMEM_ACCESS_MAPPING))
 		return VMMEM_FAULT_READ_ONLY;
+	if (region && (region->flags & VMMEM_REGION_ON_ACCESS))
+		return VMMEM_FAULT_NOT_MAPPED;
 	return VMMEM_FAULT_HOLE;
 }
 
@@ -362,6 +366,8 @@ int vmmem_iova_miss(struct vmmem *vm, u64 addr, unsigned int access)
 	struct vmmem_iova *iova = vm->iova;
 	int ret;
 
+	/* The hook sees what the caller asked for, not vmmem's own bits. */
+	access &= VMMEM_ACCESS_MASK;
 	rcu_read_unlock();
 	ret = iova->miss(iova->priv, addr, access);
 	trace_vmmem_iova_miss(vm->name, addr, 0, 0, access, min(ret, 0));

@@ -60,6 +60,9 @@ EXPORT_SYMBOL_NS_GPL(vmmem_find_slice, VMMEM_NS);
 void vmmem_slice_iter_init(union vmmem_space space, u64 gpa, u64 len,
 			   unsigned int access, struct vmmem_slice_iter *iter)
 {
+	/* vmmem's own access bits are refused, as other invalid ones are. */
+	if (access & ~VMMEM_ACCESS_MASK)
+		access = 0;
 	__vmmem_slice_iter_init(iter, vmmem_space_map(space), gpa, len, access);
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_slice_iter_init, VMMEM_NS);
@@ -135,7 +138,9 @@ bool vmmem_check_range(union vmmem_space space, u64 gpa, u64 len,
 	if (!vmmem_access_valid(access))
 		return false;
 	vmmem_count(vm, VMMEM_STAT_CHECK_RANGE);
-	__vmmem_slice_iter_init(&iter, vm, gpa, len, access);
+	/* Memory mapped on access counts as mapped: copies reach it. */
+	__vmmem_slice_iter_init(&iter, vm, gpa, len,
+				access | VMMEM_ACCESS_MAPPING);
 	rcu_read_lock();
 	while ((ret = __vmmem_slice_iter_next(&iter, &slice)) > 0)
 		;

@@ -35,6 +35,7 @@ const char *const vmmem_stat_names[VMMEM_NR_STATS] = {
 	[VMMEM_STAT_FAULT + VMMEM_FAULT_PAST_END] = "fault_past_end",
 	[VMMEM_STAT_FAULT + VMMEM_FAULT_IOVA_PERMISSION] = "fault_iova_permission",
 	[VMMEM_STAT_FAULT + VMMEM_FAULT_MEMORY_ERROR] = "fault_memory_error",
+	[VMMEM_STAT_FAULT + VMMEM_FAULT_NOT_MAPPED] = "fault_not_mapped",
 	[VMMEM_STAT_LOOKUP_FEW] = "lookup_few",
 	[VMMEM_STAT_LOOKUP_HINT] = "lookup_hint",
 	[VMMEM_STAT_LOOKUP_NEXT] = "lookup_next",
@@ -102,8 +103,11 @@ static int vmmem_fault_cause(struct vmmem *vm, u64 addr, unsigned int access)
 	if (!region)
 		return vm->iova ? vmmem_iova_fault_cause(vm, addr, access) :
 				  VMMEM_FAULT_HOLE;
-	if (!vmmem_region_permits(region, access))
+	if (!vmmem_region_permits(region, access | VMMEM_ACCESS_MAPPING))
 		return VMMEM_FAULT_READ_ONLY;
+	/* The provider did not map the page, or the call cannot map. */
+	if (region->flags & VMMEM_REGION_ON_ACCESS)
+		return VMMEM_FAULT_NOT_MAPPED;
 	/* Accessible now: only a machine-check-safe copy stops there. */
 	if (region->flags & VMMEM_REGION_COPY_MC)
 		return VMMEM_FAULT_MEMORY_ERROR;

@@ -47,6 +47,24 @@ struct vmmem_region;
 #define VMMEM_REGION_COPY_MC	0x80000000u
 static_assert(!(VMMEM_REGION_COPY_MC & VMMEM_REGION_FLAGS));
 
+/*
+ * Internal region flag: the region has no kernel mapping (@hva is NULL);
+ * its pages are mapped while they are accessed (VMMEM_ADD_MAPPED). Only
+ * the accesses that know how to map reach it: see VMMEM_ACCESS_MAPPING.
+ */
+#define VMMEM_REGION_ON_ACCESS	0x40000000u
+static_assert(!(VMMEM_REGION_ON_ACCESS & VMMEM_REGION_FLAGS));
+
+/*
+ * Internal access bit, beside VMMEM_READ and VMMEM_WRITE: the caller maps
+ * the pieces of VMMEM_REGION_ON_ACCESS regions itself (copies, single
+ * accesses, range checks). Without it such a region refuses the access,
+ * so no path that hands out pointers can meet one by mistake. Never
+ * accepted from callers of the API.
+ */
+#define VMMEM_ACCESS_MAPPING	0x100u
+static_assert(!(VMMEM_ACCESS_MAPPING & VMMEM_ACCESS_MASK));
+
 /**
  * struct vmmem_backing_ops - what differs between kinds of backing memory
  * @backing: the kind, as reported by vmmem_region_info()
@@ -61,9 +79,10 @@ struct vmmem_backing_ops {
  * struct vmmem_region - one guest-physical range and its kernel mapping
  * @gpa: first guest-physical address, page-aligned
  * @size: length in bytes, page-aligned, non-zero
- * @hva: kernel address of @gpa; the region is contiguous from here
+ * @hva: kernel address of @gpa; the region is contiguous from here. NULL
+ *	for a region mapped on access
  * @flags: VMMEM_REGION_* flags given at add time, and
- *	%VMMEM_REGION_COPY_MC
+ *	%VMMEM_REGION_COPY_MC and %VMMEM_REGION_ON_ACCESS
  * @log: dirty logging is on: writes mark @dirty
  * @ops: backing-specific operations
  * @pages: the backing pages, for user and page-array regions
@@ -87,6 +106,10 @@ struct vmmem_backing_ops {
  * @ref: one per layout that contains the region, one per held slice
  * @release_work: releases the region when a holder drops the last
  *	reference in a context that cannot sleep
+ * @mapper: regions mapped on access: the operations that map a page
+ * @mapper_priv: their argument
+ * @release_mapper: the add succeeded: the release calls
+ *	&vmmem_mapper_ops.release (see vmmem_mapped_adopt())
  *
  * Immutable once published, so lock-free readers need no ordering beyond
  * the rcu_assign_pointer() that publishes the layout. What every access
@@ -111,6 +134,9 @@ struct vmmem_region {
 	struct vmmem *removed_from;
 	refcount_t ref;
 	struct work_struct release_work;
+	const struct vmmem_mapper_ops *mapper;
+	void *mapper_priv;
+	bool release_mapper;
 };
 
 /**
@@ -280,7 +306,7 @@ enum vmmem_stat {
 	VMMEM_STAT_BYTES_FROM_GUEST,
 	VMMEM_STAT_BYTES_TO_GUEST,
 	VMMEM_STAT_FAULT,	/* + enum vmmem_fault_cause */
-	VMMEM_STAT_LOOKUP_FEW = VMMEM_STAT_FAULT + 7,
+	VMMEM_STAT_LOOKUP_FEW = VMMEM_STAT_FAULT + 8,
 	VMMEM_STAT_LOOKUP_HINT,
 	VMMEM_STAT_LOOKUP_NEXT,
 	VMMEM_STAT_LOOKUP_SEARCH,
@@ -298,6 +324,7 @@ enum vmmem_fault_cause {
 	VMMEM_FAULT_PAST_END,		/* a range past 2^64 - 1 */
 	VMMEM_FAULT_IOVA_PERMISSION,	/* an IOVA entry refused the access */
 	VMMEM_FAULT_MEMORY_ERROR,	/* a poisoned byte (VMMEM_MC_SAFE copies) */
+	VMMEM_FAULT_NOT_MAPPED,		/* memory mapped on access was not */
 	VMMEM_NR_FAULT_CAUSES
 };
 
@@ -481,6 +508,15 @@ struct vmmem_region *vmmem_prepare_user(u64 gpa, unsigned long uaddr,
 struct vmmem_region *vmmem_prepare_pages(u64 gpa, struct page **pages,
 					 unsigned long npages,
 					 unsigned int flags);
+struct vmmem_region *vmmem_prepare_mapped(u64 gpa, u64 size,
+					  unsigned int flags,
+					  const struct vmmem_mapper_ops *mapper,
+					  void *priv);
+void vmmem_mapped_adopt(struct vmmem_region *region);
+int vmmem_map_page(const struct vmmem_region *region, u64 gpa,
+		   unsigned int access, void **kaddr);
+void vmmem_unmap_page(const struct vmmem_region *region, u64 gpa,
+		      void *kaddr);
 struct vmmem_region *vmmem_prepare_host_ram(u64 gpa, u64 size,
 					    unsigned int flags);
 
@@ -657,12 +693,24 @@ static inline u64 vmmem_region_last(const struct vmmem_region *region)
 	return region->gpa + (region->size - 1);
 }
 
-static inline bool vmmem_region_permits(const struct vmmem_region *region,
-					unsigned int access)
+/*
+ * Writes need a writable region, and a region mapped on access needs a
+ * caller that maps (VMMEM_ACCESS_MAPPING). With a constant @access, one
+ * test of @region->flags.
+ */
+static __always_inline bool vmmem_region_permits(const struct vmmem_region *region,
+						 unsigned int access)
 {
-	return !((access & VMMEM_WRITE) && (region->flags & VMMEM_REGION_RDONLY));
+	unsigned int refused = 0;
+
+	if (access & VMMEM_WRITE)
+		refused |= VMMEM_REGION_RDONLY;
+	if (!(access & VMMEM_ACCESS_MAPPING))
+		refused |= VMMEM_REGION_ON_ACCESS;
+	return !(region->flags & refused);
 }
 
+/* Valid access bits from a caller of the API. */
 static inline bool vmmem_access_valid(unsigned int access)
 {
 	return access && !(access & ~VMMEM_ACCESS_MASK);
@@ -727,7 +775,7 @@ __vmmem_slice_iter_next_upto(struct vmmem_slice_iter *iter,
 		return 0;
 	if (unlikely(iter->past_end))
 		return -EFAULT;
-	if (unlikely(!vmmem_access_valid(iter->access)))
+	if (unlikely(!vmmem_access_valid(iter->access & ~VMMEM_ACCESS_MAPPING)))
 		return -EINVAL;
 
 	region = vmmem_lookup(vm, iter->gpa);

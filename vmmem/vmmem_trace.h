@@ -97,7 +97,8 @@ TRACE_EVENT(vmmem_fault,
 				       { 1, "read-only" }, { 2, "misaligned" },
 				       { 3, "straddle" }, { 4, "past-end" },
 				       { 5, "iova-permission" },
-				       { 6, "memory-error" }),
+				       { 6, "memory-error" },
+				       { 7, "not-mapped" }),
 		      (void *)__entry->caller)
 );
 

@@ -31,6 +31,7 @@ struct page;
 struct sg_table;
 struct vmmem;
 struct vmmem_iova;
+struct vmmem_mapper_ops;
 struct vmmem_region;
 struct vmmem_snapshot;
 
@@ -88,6 +89,9 @@ void vmmem_synchronize(void);
  *	region's guest-physical range is [gpa, gpa + size) of host memory,
  *	which must be System RAM throughout (reached through the direct map;
  *	the caller keeps it from going offline while the region exists)
+ * @VMMEM_ADD_MAPPED: add memory that has no permanent kernel mapping and
+ *	is mapped page by page while it is accessed, by the operations in
+ *	&vmmem_update.mapper (grant references of another domain, say)
  * @VMMEM_REMOVE: remove the region added at exactly [gpa, gpa + size)
  * @VMMEM_REMOVE_ALL: remove every region (gpa and size are ignored)
  */
@@ -96,6 +100,7 @@ enum vmmem_update_op {
 	VMMEM_ADD_USER,
 	VMMEM_ADD_PAGES,
 	VMMEM_ADD_HOST_RAM,
+	VMMEM_ADD_MAPPED,
 	VMMEM_REMOVE,
 	VMMEM_REMOVE_ALL,
 };
@@ -109,6 +114,9 @@ enum vmmem_update_op {
  * @uaddr: %VMMEM_ADD_USER: the caller's address of @gpa, page-aligned
  * @pages: %VMMEM_ADD_PAGES: @size / PAGE_SIZE ordinary refcounted pages
  *	in guest order; vmmem copies the array and takes its own references
+ * @mapper: %VMMEM_ADD_MAPPED: the operations that map the region's pages
+ * @priv: %VMMEM_ADD_MAPPED: passed to @mapper's operations; owned by the
+ *	region once the add succeeds (released by &vmmem_mapper_ops.release)
  */
 struct vmmem_update {
 	enum vmmem_update_op op;
@@ -117,7 +125,39 @@ struct vmmem_update {
 	u64 size;
 	unsigned long uaddr;
 	struct page **pages;
+	const struct vmmem_mapper_ops *mapper;
+	void *priv;
 };
+
+/**
+ * struct vmmem_mapper_ops - memory that is mapped only while it is accessed
+ * @map: map page @index of the region (0 for the page at its first
+ *	guest-physical address) for @access (%VMMEM_READ, or %VMMEM_WRITE
+ *	with or without it) and set *@kaddr to the page's kernel address.
+ *	Called inside the access call, under rcu_read_lock(), in any context
+ *	the call allows: must not sleep. Return 0; -EAGAIN for a transient
+ *	failure, which vmmem retries a few times (%VMMEM_MAP_TRIES in all);
+ *	any other negative errno ends the access at that page (a copy then
+ *	returns the bytes not copied, a single access -EFAULT)
+ * @unmap: end the mapping that @map made of page @index at @kaddr; must
+ *	not sleep. Each successful @map is followed by one @unmap, before
+ *	the access call returns
+ * @release: called once the region is gone and no access can map any
+ *	more; may sleep. Frees @priv. Optional
+ *
+ * vmmem calls @map for one page at a time, and never holds a mapping
+ * beyond the call that made it; a mapper may keep mappings of its own
+ * (a bounded cache) and make @map and @unmap cheap for pages it keeps.
+ */
+struct vmmem_mapper_ops {
+	int (*map)(void *priv, unsigned long index, unsigned int access,
+		   void **kaddr);
+	void (*unmap)(void *priv, unsigned long index, void *kaddr);
+	void (*release)(void *priv);
+};
+
+/* How many times an access calls &vmmem_mapper_ops.map for one page. */
+#define VMMEM_MAP_TRIES		4
 
 int vmmem_update(struct vmmem *vm, const struct vmmem_update *updates,
 		 unsigned int nr_updates);
@@ -171,12 +211,14 @@ void vmmem_info(union vmmem_space space, struct vmmem_info *info);
  * @VMMEM_BACKING_USER: pages of a process pinned with FOLL_LONGTERM
  * @VMMEM_BACKING_PAGES: pages an in-kernel provider handed over
  * @VMMEM_BACKING_HOST_RAM: host RAM at its own physical addresses
+ * @VMMEM_BACKING_MAPPED: memory mapped while it is accessed
  */
 enum vmmem_backing {
 	VMMEM_BACKING_VMALLOC,
 	VMMEM_BACKING_USER,
 	VMMEM_BACKING_PAGES,
 	VMMEM_BACKING_HOST_RAM,
+	VMMEM_BACKING_MAPPED,
 };
 
 /**

@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmmem_mapped: regions mapped on access (VMMEM_ADD_MAPPED). A fake
+ * provider stands in for a grant table: it maps its own pages, refuses
+ * writable mappings of pages "granted" read-only, fails one chosen page or
+ * answers -EAGAIN a number of times, and counts live mappings, which must
+ * be zero after every access. Copies, single accesses and range checks
+ * reach such memory; every path that hands out pointers must refuse it
+ * without ever calling the provider.
+ */
+#include <kunit/test.h>
+#include <linux/bitmap.h>
+#include <linux/bvec.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+
+#include "fixture.h"
+#include "../vmmem/vmmem.h"
+
+#define M_PAGES		4
+#define M_GPA		(64 * FX_P)
+#define M_SIZE		(M_PAGES * FX_P)
+
+/* The fake grant table of one test (tests run one at a time). */
+static struct fake {
+	struct page *pages[M_PAGES];
+	DECLARE_BITMAP(rdonly, M_PAGES);	/* granted read-only */
+	long fail_index;			/* this page's map fails... */
+	int fail_err;				/* ...with this error */
+	unsigned int eagain;			/* maps left to answer -EAGAIN */
+	int live;				/* mappings not yet ended */
+	unsigned int maps, mapped, unmaps, releases;	/* calls, successes */
+	bool bad;				/* an impossible call was made */
+} fake;
+
+static int fake_map(void *priv, unsigned long index, unsigned int access,
+		    void **kaddr)
+{
+	struct fake *f = priv;
+
+	f->maps++;
+	if (index >= M_PAGES || !access || (access & ~VMMEM_ACCESS_MASK)) {
+		f->bad = true;
+		return -EINVAL;
+	}
+	if (f->eagain) {
+		f->eagain--;
+		return -EAGAIN;
+	}
+	if (index == f->fail_index)
+		return f->fail_err;
+	if ((access & VMMEM_WRITE) && test_bit(index, f->rdonly))
+		return -EACCES;
+	*kaddr = page_address(f->pages[index]);
+	f->live++;
+	f->mapped++;
+	return 0;
+}
+
+static void fake_unmap(void *priv, unsigned long index, void *kaddr)
+{
+	struct fake *f = priv;
+
+	f->unmaps++;
+	if (index >= M_PAGES || kaddr != page_address(f->pages[index]) ||
+	    f->live <= 0)
+		f->bad = true;
+	f->live--;
+}
+
+static void fake_release(void *priv)
+{
+	struct fake *f = priv;
+
+	f->releases++;
+	if (f->live)
+		f->bad = true;
+}
+
+static const struct vmmem_mapper_ops fake_ops = {
+	.map = fake_map,
+	.unmap = fake_unmap,
+	.release = fake_release,
+};
+
+static void free_page_action(void *page)
+{
+	__free_page(page);
+}
+
+/* The provider's byte at @gpa of the mapped region. */
+static u8 *fake_byte(u64 gpa)
+{
+	u64 off = gpa - M_GPA;
+
+	return (u8 *)page_address(fake.pages[off >> PAGE_SHIFT]) +
+	       (off & ~PAGE_MASK);
+}
+
+/* A fresh provider whose pages hold fx_pattern() of their guest address. */
+static void fake_init(struct kunit *test)
+{
+	u64 gpa;
+	int i;
+
+	memset(&fake, 0, sizeof(fake));
+	fake.fail_index = -1;
+	for (i = 0; i < M_PAGES; i++) {
+		fake.pages[i] = alloc_page(GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, fake.pages[i]);
+		KUNIT_ASSERT_EQ(test, 0,
+				kunit_add_action_or_reset(test, free_page_action,
+							  fake.pages[i]));
+	}
+	for (gpa = M_GPA; gpa < M_GPA + M_SIZE; gpa++)
+		*fake_byte(gpa) = fx_pattern(gpa);
+}
+
+static int add_mapped(struct vmmem *vm, u64 gpa, u64 size, unsigned int flags,
+		      const struct vmmem_mapper_ops *ops)
+{
+	const struct vmmem_update up = {
+		.op = VMMEM_ADD_MAPPED,
+		.flags = flags,
+		.gpa = gpa,
+		.size = size,
+		.mapper = ops,
+		.priv = &fake,
+	};
+
+	return vmmem_update(vm, &up, 1);
+}
+
+/*
+ * A map with the provider's region at M_GPA between two vmalloc regions
+ * (one page each, adjacent), filled with the pattern.
+ */
+static struct vmmem *mapped_map(struct kunit *test, unsigned int flags)
+{
+	struct vmmem *vm;
+
+	fake_init(test);
+	vm = fx_create(test);
+	fx_add(test, vm, M_GPA - FX_P, FX_P, 0);
+	fx_add(test, vm, M_GPA + M_SIZE, FX_P, 0);
+	fx_fill(test, vm, M_GPA - FX_P, FX_P);
+	fx_fill(test, vm, M_GPA + M_SIZE, FX_P);
+	KUNIT_ASSERT_EQ(test, 0, add_mapped(vm, M_GPA, M_SIZE, flags, &fake_ops));
+	return vm;
+}
+
+/* Remove the region: released once, nothing left mapped, no bad call. */
+static void mapped_done(struct kunit *test, struct vmmem *vm)
+{
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, M_GPA, M_SIZE));
+	KUNIT_EXPECT_EQ(test, 1U, fake.releases);
+	KUNIT_EXPECT_EQ(test, 0, fake.live);
+	KUNIT_EXPECT_EQ(test, fake.mapped, fake.unmaps);
+	KUNIT_EXPECT_FALSE(test, fake.bad);
+}
+
+struct copy_case {
+	const char *name;
+	u64 gpa;
+	u64 len;
+	unsigned int maps;	/* provider pages mapped by one copy */
+};
+
+static const struct copy_case copy_cases[] = {
+	{ "one byte", M_GPA + 5, 1, 1 },
+	{ "aligned u64 (untorn)", M_GPA + FX_P + 8, 8, 1 },
+	{ "a whole page", M_GPA + FX_P, FX_P, 1 },
+	{ "across a page boundary", M_GPA + FX_P - 3, 7, 2 },
+	{ "the whole region", M_GPA, M_SIZE, M_PAGES },
+	{ "odd offset, three pages", M_GPA + 100, 3 * FX_P - 137, 3 },
+	{ "odd offset, four pages", M_GPA + 100, 3 * FX_P - 37, 4 },
+	{ "from the region before", M_GPA - 64, 64 + FX_P + 1, 2 },
+	{ "into the region after", M_GPA + M_SIZE - 10, 20, 1 },
+	{ "before, all of it, after", M_GPA - FX_P, M_SIZE + 2 * FX_P, M_PAGES },
+};
+
+static void copy_case_desc(const struct copy_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(copy, copy_cases, copy_case_desc);
+
+/* Copies out and in, page by page through the provider. */
+static void mapped_copy(struct kunit *test)
+{
+	const struct copy_case *c = test->param_value;
+	struct vmmem *vm = mapped_map(test, 0);
+	u8 *buf = kunit_kmalloc(test, c->len, GFP_KERNEL);
+	u64 i;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_from_guest(vm, c->gpa, buf, c->len));
+	KUNIT_EXPECT_TRUE(test, fx_matches(buf, c->gpa, c->len));
+	KUNIT_EXPECT_EQ(test, c->maps, fake.maps);
+	KUNIT_EXPECT_EQ(test, fake.maps, fake.unmaps);
+
+	for (i = 0; i < c->len; i++)
+		buf[i] = ~fx_pattern(c->gpa + i);
+	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_to_guest(vm, c->gpa, buf, c->len));
+	KUNIT_EXPECT_EQ(test, 2 * c->maps, fake.maps);
+	memset(buf, 0, c->len);
+	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_from_guest(vm, c->gpa, buf, c->len));
+	for (i = 0; i < c->len; i++)
+		if (buf[i] != (u8)~fx_pattern(c->gpa + i))
+			break;
+	KUNIT_EXPECT_EQ(test, c->len, i);
+	/* What the provider holds changed exactly where the copy went. */
+	for (i = M_GPA; i < M_GPA + M_SIZE; i++)
+		if (*fake_byte(i) != (i - c->gpa < c->len ? (u8)~fx_pattern(i) :
+							      fx_pattern(i)))
+			break;
+	KUNIT_EXPECT_EQ(test, M_GPA + M_SIZE, i);
+	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_from_guest(vm, c->gpa, buf, 0));
+	KUNIT_EXPECT_EQ(test, 3 * c->maps, fake.maps);
+	mapped_done(test, vm);
+}
+
+/* A page granted read-only: reads go through, writes stop at its start. */
+static void mapped_readonly_page(struct kunit *test)
+{
+	struct vmmem *vm = mapped_map(test, 0);
+	const size_t len = 3 * PAGE_SIZE;
+	u8 *buf = kunit_kmalloc(test, len, GFP_KERNEL);
+	u64 gpa = M_GPA + 10;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	set_bit(2, fake.rdonly);
+	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_from_guest(vm, gpa, buf, len));
+	KUNIT_EXPECT_TRUE(test, fx_matches(buf, gpa, len));
+	memset(buf, 0xee, len);
+	/* Pages 0 and 1 written (from +10), page 2 refused. */
+	KUNIT_EXPECT_EQ(test, (unsigned long)(len - (2 * FX_P - 10)),
+			vmmem_copy_to_guest(vm, gpa, buf, len));
+	KUNIT_EXPECT_EQ(test, 0xee, *fake_byte(M_GPA + 2 * FX_P - 1));
+	KUNIT_EXPECT_EQ(test, fx_pattern(M_GPA + 2 * FX_P),
+			*fake_byte(M_GPA + 2 * FX_P));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_store(vm, M_GPA + 2 * FX_P, (u32)1));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, M_GPA + 3 * FX_P, (u32)1));
+	mapped_done(test, vm);
+}
+
+/* A region added read-only never asks the provider for a writable page. */
+static void mapped_readonly_region(struct kunit *test)
+{
+	struct vmmem *vm = mapped_map(test, VMMEM_REGION_RDONLY);
+	u8 buf[16] = {};
+	u64 v;
+
+	KUNIT_EXPECT_EQ(test, 16UL, vmmem_copy_to_guest(vm, M_GPA, buf, 16));
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_store(vm, M_GPA, (u64)1));
+	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, M_GPA, 16, VMMEM_WRITE));
+	KUNIT_EXPECT_EQ(test, 0U, fake.maps);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(vm, M_GPA + 8, &v));
+	KUNIT_EXPECT_EQ(test, 1U, fake.maps);
+	mapped_done(test, vm);
+}
+
+/* The provider fails page 2: the copy stops there and counts the rest. */
+static void mapped_map_error(struct kunit *test)
+{
+	static const int errors[] = { -EFAULT, -EINVAL, -ENOMEM, -EAGAIN };
+	struct vmmem *vm = mapped_map(test, 0);
+	const size_t len = 3 * PAGE_SIZE;
+	u8 *buf = kunit_kmalloc(test, len, GFP_KERNEL);
+	u64 gpa = M_GPA + FX_P + 20;
+	unsigned int i;
+	u16 v16;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	/* An -EAGAIN that never ends is an error too, once retried. */
+	for (i = 0; i < ARRAY_SIZE(errors); i++) {
+		fake.fail_index = 2;
+		fake.fail_err = errors[i];
+		KUNIT_EXPECT_EQ(test, (unsigned long)(len - (FX_P - 20)),
+				vmmem_copy_from_guest(vm, gpa, buf, len));
+		KUNIT_EXPECT_TRUE(test, fx_matches(buf, gpa, FX_P - 20));
+		KUNIT_EXPECT_EQ(test, (unsigned long)(len - (FX_P - 20)),
+				vmmem_copy_to_guest(vm, gpa, buf, len));
+		KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_load(vm, M_GPA + 2 * FX_P, &v16));
+		KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_store(vm, M_GPA + 2 * FX_P, (u16)7));
+		KUNIT_EXPECT_EQ(test, 0, fake.live);
+	}
+	mapped_done(test, vm);
+}
+
+/* -EAGAIN is retried, VMMEM_MAP_TRIES calls in all, then the access fails. */
+static void mapped_eagain(struct kunit *test)
+{
+	struct vmmem *vm = mapped_map(test, 0);
+	u8 buf[8];
+	u64 v;
+
+	fake.eagain = VMMEM_MAP_TRIES - 1;
+	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_from_guest(vm, M_GPA + 3, buf, 8));
+	KUNIT_EXPECT_EQ(test, (unsigned int)VMMEM_MAP_TRIES, fake.maps);
+	KUNIT_EXPECT_TRUE(test, fx_matches(buf, M_GPA + 3, 8));
+
+	fake.maps = 0;
+	fake.eagain = VMMEM_MAP_TRIES;
+	KUNIT_EXPECT_EQ(test, 8UL, vmmem_copy_from_guest(vm, M_GPA + 3, buf, 8));
+	KUNIT_EXPECT_EQ(test, (unsigned int)VMMEM_MAP_TRIES, fake.maps);
+
+	fake.maps = 0;
+	fake.eagain = VMMEM_MAP_TRIES;
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_load(vm, M_GPA + 8, &v));
+	KUNIT_EXPECT_EQ(test, (unsigned int)VMMEM_MAP_TRIES, fake.maps);
+	fake.eagain = VMMEM_MAP_TRIES - 1;
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(vm, M_GPA + 8, &v));
+	mapped_done(test, vm);
+}
+
+/* Single accesses of every width and ordering, and misalignment. */
+static void mapped_single(struct kunit *test)
+{
+	struct vmmem *vm = mapped_map(test, 0);
+	u64 gpa = M_GPA + FX_P + 64, v64;
+	u32 v32;
+	u16 v16;
+	u8 v8;
+
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, gpa, (u8)0x11));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store_release(vm, gpa + 2, (u16)0x2233));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, gpa + 4, (u32)0x44556677));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store_release(vm, gpa + 8, 0x8899aabbccddeeffULL));
+	KUNIT_EXPECT_EQ(test, 0x11, *fake_byte(gpa));
+	KUNIT_EXPECT_EQ(test, 0x2233, *(u16 *)fake_byte(gpa + 2));
+	KUNIT_EXPECT_EQ(test, 0x44556677U, *(u32 *)fake_byte(gpa + 4));
+	KUNIT_EXPECT_EQ(test, 0x8899aabbccddeeffULL, *(u64 *)fake_byte(gpa + 8));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load_acquire(vm, gpa, &v8));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(vm, gpa + 2, &v16));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load_acquire(vm, gpa + 4, &v32));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(vm, gpa + 8, &v64));
+	KUNIT_EXPECT_EQ(test, 0x11, v8);
+	KUNIT_EXPECT_EQ(test, 0x2233, v16);
+	KUNIT_EXPECT_EQ(test, 0x44556677U, v32);
+	KUNIT_EXPECT_EQ(test, 0x8899aabbccddeeffULL, v64);
+	KUNIT_EXPECT_EQ(test, 8U, fake.maps);
+	/* Misaligned: refused before any mapping. */
+	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_load(vm, gpa + 1, &v16));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_store(vm, gpa + 4, v64));
+	KUNIT_EXPECT_EQ(test, 8U, fake.maps);
+	mapped_done(test, vm);
+}
+
+/* Paths that hand out pointers refuse the region and never map. */
+static void mapped_pointer_paths_refused(struct kunit *test)
+{
+	struct vmmem *vm = mapped_map(test, 0);
+	struct vmmem_slice slices[4], slice;
+	struct vmmem_slice_iter iter;
+	struct bio_vec bvec[4];
+	struct vmmem_bvecs bv = { .bv = bvec, .held = slices, .max = 4 };
+	struct vmmem_cache cache;
+	unsigned int nr = 4;
+	struct iov_iter it;
+	struct kvec kv;
+	u8 buf[32];
+
+	KUNIT_EXPECT_EQ(test, -EFAULT,
+			vmmem_find_slice(vm, M_GPA, 8, VMMEM_READ, &slice));
+	KUNIT_EXPECT_EQ(test, -EFAULT,
+			vmmem_hold(vm, M_GPA, 8, VMMEM_READ, slices, &nr));
+	KUNIT_EXPECT_EQ(test, -EFAULT,
+			vmmem_translate(vm, M_GPA, 8, VMMEM_READ, &bv));
+	KUNIT_EXPECT_NE(test, 0,
+			vmmem_cache_init(vm, M_GPA, 64, VMMEM_READ, &cache));
+	rcu_read_lock();
+	vmmem_slice_iter_init(vm, M_GPA, 8, VMMEM_READ, &iter);
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_slice_iter_next(&iter, &slice));
+	/* vmmem's own access bit is no way in. */
+	vmmem_slice_iter_init(vm, M_GPA, 8, VMMEM_READ | VMMEM_ACCESS_MAPPING,
+			      &iter);
+	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_slice_iter_next(&iter, &slice));
+	rcu_read_unlock();
+	kv.iov_base = buf;
+	kv.iov_len = sizeof(buf);
+	iov_iter_kvec(&it, ITER_DEST, &kv, 1, sizeof(buf));
+	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_to_iter(vm, M_GPA, &it, sizeof(buf)));
+	KUNIT_EXPECT_EQ(test, 0U, fake.maps);
+	/* A range check says what copies can reach. */
+	KUNIT_EXPECT_TRUE(test, vmmem_check_range(vm, M_GPA - FX_P, M_SIZE + 2 * FX_P,
+						  VMMEM_READ | VMMEM_WRITE));
+	KUNIT_EXPECT_FALSE(test, vmmem_check_range(vm, M_GPA, M_SIZE + 2 * FX_P,
+						   VMMEM_READ));
+	KUNIT_EXPECT_EQ(test, 0U, fake.maps);
+	mapped_done(test, vm);
+}
+
+/* Writes through the provider are dirty-logged by guest page. */
+static void mapped_dirty(struct kunit *test)
+{
+	struct vmmem *vm = mapped_map(test, 0);
+	unsigned long bitmap[1] = {};
+	u8 buf[16] = {};
+
+	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(vm));
+	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_to_guest(vm, M_GPA + FX_P - 8, buf, 16));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, M_GPA + 3 * FX_P, (u8)1));
+	/* A refused write marks nothing. */
+	set_bit(0, fake.rdonly);
+	KUNIT_EXPECT_EQ(test, 16UL, vmmem_copy_to_guest(vm, M_GPA, buf, 16));
+	KUNIT_EXPECT_EQ(test, 3L, vmmem_dirty_harvest(vm, M_GPA, M_SIZE, bitmap));
+	KUNIT_EXPECT_EQ(test, 0xbUL, bitmap[0]);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_log_stop(vm));
+	mapped_done(test, vm);
+}
+
+/* Through an IOVA space: the entry's permission, then the provider. */
+static void mapped_iova(struct kunit *test)
+{
+	struct vmmem *vm = mapped_map(test, 0);
+	struct vmmem_iova *iova = vmmem_iova_create(vm, NULL, NULL);
+	const size_t len = 2 * PAGE_SIZE;
+	u8 *buf = kunit_kmalloc(test, len, GFP_KERNEL);
+	u32 v;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, iova);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_iova_map(iova, 0x100000, M_SIZE, M_GPA,
+						VMMEM_READ));
+	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_from_guest(iova, 0x100000 + 50, buf, len));
+	KUNIT_EXPECT_TRUE(test, fx_matches(buf, M_GPA + 50, len));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(iova, 0x100000 + FX_P, &v));
+	KUNIT_EXPECT_EQ(test, *(u32 *)fake_byte(M_GPA + FX_P), v);
+	KUNIT_EXPECT_EQ(test, 4U, fake.maps);
+	/* The entry is read-only: the provider is not asked. */
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_store(iova, 0x100000, v));
+	KUNIT_EXPECT_EQ(test, 8UL, vmmem_copy_to_guest(iova, 0x100000, buf, 8));
+	KUNIT_EXPECT_EQ(test, 4U, fake.maps);
+	vmmem_iova_destroy(iova);
+	mapped_done(test, vm);
+}
+
+/* The last byte is 2^64 - 1: nothing wraps to address 0. */
+static void mapped_top_of_space(struct kunit *test)
+{
+	struct vmmem *vm;
+	u8 buf[32];
+	u64 v;
+
+	fake_init(test);
+	vm = fx_create(test);
+	KUNIT_ASSERT_EQ(test, 0, add_mapped(vm, 0 - M_SIZE, M_SIZE, 0, &fake_ops));
+	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_from_guest(vm, U64_MAX - 15, buf, 16));
+	KUNIT_EXPECT_EQ(test, *fake_byte(M_GPA + M_SIZE - 1), buf[15]);
+	KUNIT_EXPECT_EQ(test, 16UL, vmmem_copy_from_guest(vm, U64_MAX - 15, buf, 32));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(vm, U64_MAX - 7, &v));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, U64_MAX - 7, v + 1));
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, 0 - M_SIZE, M_SIZE));
+	KUNIT_EXPECT_EQ(test, 1U, fake.releases);
+	KUNIT_EXPECT_EQ(test, 0, fake.live);
+	KUNIT_EXPECT_FALSE(test, fake.bad);
+}
+
+/* The provider's state stays the caller's when the add fails. */
+static void mapped_add_errors(struct kunit *test)
+{
+	static const struct vmmem_mapper_ops no_unmap = { .map = fake_map };
+	const struct vmmem_update ups[] = {
+		{ .op = VMMEM_ADD_MAPPED, .gpa = M_GPA, .size = M_SIZE,
+		  .mapper = &fake_ops, .priv = &fake },
+		/* Fails at publication, after the region above was built. */
+		{ .op = VMMEM_REMOVE, .gpa = 0, .size = FX_P },
+	};
+	struct vmmem_region_info info;
+	struct vmmem *vm;
+
+	fake_init(test);
+	vm = fx_create(test);
+	KUNIT_EXPECT_EQ(test, -EINVAL, add_mapped(vm, M_GPA, M_SIZE, 0, NULL));
+	KUNIT_EXPECT_EQ(test, -EINVAL, add_mapped(vm, M_GPA, M_SIZE, 0, &no_unmap));
+	KUNIT_EXPECT_EQ(test, -EINVAL, add_mapped(vm, M_GPA + 1, M_SIZE, 0, &fake_ops));
+	KUNIT_EXPECT_EQ(test, -EINVAL, add_mapped(vm, M_GPA, M_SIZE, 0x4, &fake_ops));
+	KUNIT_EXPECT_EQ(test, -ENOENT, vmmem_update(vm, ups, ARRAY_SIZE(ups)));
+	KUNIT_EXPECT_EQ(test, 0U, fake.releases);
+	KUNIT_EXPECT_EQ(test, 0U, fx_info(vm).nr_regions);
+
+	KUNIT_ASSERT_EQ(test, 0, add_mapped(vm, M_GPA, M_SIZE, 0, &fake_ops));
+	KUNIT_EXPECT_EQ(test, -EEXIST, add_mapped(vm, M_GPA + FX_P, FX_P, 0, &fake_ops));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_region_info(vm, M_GPA + 5, &info));
+	KUNIT_EXPECT_EQ(test, VMMEM_BACKING_MAPPED, info.backing);
+	KUNIT_EXPECT_EQ(test, (unsigned long)M_PAGES, info.nr_pages);
+	KUNIT_EXPECT_EQ(test, 0U, fake.maps);
+	KUNIT_EXPECT_EQ(test, 0U, fake.releases);
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, M_GPA, M_SIZE));
+	KUNIT_EXPECT_EQ(test, 1U, fake.releases);
+	KUNIT_EXPECT_FALSE(test, fake.bad);
+}
+
+/* A snapshot keeps the region, and the provider, until it is put. */
+static void mapped_snapshot(struct kunit *test)
+{
+	struct vmmem *vm = mapped_map(test, 0);
+	struct vmmem_snapshot *snap = vmmem_snapshot(vm);
+	u8 buf[8];
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, snap);
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, M_GPA, M_SIZE));
+	KUNIT_EXPECT_EQ(test, 0U, fake.releases);
+	KUNIT_EXPECT_EQ(test, 8UL, vmmem_copy_from_guest(vm, M_GPA, buf, 8));
+	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_from_guest(snap, M_GPA, buf, 8));
+	KUNIT_EXPECT_TRUE(test, fx_matches(buf, M_GPA, 8));
+	vmmem_snapshot_put(snap);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_wait_released(vm, 10 * HZ));
+	KUNIT_EXPECT_EQ(test, 1U, fake.releases);
+	KUNIT_EXPECT_EQ(test, 0, fake.live);
+	KUNIT_EXPECT_FALSE(test, fake.bad);
+}
+
+static struct kunit_case mapped_cases[] = {
+	KUNIT_CASE_PARAM(mapped_copy, copy_gen_params),
+	KUNIT_CASE(mapped_readonly_page),
+	KUNIT_CASE(mapped_readonly_region),
+	KUNIT_CASE(mapped_map_error),
+	KUNIT_CASE(mapped_eagain),
+	KUNIT_CASE(mapped_single),
+	KUNIT_CASE(mapped_pointer_paths_refused),
+	KUNIT_CASE(mapped_dirty),
+	KUNIT_CASE(mapped_iova),
+	KUNIT_CASE(mapped_top_of_space),
+	KUNIT_CASE(mapped_add_errors),
+	KUNIT_CASE(mapped_snapshot),
+	{}
+};
+
+static struct kunit_suite mapped_suite = {
+	.name = "vmmem_mapped",
+	.test_cases = mapped_cases,
+};
+
+kunit_test_suites(&mapped_suite);
