@@ -13,7 +13,9 @@
 #   - Debian's xen-gntdev and xen-gntalloc modules from the image package
 #   - dom0's /init (tests/xen/init) maps a grant end to end (dom0 grants
 #     pages to itself with gntalloc and maps them with gntdev, as a
-#     frontend and a backend do), then runs the echo sample under PV
+#     frontend and a backend do), runs the echo sample under PV, and loads
+#     tests/xen/vmmem_xen_test.ko, which reaches its own grants through
+#     vmmem_add_xen_grants()
 #   - every "ok - "/"not ok - " line counts; the lane also fails on a guest
 #     that does not finish and on a WARN/BUG/oops on the console
 # Usage: lane-xen.sh
@@ -73,6 +75,13 @@ if make -C "$dir/src/samples" KDIR="$kdir" \
 else
 	not_ok "build the samples (W=1)" "see $dir/samples.log"
 fi
+if make -C "$kdir" M="$dir/src/tests/xen" \
+	KBUILD_EXTRA_SYMBOLS="$dir/src/Module.symvers" W=1 modules \
+	>"$dir/xen_test.log" 2>&1 && ! grep -q 'warning:' "$dir/xen_test.log"; then
+	ok "build tests/xen/vmmem_xen_test.ko (W=1)"
+else
+	not_ok "build tests/xen/vmmem_xen_test.ko (W=1)" "see $dir/xen_test.log"
+fi
 for prog in samples/echo_vmm tests/xen/grant_probe; do
 	rm -f "$dir/${prog##*/}"
 	if gcc -static -O2 -Wall -Wextra -Werror -o "$dir/${prog##*/}" \
@@ -82,7 +91,8 @@ for prog in samples/echo_vmm tests/xen/grant_probe; do
 		not_ok "build $prog" "see $dir/${prog##*/}.log"
 	fi
 done
-for f in src/vmmem.ko src/samples/vmmem_echo.ko echo_vmm grant_probe; do
+for f in src/vmmem.ko src/samples/vmmem_echo.ko src/tests/xen/vmmem_xen_test.ko \
+	 echo_vmm grant_probe; do
 	[[ -f $dir/$f ]] || {
 		not_ok "boot skipped" "$f did not build"
 		lane_result xen "$passed" "$failed"
@@ -104,7 +114,8 @@ for m in "${QEMU_MODULES[@]}"; do
 	xz -dc "$(qemu_module_path "$kmods" "$m")" >"$root/lib/xen/$m.ko"
 done
 printf '%s\n' "${QEMU_MODULES[@]}" >"$root/lib/xen/order"
-cp "$dir/src/vmmem.ko" "$dir/src/samples/vmmem_echo.ko" "$root/lib/xen/"
+cp "$dir/src/vmmem.ko" "$dir/src/samples/vmmem_echo.ko" \
+   "$dir/src/tests/xen/vmmem_xen_test.ko" "$root/lib/xen/"
 cp "$dir/echo_vmm" "$dir/grant_probe" "$root/bin/"
 cp "$VMMEM_ROOT/tests/xen/init" "$root/init"
 chmod 755 "$root/init"

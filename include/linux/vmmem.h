@@ -16,6 +16,7 @@
 #ifndef _LINUX_VMMEM_H
 #define _LINUX_VMMEM_H
 
+#include <linux/bits.h>
 #include <linux/bug.h>
 #include <linux/build_bug.h>
 #include <linux/compiler_types.h>
@@ -159,6 +160,21 @@ struct vmmem_mapper_ops {
 /* How many times an access calls &vmmem_mapper_ops.map for one page. */
 #define VMMEM_MAP_TRIES		4
 
+/*
+ * Xen's virtio transport puts grant references in its DMA addresses: bit
+ * 63 set, the reference in the (4 KiB) page number. vmmem_add_xen_grants()
+ * adds a frontend's grants at those addresses (where CONFIG_XEN is set).
+ */
+#define VMMEM_XEN_GRANT_DMA	BIT_ULL(63)
+
+/* The address of the first byte of grant reference @ref. */
+static inline u64 vmmem_xen_grant_addr(u32 ref)
+{
+	return VMMEM_XEN_GRANT_DMA | ((u64)ref << 12);
+}
+
+int vmmem_add_xen_grants(struct vmmem *vm, u16 domid, u32 first_ref,
+			 unsigned int nr, unsigned int flags);
 int vmmem_update(struct vmmem *vm, const struct vmmem_update *updates,
 		 unsigned int nr_updates);
 int vmmem_wait_released(struct vmmem *vm, unsigned long timeout);

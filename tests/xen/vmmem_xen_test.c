@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmmem_xen_test: vmmem_add_xen_grants() against a real grant table, in
+ * the Xen lane's PV dom0. As a frontend would, the module grants pages to
+ * a domain (its own: dom0 may map its own grants), the fourth one
+ * read-only and a fifth reference left ungranted; then, as a backend,
+ * reaches them through vmmem at their grant-DMA addresses: copies both
+ * ways, single accesses, a write to the read-only grant and an access to
+ * the ungranted one refused at their page, and afterwards every grant
+ * ends at once (a leaked mapping would keep it in use). Loading runs the
+ * checks and prints one "ok - NAME" or "not ok - NAME" line per check to
+ * the kernel log; the module stays loaded until removed.
+ */
+#define pr_fmt(fmt) "vmmem_xen_test: " fmt
+
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/vmmem.h>
+#include <xen/grant_table.h>
+#include <xen/page.h>
+#include <xen/xen.h>
+
+#define NR_GRANTED	4
+#define NR_REFS		(NR_GRANTED + 1)	/* the last is not granted */
+#define RO_PAGE		2			/* granted read-only */
+#define SELF		0			/* dom0 */
+
+static unsigned int passed, failed;
+
+static void check(bool ok, const char *name)
+{
+	if (ok)
+		passed++;
+	else
+		failed++;
+	pr_info("%s - %s\n", ok ? "ok" : "not ok", name);
+}
+
+static u8 pattern(unsigned int page, unsigned int off, u8 seed)
+{
+	return (u8)(seed + page * 31 + off * 7 + (off >> 8));
+}
+
+static bool page_is(struct page *page, unsigned int i, u8 seed)
+{
+	const u8 *p = page_address(page);
+	unsigned int off;
+
+	for (off = 0; off < PAGE_SIZE; off++)
+		if (p[off] != pattern(i, off, seed))
+			return false;
+	return true;
+}
+
+static void run(struct vmmem *vm, grant_ref_t first, struct page **pages,
+		u8 *buf)
+{
+	const u64 base = vmmem_xen_grant_addr(first);
+	const size_t len = NR_GRANTED * PAGE_SIZE;
+	struct vmmem_update remove;
+	unsigned int i, off;
+	bool same = true;
+	u32 v32;
+	u64 v64;
+
+	check(!vmmem_add_xen_grants(vm, SELF, first, NR_REFS, 0),
+	      "xen grants: 5 references added at their grant-DMA addresses");
+	check(vmmem_add_xen_grants(vm, SELF, first, 1, 0) == -EEXIST,
+	      "xen grants: the same range again -> EEXIST");
+
+	check(!vmmem_copy_from_guest(vm, base, buf, len),
+	      "xen grants: 4 granted pages copied out");
+	for (i = 0; i < NR_GRANTED; i++)
+		for (off = 0; off < PAGE_SIZE; off++)
+			same &= buf[i * PAGE_SIZE + off] == pattern(i, off, 1);
+	check(same, "xen grants: the bytes are the frontend's");
+	check(vmmem_copy_from_guest(vm, base + 100, buf, len) == 100,
+	      "xen grants: a copy into the ungranted reference stops at its page");
+	check(vmmem_check_range(vm, base, len, VMMEM_READ),
+	      "xen grants: range check of the granted pages");
+
+	for (i = 0; i < NR_GRANTED; i++)
+		for (off = 0; off < PAGE_SIZE; off++)
+			buf[i * PAGE_SIZE + off] = pattern(i, off, 2);
+	check(vmmem_copy_to_guest(vm, base, buf, len) ==
+	      (NR_GRANTED - RO_PAGE) * PAGE_SIZE,
+	      "xen grants: a copy in stops at the read-only grant");
+	check(page_is(pages[0], 0, 2) && page_is(pages[1], 1, 2),
+	      "xen grants: the frontend sees the pages written before it");
+	check(page_is(pages[RO_PAGE], RO_PAGE, 1) && page_is(pages[3], 3, 1),
+	      "xen grants: the read-only grant and the page after it are unchanged");
+
+	check(!vmmem_store(vm, base + 3 * PAGE_SIZE + 8, (u32)0x12345678) &&
+	      *(u32 *)(page_address(pages[3]) + 8) == 0x12345678,
+	      "xen grants: a single store reaches the frontend's page");
+	check(!vmmem_load_acquire(vm, base + 3 * PAGE_SIZE + 8, &v32) &&
+	      v32 == 0x12345678, "xen grants: a single load reads it back");
+	check(vmmem_store(vm, base + RO_PAGE * PAGE_SIZE, (u32)1) == -EFAULT &&
+	      !vmmem_load(vm, base + RO_PAGE * PAGE_SIZE, &v64),
+	      "xen grants: the read-only grant loads but refuses stores");
+	check(vmmem_load(vm, base + NR_GRANTED * PAGE_SIZE, &v64) == -EFAULT,
+	      "xen grants: the ungranted reference refuses loads");
+
+	remove = (struct vmmem_update){ .op = VMMEM_REMOVE, .gpa = base,
+					.size = NR_REFS * PAGE_SIZE };
+	check(!vmmem_update(vm, &remove, 1), "xen grants: the region removed");
+}
+
+static int __init vmmem_xen_test_init(void)
+{
+	struct page *pages[NR_GRANTED] = {};
+	grant_ref_t first;
+	struct vmmem *vm;
+	bool ended = true, have_pages = true;
+	unsigned int i, off;
+	u8 *buf;
+
+	if (!xen_pv_domain()) {
+		check(false, "xen grants: not a PV domain");
+		return 0;
+	}
+	buf = kvmalloc(NR_GRANTED * PAGE_SIZE, GFP_KERNEL);
+	vm = vmmem_create("xen-test", 0);
+	for (i = 0; i < NR_GRANTED; i++) {
+		pages[i] = alloc_page(GFP_KERNEL);
+		have_pages &= !!pages[i];
+	}
+	if (!buf || IS_ERR_OR_NULL(vm) || !have_pages ||
+	    gnttab_alloc_grant_reference_seq(NR_REFS, &first)) {
+		check(false, "xen grants: setup (memory, map, references)");
+		goto out;
+	}
+	for (i = 0; i < NR_GRANTED; i++) {
+		for (off = 0; off < PAGE_SIZE; off++)
+			((u8 *)page_address(pages[i]))[off] = pattern(i, off, 1);
+		gnttab_grant_foreign_access_ref(first + i, SELF,
+						xen_page_to_gfn(pages[i]),
+						i == RO_PAGE);
+	}
+
+	run(vm, first, pages, buf);
+
+	/* A grant still mapped would not end: nothing may be left mapped. */
+	for (i = 0; i < NR_GRANTED; i++)
+		ended &= gnttab_end_foreign_access_ref(first + i);
+	check(ended, "xen grants: every grant ends: no mapping left behind");
+	if (ended)
+		gnttab_free_grant_reference_seq(first, NR_REFS);
+	pr_info("# %u passed, %u failed\n", passed, failed);
+out:
+	if (!IS_ERR_OR_NULL(vm))
+		vmmem_put(vm);
+	for (i = 0; i < NR_GRANTED; i++)
+		if (pages[i] && ended)
+			__free_page(pages[i]);
+	kvfree(buf);
+	return 0;
+}
+
+static void __exit vmmem_xen_test_exit(void)
+{
+}
+
+module_init(vmmem_xen_test_init);
+module_exit(vmmem_xen_test_exit);
+MODULE_DESCRIPTION("vmmem: Xen grants reached through vmmem, in a PV dom0");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(VMMEM);

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Xen grant references as guest memory: a region mapped on access whose
+ * pages are the grants of one frontend domain, at the addresses Xen's
+ * virtio transport gives them (grant-DMA: bit 63 set, the reference in
+ * the page number). Each access maps the page it needs with a
+ * GNTTABOP_map_grant_ref hypercall into a slot of kernel address space,
+ * read-only unless it writes, and unmaps it right after; nothing sleeps,
+ * so the accesses keep their any-context contract. Built where the kernel
+ * has CONFIG_XEN; supported in PV domains, where a grant is mapped at a
+ * kernel virtual address (auto-translated domains map at guest frames of
+ * ballooned pages instead, which this file does not do).
+ */
+#include <linux/bitops.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/vmmem.h>
+#include <xen/grant_table.h>
+#include <xen/page.h>
+#include <xen/xen.h>
+#include <asm/xen/hypercall.h>
+
+#include "vmmem.h"
+
+/* Mapping slots per region: concurrent accesses to one region at most. */
+#define VMMEM_XEN_SLOTS		64
+
+/**
+ * struct vmmem_xen_grants - one region's grants and its mapping slots
+ * @domid: the granting domain
+ * @first_ref: the reference of the region's first page
+ * @slots: %VMMEM_XEN_SLOTS pages of kernel address space, each mapping
+ *	one grant while an access uses it; made with vmap() of @placeholder,
+ *	so that the page tables exist for Xen to write
+ * @placeholder: what a slot maps before its first grant
+ * @busy: slots in use
+ * @handles: per slot, the grant handle of its mapping
+ */
+struct vmmem_xen_grants {
+	domid_t domid;
+	grant_ref_t first_ref;
+	void *slots;
+	struct page *placeholder;
+	DECLARE_BITMAP(busy, VMMEM_XEN_SLOTS);
+	grant_handle_t handles[VMMEM_XEN_SLOTS];
+};
+
+static int vmmem_xen_map(void *priv, unsigned long index, unsigned int access,
+			 void **kaddr)
+{
+	struct vmmem_xen_grants *g = priv;
+	struct gnttab_map_grant_ref op;
+	unsigned int flags = GNTMAP_host_map;
+	unsigned long slot;
+	void *addr;
+
+	do {
+		slot = find_first_zero_bit(g->busy, VMMEM_XEN_SLOTS);
+		/* All slots busy: transient, as the retry says. */
+		if (slot >= VMMEM_XEN_SLOTS)
+			return -EAGAIN;
+	} while (test_and_set_bit_lock(slot, g->busy));
+
+	addr = g->slots + slot * PAGE_SIZE;
+	if (!(access & VMMEM_WRITE))
+		flags |= GNTMAP_readonly;
+	gnttab_set_map_op(&op, (unsigned long)addr, flags, g->first_ref + index,
+			  g->domid);
+	if (HYPERVISOR_grant_table_op(GNTTABOP_map_grant_ref, &op, 1) ||
+	    op.status != GNTST_okay) {
+		clear_bit_unlock(slot, g->busy);
+		/* The frontend's page is paged out: worth another try. */
+		return op.status == GNTST_eagain ? -EAGAIN : -EFAULT;
+	}
+	g->handles[slot] = op.handle;
+	*kaddr = addr;
+	return 0;
+}
+
+static void vmmem_xen_unmap(void *priv, unsigned long index, void *kaddr)
+{
+	struct vmmem_xen_grants *g = priv;
+	unsigned long slot = (kaddr - g->slots) >> PAGE_SHIFT;
+	struct gnttab_unmap_grant_ref op;
+
+	gnttab_set_unmap_op(&op, (unsigned long)kaddr, GNTMAP_host_map,
+			    g->handles[slot]);
+	/* Xen flushes the TLBs of the domain's CPUs for the address. */
+	if (HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, &op, 1) ||
+	    op.status != GNTST_okay) {
+		/* The slot still maps the grant: never hand it out again. */
+		pr_warn_ratelimited("vmmem: grant unmap failed (status %d), slot retired\n",
+				    op.status);
+		return;
+	}
+	clear_bit_unlock(slot, g->busy);
+}
+
+static void vmmem_xen_free(struct vmmem_xen_grants *g)
+{
+	vunmap(g->slots);
+	__free_page(g->placeholder);
+	kfree(g);
+}
+
+static void vmmem_xen_release(void *priv)
+{
+	vmmem_xen_free(priv);
+}
+
+static const struct vmmem_mapper_ops vmmem_xen_ops = {
+	.map = vmmem_xen_map,
+	.unmap = vmmem_xen_unmap,
+	.release = vmmem_xen_release,
+};
+
+/**
+ * vmmem_add_xen_grants() - add the grants of a frontend domain as a region
+ * @vm: the map
+ * @domid: the domain that granted the pages
+ * @first_ref: the grant reference of the region's first page
+ * @nr: number of consecutive grant references (pages)
+ * @flags: 0 or %VMMEM_REGION_RDONLY
+ *
+ * The region covers [vmmem_xen_grant_addr(@first_ref),
+ * vmmem_xen_grant_addr(@first_ref + @nr)): the addresses a Xen virtio
+ * frontend puts in its descriptors. Nothing is mapped now; each page is
+ * mapped while an access touches it (see %VMMEM_ADD_MAPPED), read-only for
+ * reads, so a read of a page granted read-only succeeds and a write fails
+ * there. A reference that is not granted (or no longer) fails the access
+ * at its page as a hole would. Remove it with %VMMEM_REMOVE of the same
+ * range.
+ *
+ * Context: Process context; sleeps.
+ * Return: 0; -EOPNOTSUPP outside a PV domain or where pages are not Xen's
+ * 4 KiB; -EINVAL for @nr 0, references past 2^32 or invalid @flags; the
+ * errors of vmmem_update() (-EEXIST for a range in use, -ENOMEM).
+ */
+int vmmem_add_xen_grants(struct vmmem *vm, u16 domid, u32 first_ref,
+			 unsigned int nr, unsigned int flags)
+{
+	struct vmmem_update up = {
+		.op = VMMEM_ADD_MAPPED,
+		.flags = flags,
+		.gpa = vmmem_xen_grant_addr(first_ref),
+		.size = (u64)nr << PAGE_SHIFT,
+		.mapper = &vmmem_xen_ops,
+	};
+	struct page **pages = NULL;
+	struct vmmem_xen_grants *g;
+	unsigned int i;
+	int ret = -ENOMEM;
+
+	if (!xen_pv_domain() || PAGE_SIZE != XEN_PAGE_SIZE)
+		return -EOPNOTSUPP;
+	if (!nr || (u64)first_ref + nr - 1 > U32_MAX)
+		return -EINVAL;
+
+	g = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
+	if (!g)
+		return -ENOMEM;
+	g->domid = domid;
+	g->first_ref = first_ref;
+	g->placeholder = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	pages = kmalloc_array(VMMEM_XEN_SLOTS, sizeof(*pages), GFP_KERNEL);
+	if (!g->placeholder || !pages)
+		goto fail;
+	for (i = 0; i < VMMEM_XEN_SLOTS; i++)
+		pages[i] = g->placeholder;
+	g->slots = vmap(pages, VMMEM_XEN_SLOTS, VM_MAP, PAGE_KERNEL);
+	kfree(pages);
+	pages = NULL;
+	if (!g->slots)
+		goto fail;
+
+	up.priv = g;
+	ret = vmmem_update(vm, &up, 1);
+	if (!ret)
+		return 0;
+	vmmem_xen_free(g);
+	return ret;
+
+fail:
+	kfree(pages);
+	if (g->placeholder)
+		__free_page(g->placeholder);
+	kfree(g);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(vmmem_add_xen_grants, VMMEM_NS);
