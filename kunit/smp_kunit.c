@@ -515,7 +515,7 @@ static void smp_harvest_vs_writers(struct kunit *test)
 #define IR_STABLE	3	/* stable pages after each remapped one */
 #define IR_GPA		(128 * FX_P)
 #define IR_READS	20000	/* per reader, unless IR_SECONDS pass first */
-#define IR_SECONDS	90	/* well inside KUnit's timeout on a slow lane */
+#define IR_SECONDS	45	/* well inside KUnit's 300 s timeout on a slow lane */
 
 struct iova_remap {
 	struct vmmem_iova *iova;
