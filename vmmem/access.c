@@ -56,10 +56,10 @@ static __always_inline int vmmem_single_ptr(struct vmmem *vm, u64 gpa,
  * then holds for vmmem_slow_unmap(). Also sets the region and the
  * guest-physical address. Caller holds RCU.
  */
-static int vmmem_slow_single_ptr(struct vmmem *vm, u64 addr,
-				 unsigned int access, void **ptrp,
-				 struct vmmem_region **regionp, u64 *gpap,
-				 void **kaddrp)
+static __always_inline int vmmem_slow_single_ptr(struct vmmem *vm, u64 addr,
+						  unsigned int access, void **ptrp,
+						  struct vmmem_region **regionp,
+						  u64 *gpap, void **kaddrp)
 {
 	struct vmmem_miss miss = {};
 	struct vmmem_xlate x;
@@ -84,7 +84,7 @@ static int vmmem_slow_single_ptr(struct vmmem *vm, u64 addr,
 	*regionp = x.region;
 	*gpap = x.gpa;
 	*kaddrp = NULL;
-	if (!(x.region->flags & VMMEM_REGION_ON_ACCESS)) {
+	if (likely(!(x.region->flags & VMMEM_REGION_ON_ACCESS))) {
 		*ptrp = vmmem_region_ptr(x.region, x.gpa);
 		return 0;
 	}
@@ -95,10 +95,10 @@ static int vmmem_slow_single_ptr(struct vmmem *vm, u64 addr,
 }
 
 /* End the page mapping vmmem_slow_single_ptr() made, if it made one. */
-static void vmmem_slow_unmap(struct vmmem_region *region, u64 gpa,
-			     void *kaddr)
+static __always_inline void vmmem_slow_unmap(struct vmmem_region *region,
+					     u64 gpa, void *kaddr)
 {
-	if (kaddr)
+	if (unlikely(kaddr))
 		vmmem_unmap_page(region, gpa, kaddr);
 }
 

@@ -339,12 +339,12 @@ unsigned long vmmem_copy_from_guest(union vmmem_space space, u64 gpa, void *dst,
 		if (likely(!(region->flags & (VMMEM_REGION_COPY_MC |
 					      VMMEM_REGION_ON_ACCESS))))
 			vmmem_copy_out(dst, vmmem_region_ptr(region, gpa), len);
-		else if (region->flags & VMMEM_REGION_ON_ACCESS)
-			left = vmmem_copy_mapped(region, gpa, dst, len,
-						 VMMEM_READ);
-		else
+		else if (likely(!(region->flags & VMMEM_REGION_ON_ACCESS)))
 			left = vmmem_copy_out_mc(dst, vmmem_region_ptr(region, gpa),
 						 len);
+		else
+			left = vmmem_copy_mapped(region, gpa, dst, len,
+						 VMMEM_READ);
 	} else {
 		left = vmmem_copy_from_pieces(vm, dst, gpa, len);
 	}
