@@ -57,9 +57,9 @@ static __always_inline int vmmem_single_ptr(struct vmmem *vm, u64 gpa,
  * guest-physical address. Caller holds RCU.
  */
 static __always_inline int vmmem_slow_single_ptr(struct vmmem *vm, u64 addr,
-						  unsigned int access, void **ptrp,
-						  struct vmmem_region **regionp,
-						  u64 *gpap, void **kaddrp)
+						 unsigned int access, void **ptrp,
+						 struct vmmem_region **regionp,
+						 u64 *gpap, void **kaddrp)
 {
 	struct vmmem_miss miss = {};
 	struct vmmem_xlate x;
