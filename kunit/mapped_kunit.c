@@ -364,14 +364,14 @@ static void mapped_pointer_paths_refused(struct kunit *test)
 	u8 buf[32];
 
 	KUNIT_EXPECT_EQ(test, -EFAULT,
-			vmmem_find_slice(vm, M_GPA, 8, VMMEM_READ, &slice));
-	KUNIT_EXPECT_EQ(test, -EFAULT,
 			vmmem_hold(vm, M_GPA, 8, VMMEM_READ, slices, &nr));
 	KUNIT_EXPECT_EQ(test, -EFAULT,
 			vmmem_translate(vm, M_GPA, 8, VMMEM_READ, &bv));
 	KUNIT_EXPECT_NE(test, 0,
 			vmmem_cache_init(vm, M_GPA, 64, VMMEM_READ, &cache));
 	rcu_read_lock();
+	KUNIT_EXPECT_EQ(test, -EFAULT,
+			vmmem_find_slice(vm, M_GPA, 8, VMMEM_READ, &slice));
 	vmmem_slice_iter_init(vm, M_GPA, 8, VMMEM_READ, &iter);
 	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_slice_iter_next(&iter, &slice));
 	/* vmmem's own access bit is no way in. */
