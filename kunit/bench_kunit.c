@@ -25,6 +25,7 @@
 struct bench {
 	struct vmmem *vm;
 	struct vmmem *mc;	/* the same layout, created VMMEM_MC_SAFE */
+	struct vmmem *mapped;	/* @guest as a region mapped on access */
 	void *guest;		/* a second vmalloc area: memcpy()'s floor */
 	u8 *buf;
 	size_t len;
@@ -104,6 +105,43 @@ static void copy_from_mc_safe(struct bench *b)
 {
 	copy_from_map(b, b->mc);
 }
+
+static void copy_from_mapped(struct bench *b)
+{
+	copy_from_map(b, b->mapped);
+}
+
+static void copy_to_mapped(struct bench *b)
+{
+	unsigned long i;
+	u64 off;
+
+	for (i = 0; i < b->iters; i++) {
+		off = (i * b->len) % BENCH_SIZE;
+		vmmem_copy_to_guest(b->mapped, BENCH_GPA + off, b->buf, b->len);
+	}
+}
+
+/*
+ * The cheapest provider there can be: its memory is always mapped, so what
+ * the rows measure is vmmem's own price for memory mapped on access (two calls
+ * and a page-sized piece loop), the floor under any real provider.
+ */
+static int bench_map(void *priv, unsigned long index, unsigned int access,
+		     void **kaddr)
+{
+	*kaddr = priv + index * PAGE_SIZE;
+	return 0;
+}
+
+static void bench_unmap(void *priv, unsigned long index, void *kaddr)
+{
+}
+
+static const struct vmmem_mapper_ops bench_mapper = {
+	.map = bench_map,
+	.unmap = bench_unmap,
+};
 
 static void copy_from_memcpy(struct bench *b)
 {
@@ -303,6 +341,7 @@ static void vmmem_bench_copies(struct kunit *test)
 	/* 8 stays an untorn load on an MC-safe map; 9 cannot. */
 	static const size_t mc_sizes[] = { 8, 9, 64, 4096 };
 	struct bench b = { .vm = fx_create(test) };
+	struct vmmem_slice slice;
 	char name[48];
 	unsigned int i;
 
@@ -352,6 +391,25 @@ static void vmmem_bench_copies(struct kunit *test)
 		compare(test, &b, name, copy_from_mc_safe, copy_from_vmmem, false);
 	}
 	vmmem_put(b.mc);
+
+	kunit_info(test, "copies with a region mapped on access (a provider that maps at once) / a plain map\n");
+	/* The provider maps the plain map's own memory: same bytes, same TLB. */
+	rcu_read_lock();
+	KUNIT_ASSERT_EQ(test, 0, vmmem_find_slice(b.vm, BENCH_GPA, BENCH_SIZE,
+						  VMMEM_READ, &slice));
+	rcu_read_unlock();
+	b.mapped = fx_create(test);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_update(b.mapped, &(struct vmmem_update){
+			.op = VMMEM_ADD_MAPPED, .gpa = BENCH_GPA, .size = BENCH_SIZE,
+			.mapper = &bench_mapper, .priv = (void *)slice.ptr }, 1));
+	for (i = 0; i < 4; i++) {
+		b.len = sizes[i];
+		b.iters = max(64UL, (64UL << 20) / b.len / 4);
+		snprintf(name, sizeof(name), "mapped_vs_plain_copy_from_%zu", b.len);
+		compare(test, &b, name, copy_from_mapped, copy_from_vmmem, false);
+		snprintf(name, sizeof(name), "mapped_vs_plain_copy_to_%zu", b.len);
+		compare(test, &b, name, copy_to_mapped, copy_to_vmmem, false);
+	}
 
 	kunit_info(test, "vmmem_copy_to_iter / copy_to_iter from a kernel buffer\n");
 	for (i = 3; i <= 4; i++) {
