@@ -157,23 +157,10 @@ boot=(timeout --kill-after=10 "$timeout_s")
 echo "# booted $kver (tcg): $((SECONDS - start)) s, console in $log"
 
 while IFS= read -r line; do
+	echo "$line"
 	case $line in
-	"ok - "*)	echo "$line"; passed=$((passed + 1)) ;;
-	"not ok - "*)	echo "$line"; failed=$((failed + 1)) ;;
-	"# "*|"bench: "*)	echo "$line" ;;
+	"ok - "*)	passed=$((passed + 1)) ;;
+	"not ok - "*)	failed=$((failed + 1)) ;;
 	esac
-done <"$log"
-if ((rc == 124)); then
-	not_ok "guest finished" "timed out after $timeout_s s"
-elif grep -q '^vmmem-vdpa: done' "$log"; then
-	ok "guest finished"
-else
-	not_ok "guest finished" "no end marker (qemu status $rc)"
-fi
-splat='WARNING:|BUG:|BUG |Oops|Call Trace|general protection|RIP:|Kernel panic|UBSAN|KASAN|refcount_t:|list_(add|del) corruption|INFO: task .* blocked|rcu.*stall'
-if grep -Eq "$splat" "$log"; then
-	not_ok "console free of WARN/BUG/oops" "$(grep -Em1 "$splat" "$log")"
-else
-	ok "console free of WARN/BUG/oops"
-fi
+done < <(qemu_console_checks "$log" '^vmmem-vdpa: done' "$rc" "$timeout_s" '^(# |bench: )')
 lane_result vdpa "$passed" "$failed"

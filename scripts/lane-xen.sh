@@ -43,15 +43,7 @@ not_ok() { echo "not ok - $1: $2"; failed=$((failed + 1)); }
 # loader reads an ELF image, not a gzip).
 xen=$VMMEM_CACHE/xen/xen-4.17
 if [[ ! -s $xen ]]; then
-	tmp=$(mktemp -d "$VMMEM_CACHE/xen/dl.XXXXXX")
-	# apt drops privileges to _apt for downloads.
-	chmod 755 "$tmp"
-	chown _apt "$tmp" 2>/dev/null || true
-	if ! (cd "$tmp" && qemu_apt download -q xen-hypervisor-4.17-amd64 2>/dev/null); then
-		qemu_apt update -q
-		(cd "$tmp" && qemu_apt download -q xen-hypervisor-4.17-amd64) ||
-			vmmem_die "cannot download xen-hypervisor-4.17-amd64"
-	fi
+	tmp=$(qemu_download xen-hypervisor-4.17-amd64 "$VMMEM_CACHE/xen")
 	dpkg-deb --fsys-tarfile "$tmp"/xen-hypervisor-4.17-amd64_*.deb |
 		tar -C "$tmp" -x ./boot/xen-4.17-amd64.gz
 	gzip -dc "$tmp/boot/xen-4.17-amd64.gz" >"$xen.tmp"
@@ -141,23 +133,10 @@ boot=(timeout --kill-after=10 "$timeout_s")
 echo "# booted Xen 4.17 with $kver as PV dom0 (tcg): $((SECONDS - start)) s, console in $log"
 
 while IFS= read -r line; do
+	echo "$line"
 	case $line in
-	"ok - "*)	echo "$line"; passed=$((passed + 1)) ;;
-	"not ok - "*)	echo "$line"; failed=$((failed + 1)) ;;
-	"# "*|"echo_vmm: "*)	echo "$line" ;;
+	"ok - "*)	passed=$((passed + 1)) ;;
+	"not ok - "*)	failed=$((failed + 1)) ;;
 	esac
-done <"$log"
-if ((rc == 124)); then
-	not_ok "guest finished" "timed out after $timeout_s s"
-elif grep -q '^vmmem-xen: done' "$log"; then
-	ok "guest finished"
-else
-	not_ok "guest finished" "no end marker (qemu status $rc)"
-fi
-splat='WARNING:|BUG:|BUG |Oops|Call Trace|general protection|RIP:|Kernel panic|UBSAN|refcount_t:|list_(add|del) corruption|INFO: task .* blocked|rcu.*stall|Panic on CPU'
-if grep -Eq "$splat" "$log"; then
-	not_ok "console free of WARN/BUG/oops" "$(grep -Em1 "$splat" "$log")"
-else
-	ok "console free of WARN/BUG/oops"
-fi
+done < <(qemu_console_checks "$log" '^vmmem-xen: done' "$rc" "$timeout_s" '^(# |echo_vmm: )')
 lane_result xen "$passed" "$failed"

@@ -46,6 +46,58 @@ qemu_apt()
 	fi
 }
 
+# qemu_download PACKAGE DIR: download Debian's PACKAGE (never installed)
+# into a new directory under DIR and print that directory, which the caller
+# removes once it has taken what it needs. Updates the package lists once
+# if the first try fails.
+qemu_download()
+{
+	local tmp
+
+	tmp=$(mktemp -d "$2/dl.XXXXXX")
+	# apt drops privileges to _apt for downloads.
+	chmod 755 "$tmp"
+	chown _apt "$tmp" 2>/dev/null || true
+	if ! (cd "$tmp" && qemu_apt download -q "$1" 2>/dev/null); then
+		qemu_apt update -q
+		if ! (cd "$tmp" && qemu_apt download -q "$1"); then
+			rm -rf "$tmp"
+			vmmem_die "cannot download $1"
+		fi
+	fi
+	echo "$tmp"
+}
+
+# QEMU_SPLAT: what a kernel (or Xen) prints when something went wrong, as
+# an extended regular expression over a guest's console.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+QEMU_SPLAT='WARNING:|BUG:|BUG |Oops|Call Trace|general protection|RIP:|Kernel panic|UBSAN|KASAN|refcount_t:|list_(add|del) corruption|INFO: task .* blocked|rcu.*stall|Panic on CPU'
+
+# qemu_console_checks LOG MARKER STATUS TIMEOUT SHOWN: the checks of one
+# guest run, each an "ok - " or "not ok - " line on stdout: the guest's own
+# check lines in its console LOG, then that it reached the line matching
+# MARKER (QEMU's STATUS 124 means TIMEOUT seconds passed first), then that
+# LOG holds no QEMU_SPLAT. Lines matching the regular expression SHOWN
+# are printed too, as they are.
+qemu_console_checks()
+{
+	local log=$1 marker=$2 status=$3 timeout_s=$4 shown=$5
+
+	grep -E "^(ok - |not ok - )|$shown" "$log" || true
+	if ((status == 124)); then
+		echo "not ok - guest finished: timed out after $timeout_s s"
+	elif grep -q "$marker" "$log"; then
+		echo "ok - guest finished"
+	else
+		echo "not ok - guest finished: no end marker (qemu status $status)"
+	fi
+	if grep -Eq "$QEMU_SPLAT" "$log"; then
+		echo "not ok - console free of WARN/BUG/oops: $(grep -Em1 "$QEMU_SPLAT" "$log")"
+	else
+		echo "ok - console free of WARN/BUG/oops"
+	fi
+}
+
 # qemu_kernel KVER: print the path of KVER's kernel image, taken from
 # Debian's linux-image-KVER package (downloaded, never installed).
 qemu_kernel()
@@ -53,15 +105,7 @@ qemu_kernel()
 	local kver=$1 img=$VMMEM_CACHE/qemu/vmlinuz-$1 tmp deb
 
 	if [[ ! -s $img ]]; then
-		tmp=$(mktemp -d "$VMMEM_CACHE/qemu/dl.XXXXXX")
-		# apt drops privileges to _apt for downloads.
-		chmod 755 "$tmp"
-		chown _apt "$tmp" 2>/dev/null || true
-		if ! (cd "$tmp" && qemu_apt download -q "linux-image-$kver" 2>/dev/null); then
-			qemu_apt update -q
-			(cd "$tmp" && qemu_apt download -q "linux-image-$kver") ||
-				vmmem_die "cannot download linux-image-$kver"
-		fi
+		tmp=$(qemu_download "linux-image-$kver" "$VMMEM_CACHE/qemu")
 		deb=$(echo "$tmp"/linux-image-*.deb)
 		dpkg-deb --fsys-tarfile "$deb" | tar -C "$tmp" -x "./boot/vmlinuz-$kver"
 		mv "$tmp/boot/vmlinuz-$kver" "$img"
@@ -79,15 +123,7 @@ qemu_debian_modules()
 
 	if [[ ! -f $mods/.done ]]; then
 		rm -rf "$mods"
-		tmp=$(mktemp -d "$VMMEM_CACHE/qemu/dl.XXXXXX")
-		# apt drops privileges to _apt for downloads.
-		chmod 755 "$tmp"
-		chown _apt "$tmp" 2>/dev/null || true
-		if ! (cd "$tmp" && qemu_apt download -q "linux-image-$kver" 2>/dev/null); then
-			qemu_apt update -q
-			(cd "$tmp" && qemu_apt download -q "linux-image-$kver") ||
-				vmmem_die "cannot download linux-image-$kver"
-		fi
+		tmp=$(qemu_download "linux-image-$kver" "$VMMEM_CACHE/qemu")
 		mkdir -p "$mods"
 		dpkg-deb --fsys-tarfile "$tmp"/linux-image-*.deb |
 			tar -C "$mods" -x --wildcards "./lib/modules/$kver/kernel/*"
