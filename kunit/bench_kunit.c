@@ -62,15 +62,20 @@ static u64 run_ns(bench_fn fn, struct bench *b)
 	return max(ktime_get_ns() - start, 1ULL);
 }
 
-static void copy_to_vmmem(struct bench *b)
+static __always_inline void copy_to_map(struct bench *b, struct vmmem *vm)
 {
 	unsigned long i;
 	u64 off;
 
 	for (i = 0; i < b->iters; i++) {
 		off = (i * b->len) % BENCH_SIZE;
-		vmmem_copy_to_guest(b->vm, BENCH_GPA + off, b->buf, b->len);
+		vmmem_copy_to_guest(vm, BENCH_GPA + off, b->buf, b->len);
 	}
+}
+
+static void copy_to_vmmem(struct bench *b)
+{
+	copy_to_map(b, b->vm);
 }
 
 static void copy_to_memcpy(struct bench *b)
@@ -113,13 +118,7 @@ static void copy_from_mapped(struct bench *b)
 
 static void copy_to_mapped(struct bench *b)
 {
-	unsigned long i;
-	u64 off;
-
-	for (i = 0; i < b->iters; i++) {
-		off = (i * b->len) % BENCH_SIZE;
-		vmmem_copy_to_guest(b->mapped, BENCH_GPA + off, b->buf, b->len);
-	}
+	copy_to_map(b, b->mapped);
 }
 
 /*
