@@ -97,10 +97,13 @@ static void vmmem_xen_unmap(void *priv, unsigned long index, void *kaddr)
 	clear_bit_unlock(slot, g->busy);
 }
 
+/* Frees what vmmem_add_xen_grants() built, however far it got. */
 static void vmmem_xen_free(struct vmmem_xen_grants *g)
 {
-	vunmap(g->slots);
-	__free_page(g->placeholder);
+	if (g->slots)
+		vunmap(g->slots);
+	if (g->placeholder)
+		__free_page(g->placeholder);
 	kfree(g);
 }
 
@@ -147,8 +150,8 @@ int vmmem_add_xen_grants(struct vmmem *vm, u16 domid, u32 first_ref,
 		.size = (u64)nr << PAGE_SHIFT,
 		.mapper = &vmmem_xen_ops,
 	};
-	struct page **pages = NULL;
 	struct vmmem_xen_grants *g;
+	struct page **pages;
 	unsigned int i;
 	int ret = -ENOMEM;
 
@@ -164,28 +167,19 @@ int vmmem_add_xen_grants(struct vmmem *vm, u16 domid, u32 first_ref,
 	g->first_ref = first_ref;
 	g->placeholder = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	pages = kmalloc_array(VMMEM_XEN_SLOTS, sizeof(*pages), GFP_KERNEL);
-	if (!g->placeholder || !pages)
-		goto fail;
-	for (i = 0; i < VMMEM_XEN_SLOTS; i++)
-		pages[i] = g->placeholder;
-	g->slots = vmap(pages, VMMEM_XEN_SLOTS, VM_MAP, PAGE_KERNEL);
+	if (g->placeholder && pages) {
+		for (i = 0; i < VMMEM_XEN_SLOTS; i++)
+			pages[i] = g->placeholder;
+		g->slots = vmap(pages, VMMEM_XEN_SLOTS, VM_MAP, PAGE_KERNEL);
+	}
 	kfree(pages);
-	pages = NULL;
-	if (!g->slots)
-		goto fail;
-
-	up.priv = g;
-	ret = vmmem_update(vm, &up, 1);
-	if (!ret)
-		return 0;
+	if (g->slots) {
+		up.priv = g;
+		ret = vmmem_update(vm, &up, 1);
+		if (!ret)
+			return 0;
+	}
 	vmmem_xen_free(g);
-	return ret;
-
-fail:
-	kfree(pages);
-	if (g->placeholder)
-		__free_page(g->placeholder);
-	kfree(g);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_add_xen_grants, VMMEM_NS);

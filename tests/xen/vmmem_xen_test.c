@@ -64,6 +64,12 @@ static void run(struct vmmem *vm, grant_ref_t first, struct page **pages,
 	u32 v32;
 	u64 v64;
 
+	check(vmmem_add_xen_grants(vm, SELF, first, 0, 0) == -EINVAL,
+	      "xen grants: no references -> EINVAL");
+	check(vmmem_add_xen_grants(vm, SELF, U32_MAX, 2, 0) == -EINVAL,
+	      "xen grants: references past 2^32 - 1 -> EINVAL");
+	check(vmmem_add_xen_grants(vm, SELF, first, NR_REFS, 0x4) == -EINVAL,
+	      "xen grants: unknown region flags -> EINVAL");
 	check(!vmmem_add_xen_grants(vm, SELF, first, NR_REFS, 0),
 	      "xen grants: 5 references added at their grant-DMA addresses");
 	check(vmmem_add_xen_grants(vm, SELF, first, 1, 0) == -EEXIST,
