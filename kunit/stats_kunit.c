@@ -260,7 +260,7 @@ static void vmmem_stats_lookups(struct kunit *test)
 	unsigned int i;
 	u8 b;
 
-	for (i = 0; i < 6; i++)
+	for (i = 0; i <= VMMEM_FEW_REGIONS; i++)
 		fx_add(test, vm, S_R1 + 2 * i * FX_P, FX_P, 0);
 	migrate_disable();
 	stats_delta(vm, base, d);

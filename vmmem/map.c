@@ -260,9 +260,10 @@ static unsigned long vmmem_search_node(unsigned long rank, unsigned int height)
  * @layout: fully edited; the caller holds @layout->vm->lock
  *
  * Fills @layout->regions from the tree, in address order, takes the
- * reference the layout holds on each region, and lays their starts out as
- * @layout->search_tree. An O(n) step, as is the tree copy that every update
- * starts with.
+ * reference the layout holds on each region, and lays their starts out
+ * for lookups: as @layout->starts, or as @layout->search_tree above
+ * %VMMEM_SORTED_REGIONS regions; and as @layout->few_span for a few. An
+ * O(n) step, as is the tree copy that every update starts with.
  *
  * Context: Process context; may sleep.
  * Return: 0, or -ENOMEM with nothing taken.
@@ -271,14 +272,15 @@ int vmmem_layout_index(struct vmmem_layout *layout)
 {
 	MA_STATE(mas, &layout->tree, 0, 0);
 	unsigned int n = layout->nr_regions, i = 0;
-	unsigned int height = fls(n);
+	bool sorted = n <= VMMEM_SORTED_REGIONS;
+	unsigned int height = sorted ? 0 : fls(n);
 	struct vmmem_region *region;
 	unsigned long nodes, rank;
 
 	if (!n)
 		return 0;
-	/* 2^height - 1 >= n nodes, and the unused entry 0. */
-	nodes = 1UL << height;
+	/* The starts, or 2^height - 1 >= n nodes and the unused entry 0. */
+	nodes = sorted ? n : 1UL << height;
 	layout->search_tree = kvmalloc_array(nodes, sizeof(*layout->search_tree),
 					     GFP_KERNEL_ACCOUNT);
 	layout->regions = kvmalloc_array(n, sizeof(*layout->regions),
@@ -297,15 +299,27 @@ int vmmem_layout_index(struct vmmem_layout *layout)
 		vmmem_region_get(region);
 	}
 	WARN_ON_ONCE(i != n);
+	layout->height = height;
 
-	/* Few regions: all of them, the last repeated, for lookups to compare. */
-	for (rank = 0; i && rank < VMMEM_FEW_REGIONS; rank++)
-		layout->few[rank] = layout->regions[min_t(unsigned long, rank, i - 1)];
+	for (rank = 0; i && rank < VMMEM_FEW_REGIONS; rank++) {
+		region = layout->regions[min_t(unsigned long, rank, i - 1)];
+		layout->few[rank] = region;
+		if (rank < i)
+			layout->few_span[rank] = (struct vmmem_span){
+				.gpa = region->gpa,
+				.size = region->size,
+			};
+	}
+	if (sorted) {
+		for (rank = 0; rank < n; rank++)
+			layout->starts[rank] = rank < i ? layout->regions[rank]->gpa :
+							  U64_MAX;
+		return 0;
+	}
 	layout->search_tree[0] = U64_MAX;
 	for (rank = 0; rank < nodes - 1; rank++)
 		layout->search_tree[vmmem_search_node(rank, height)] =
 			rank < i ? layout->regions[rank]->gpa : U64_MAX;
-	layout->height = height;
 	return 0;
 }
 
