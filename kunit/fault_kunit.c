@@ -293,6 +293,17 @@ static int call_add_mapped(struct fault_ctx *ctx)
 	return call_update(ctx);
 }
 
+/* The same, keeping its two pages mapped between accesses: one more allocation. */
+static int call_add_mapped_cached(struct fault_ctx *ctx)
+{
+	ctx->up[0] = (struct vmmem_update){ .op = VMMEM_ADD_MAPPED, .gpa = G,
+					    .size = 2 * FX_P,
+					    .mapper = &count_ops,
+					    .cache_pages = 2 };
+	ctx->nr_up = 1;
+	return call_update(ctx);
+}
+
 /* A failed add leaves the provider's state to the caller. */
 static void check_mapped_kept(struct kunit *test, struct fault_ctx *ctx)
 {
@@ -489,6 +500,8 @@ static const struct fault_op fault_ops[] = {
 	{ "add pages", -ENOMEM, prep_page, call_add_pages, NULL, undo_add },
 	{ "add mapped", -ENOMEM, prep_mapped, call_add_mapped, check_mapped_kept,
 	  undo_add_mapped },
+	{ "add mapped, pages kept", -ENOMEM, prep_mapped, call_add_mapped_cached,
+	  check_mapped_kept, undo_add_mapped },
 	{ "remove", -ENOMEM, NULL, call_remove, NULL, undo_remove },
 	{ "move (remove + add)", -ENOMEM, NULL, call_move, NULL, undo_move },
 	{ "dirty log start", -ENOMEM, NULL, call_log_start, check_log_off,

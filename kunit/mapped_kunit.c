@@ -514,6 +514,167 @@ static void mapped_snapshot(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, fake.bad);
 }
 
+/* The provider's region alone, keeping up to @cache_pages pages mapped. */
+static struct vmmem *cached_map(struct kunit *test, unsigned int cache_pages)
+{
+	const struct vmmem_update up = {
+		.op = VMMEM_ADD_MAPPED,
+		.gpa = M_GPA,
+		.size = M_SIZE,
+		.mapper = &fake_ops,
+		.priv = &fake,
+		.cache_pages = cache_pages,
+	};
+	struct vmmem *vm;
+
+	fake_init(test);
+	vm = fx_create(test);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_update(vm, &up, 1));
+	return vm;
+}
+
+struct cache_case {
+	const char *name;
+	unsigned int cache_pages;
+	unsigned int kept;	/* pages left mapped after one pass */
+	unsigned int remaps;	/* maps of a second pass over every page */
+};
+
+static const struct cache_case cache_cases[] = {
+	{ "every page kept", M_PAGES, M_PAGES, 0 },
+	{ "more slots than pages", 100, M_PAGES, 0 },
+	/* Pages 0 and 2 share slot 0, 1 and 3 slot 1: each pass evicts. */
+	{ "two slots, four pages", 2, 2, M_PAGES },
+	{ "three rounds up to four", 3, M_PAGES, 0 },
+	{ "one slot", 1, 1, M_PAGES },
+};
+
+static void cache_case_desc(const struct cache_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(cache, cache_cases, cache_case_desc);
+
+/*
+ * Pages stay mapped between accesses, as many as there are slots; a page
+ * whose slot holds another is mapped in its place. Reads map read-only;
+ * the first write remaps writable. The removal unmaps every kept page
+ * before the provider is released (fake_release() checks).
+ */
+static void mapped_cache(struct kunit *test)
+{
+	const struct cache_case *c = test->param_value;
+	struct vmmem *vm = cached_map(test, c->cache_pages);
+	u8 *buf = kunit_kmalloc(test, M_SIZE, GFP_KERNEL);
+	unsigned int maps;
+	u64 v;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_from_guest(vm, M_GPA, buf, M_SIZE));
+	KUNIT_EXPECT_TRUE(test, fx_matches(buf, M_GPA, M_SIZE));
+	KUNIT_EXPECT_EQ(test, (unsigned int)M_PAGES, fake.maps);
+	KUNIT_EXPECT_EQ(test, (int)c->kept, fake.live);
+
+	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_from_guest(vm, M_GPA, buf, M_SIZE));
+	KUNIT_EXPECT_TRUE(test, fx_matches(buf, M_GPA, M_SIZE));
+	KUNIT_EXPECT_EQ(test, M_PAGES + c->remaps, fake.maps);
+	KUNIT_EXPECT_EQ(test, (int)c->kept, fake.live);
+
+	/* The last page read is kept read-only: a store remaps it. */
+	maps = fake.maps;
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(vm, M_GPA + 3 * FX_P + 8, &v));
+	KUNIT_EXPECT_EQ(test, maps, fake.maps);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, M_GPA + 3 * FX_P + 8, ~v));
+	KUNIT_EXPECT_EQ(test, maps + 1, fake.maps);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, M_GPA + 3 * FX_P + 16, v));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_load(vm, M_GPA + 3 * FX_P + 8, &v));
+	KUNIT_EXPECT_EQ(test, maps + 1, fake.maps);
+	KUNIT_EXPECT_EQ(test, (int)c->kept, fake.live);
+	mapped_done(test, vm);
+}
+
+/* A page that fails to map leaves its slot empty; nothing stays mapped. */
+static void mapped_cache_error(struct kunit *test)
+{
+	struct vmmem *vm = cached_map(test, M_PAGES);
+	u8 *buf = kunit_kmalloc(test, M_SIZE, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	fake.fail_index = 1;
+	fake.fail_err = -EFAULT;
+	KUNIT_EXPECT_EQ(test, (unsigned long)(M_SIZE - FX_P),
+			vmmem_copy_from_guest(vm, M_GPA, buf, M_SIZE));
+	KUNIT_EXPECT_EQ(test, 1, fake.live);
+	fake.eagain = VMMEM_MAP_TRIES;
+	KUNIT_EXPECT_EQ(test, (unsigned long)FX_P,
+			vmmem_copy_to_guest(vm, M_GPA + 2 * FX_P, buf, FX_P));
+	KUNIT_EXPECT_EQ(test, 1, fake.live);
+	/* A page granted read-only keeps its read-only mapping. */
+	set_bit(0, fake.rdonly);
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_store(vm, M_GPA, (u32)1));
+	KUNIT_EXPECT_EQ(test, 0, fake.live);
+	fake.fail_index = -1;
+	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_from_guest(vm, M_GPA, buf, M_SIZE));
+	KUNIT_EXPECT_EQ(test, M_PAGES, fake.live);
+	mapped_done(test, vm);
+}
+
+/*
+ * A slot in use is never taken over: another page of the same slot, or a
+ * writable mapping of the page the slot keeps read-only, is mapped without
+ * the cache while it is, and ended by its own unmap.
+ */
+static void mapped_cache_busy(struct kunit *test)
+{
+	struct vmmem *vm = cached_map(test, 2);
+	struct vmmem_page_map a, b, w;
+	struct vmmem_region *region;
+
+	rcu_read_lock();
+	region = vmmem_lookup(vm, M_GPA);
+	KUNIT_ASSERT_NOT_NULL(test, region);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_map_page(region, M_GPA, VMMEM_READ, &a));
+	KUNIT_EXPECT_NOT_NULL(test, a.slot);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_map_page(region, M_GPA + 2 * FX_P,
+						VMMEM_READ, &b));
+	KUNIT_EXPECT_NULL(test, b.slot);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_map_page(region, M_GPA, VMMEM_WRITE, &w));
+	KUNIT_EXPECT_NULL(test, w.slot);
+	KUNIT_EXPECT_PTR_EQ(test, a.kaddr, w.kaddr);
+	KUNIT_EXPECT_EQ(test, 3, fake.live);
+	vmmem_unmap_page(region, M_GPA + 2 * FX_P, &b);
+	vmmem_unmap_page(region, M_GPA, &w);
+	KUNIT_EXPECT_EQ(test, 1, fake.live);
+	vmmem_unmap_page(region, M_GPA, &a);
+	KUNIT_EXPECT_EQ(test, 1, fake.live);
+	/* Free again: page 2 takes slot 0 over. */
+	KUNIT_EXPECT_EQ(test, 0, vmmem_map_page(region, M_GPA + 2 * FX_P,
+						VMMEM_READ, &b));
+	KUNIT_EXPECT_NOT_NULL(test, b.slot);
+	vmmem_unmap_page(region, M_GPA + 2 * FX_P, &b);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, 1, fake.live);
+	KUNIT_EXPECT_EQ(test, 4U, fake.maps);
+	mapped_done(test, vm);
+}
+
+/* Too many pages to keep is refused, and leaves the provider's state be. */
+static void mapped_cache_too_large(struct kunit *test)
+{
+	const struct vmmem_update up = {
+		.op = VMMEM_ADD_MAPPED, .gpa = M_GPA, .size = M_SIZE,
+		.mapper = &fake_ops, .priv = &fake, .cache_pages = 4097,
+	};
+	struct vmmem *vm;
+
+	fake_init(test);
+	vm = fx_create(test);
+	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_update(vm, &up, 1));
+	KUNIT_EXPECT_EQ(test, 0U, fx_info(vm).nr_regions);
+	KUNIT_EXPECT_EQ(test, 0U, fake.releases);
+}
+
 static struct kunit_case mapped_cases[] = {
 	KUNIT_CASE_PARAM(mapped_copy, copy_gen_params),
 	KUNIT_CASE(mapped_readonly_page),
@@ -527,6 +688,10 @@ static struct kunit_case mapped_cases[] = {
 	KUNIT_CASE(mapped_top_of_space),
 	KUNIT_CASE(mapped_add_errors),
 	KUNIT_CASE(mapped_snapshot),
+	KUNIT_CASE_PARAM(mapped_cache, cache_gen_params),
+	KUNIT_CASE(mapped_cache_error),
+	KUNIT_CASE(mapped_cache_busy),
+	KUNIT_CASE(mapped_cache_too_large),
 	{}
 };
 

@@ -52,14 +52,15 @@ static __always_inline int vmmem_single_ptr(struct vmmem *vm, u64 gpa,
  * The kernel address behind @addr for an access that went out of line: in
  * an IOVA space, through its entry (calling the space's miss hook if it has
  * one; entries are page-aligned, so an aligned access stays in one); in a
- * region mapped on access, through a mapping of its page, which *@kaddrp
- * then holds for vmmem_slow_unmap(). Also sets the region and the
- * guest-physical address. Caller holds RCU.
+ * region mapped on access, through a mapping of its page, which *@map then
+ * holds for vmmem_slow_unmap() (@map->kaddr stays NULL otherwise). Also
+ * sets the region and the guest-physical address. Caller holds RCU.
  */
 static __always_inline int vmmem_slow_single_ptr(struct vmmem *vm, u64 addr,
 						 unsigned int access, void **ptrp,
 						 struct vmmem_region **regionp,
-						 u64 *gpap, void **kaddrp)
+						 u64 *gpap,
+						 struct vmmem_page_map *map)
 {
 	struct vmmem_miss miss = {};
 	struct vmmem_xlate x;
@@ -83,23 +84,24 @@ static __always_inline int vmmem_slow_single_ptr(struct vmmem *vm, u64 addr,
 	}
 	*regionp = x.region;
 	*gpap = x.gpa;
-	*kaddrp = NULL;
+	map->kaddr = NULL;
 	if (likely(!(x.region->flags & VMMEM_REGION_ON_ACCESS))) {
 		*ptrp = vmmem_region_ptr(x.region, x.gpa);
 		return 0;
 	}
-	if (vmmem_map_page(x.region, x.gpa, access, kaddrp))
+	if (vmmem_map_page(x.region, x.gpa, access, map))
 		return -EFAULT;
-	*ptrp = *kaddrp + (x.gpa & ~PAGE_MASK);
+	*ptrp = map->kaddr + (x.gpa & ~PAGE_MASK);
 	return 0;
 }
 
 /* End the page mapping vmmem_slow_single_ptr() made, if it made one. */
 static __always_inline void vmmem_slow_unmap(struct vmmem_region *region,
-					     u64 gpa, void *kaddr)
+					     u64 gpa,
+					     const struct vmmem_page_map *map)
 {
-	if (unlikely(kaddr))
-		vmmem_unmap_page(region, gpa, kaddr);
+	if (unlikely(map->kaddr))
+		vmmem_unmap_page(region, gpa, map);
 }
 
 /*
@@ -110,13 +112,14 @@ static noinline int vmmem_slow_load(struct vmmem *vm, u64 addr, void *val,
 				    size_t size, bool acquire)
 {
 	struct vmmem_region *region;
-	void *ptr, *kaddr;
+	struct vmmem_page_map map;
+	void *ptr;
 	u64 gpa;
 	int ret;
 
 	rcu_read_lock();
 	ret = vmmem_slow_single_ptr(vm, addr, VMMEM_READ, &ptr, &region, &gpa,
-				    &kaddr);
+				    &map);
 	if (!ret) {
 		switch (size) {
 		case 1:
@@ -140,7 +143,7 @@ static noinline int vmmem_slow_load(struct vmmem *vm, u64 addr, void *val,
 						READ_ONCE(*(u64 *)ptr);
 			break;
 		}
-		vmmem_slow_unmap(region, gpa, kaddr);
+		vmmem_slow_unmap(region, gpa, &map);
 	}
 	rcu_read_unlock();
 	return ret;
@@ -154,13 +157,14 @@ static noinline int vmmem_slow_store(struct vmmem *vm, u64 addr, u64 val,
 				     size_t size, bool release)
 {
 	struct vmmem_region *region;
-	void *ptr, *kaddr;
+	struct vmmem_page_map map;
+	void *ptr;
 	u64 gpa;
 	int ret;
 
 	rcu_read_lock();
 	ret = vmmem_slow_single_ptr(vm, addr, VMMEM_WRITE, &ptr, &region, &gpa,
-				    &kaddr);
+				    &map);
 	if (!ret) {
 		switch (size) {
 		case 1:
@@ -192,7 +196,7 @@ static noinline int vmmem_slow_store(struct vmmem *vm, u64 addr, u64 val,
 				WRITE_ONCE(*(u64 *)ptr, val);
 			break;
 		}
-		vmmem_slow_unmap(region, gpa, kaddr);
+		vmmem_slow_unmap(region, gpa, &map);
 		vmmem_dirty_note(region, gpa, size);
 	}
 	rcu_read_unlock();

@@ -217,7 +217,8 @@ static struct vmmem_region *vmmem_update_prepare(const struct vmmem_update *up)
 		return vmmem_prepare_host_ram(up->gpa, up->size, up->flags);
 	case VMMEM_ADD_MAPPED:
 		return vmmem_prepare_mapped(up->gpa, up->size, up->flags,
-					    up->mapper, up->priv);
+					    up->mapper, up->priv,
+					    up->cache_pages);
 	default:
 		return NULL;
 	}

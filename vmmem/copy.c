@@ -191,21 +191,22 @@ static noinline unsigned long vmmem_copy_mapped(struct vmmem_region *region,
 						unsigned long len,
 						unsigned int access)
 {
+	struct vmmem_page_map map;
 	unsigned long n, left = 0;
-	void *kaddr, *ptr;
+	void *ptr;
 
 	for (; len; len -= n, buf += n, gpa += n) {
 		n = min_t(u64, len, PAGE_SIZE - (gpa & ~PAGE_MASK));
-		if (vmmem_map_page(region, gpa, access, &kaddr))
+		if (vmmem_map_page(region, gpa, access, &map))
 			return len;
-		ptr = kaddr + (gpa & ~PAGE_MASK);
+		ptr = map.kaddr + (gpa & ~PAGE_MASK);
 		if (access & VMMEM_WRITE)
 			vmmem_copy_in(ptr, buf, n);
 		else if (region->flags & VMMEM_REGION_COPY_MC)
 			left = vmmem_copy_out_mc(buf, ptr, n);
 		else
 			vmmem_copy_out(buf, ptr, n);
-		vmmem_unmap_page(region, gpa, kaddr);
+		vmmem_unmap_page(region, gpa, &map);
 		if (access & VMMEM_WRITE)
 			vmmem_dirty_note(region, gpa, n);
 		if (left)

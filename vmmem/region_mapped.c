@@ -8,16 +8,88 @@
  * vmmem_unmap_page() around each page they touch; every other access
  * (slices, holds, translations, caches, iov_iter copies) is refused there,
  * since it would hand out a pointer that outlives the mapping.
+ *
+ * A region may keep some of its pages mapped between accesses
+ * (&vmmem_update.cache_pages), as Xen backends keep persistent grants: a
+ * direct-mapped cache of slots, page index modulo the number of slots,
+ * under one spinlock. A slot in use by an access is never reused; a page
+ * whose slot is busy with another page is mapped and unmapped as if there
+ * were no cache. Kept pages are unmapped when their slot is reused or the
+ * region is released.
  */
 #include <linux/err.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/nospec.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#if IS_ENABLED(CONFIG_KUNIT)
+#include <kunit/visibility.h>
+#endif
 
 #include "vmmem.h"
 
-/* The provider frees its state, unless the add that built us failed. */
+/* The most pages a region mapped on access keeps mapped between accesses. */
+#define VMMEM_MAP_CACHE_MAX	4096
+
+/* A slot that keeps no page. */
+#define VMMEM_SLOT_EMPTY	ULONG_MAX
+
+/**
+ * struct vmmem_map_slot - one page kept mapped between accesses
+ * @index: the page's index in the region, or %VMMEM_SLOT_EMPTY
+ * @kaddr: where the provider mapped it
+ * @writable: mapped for writing (and reading), not only for reading
+ * @users: accesses using the mapping now; a slot in use is not reused
+ */
+struct vmmem_map_slot {
+	unsigned long index;
+	void *kaddr;
+	bool writable;
+	unsigned int users;
+};
+
+/**
+ * struct vmmem_map_cache - the pages a region keeps mapped
+ * @lock: guards the slots; taken in any context, around the provider's
+ *	@map and @unmap for a slot (which do not sleep)
+ * @mask: number of slots - 1 (a power of two)
+ * @slot: page index i lives in slot[i & @mask] when kept
+ */
+struct vmmem_map_cache {
+	spinlock_t lock;	/* see @lock above */
+	unsigned long mask;
+	struct vmmem_map_slot slot[];
+};
+
+/* End the mappings of every kept page; no access can run any more. */
+static void vmmem_map_cache_flush(struct vmmem_region *region)
+{
+	struct vmmem_map_cache *cache = region->map_cache;
+	struct vmmem_map_slot *slot;
+	unsigned long i;
+
+	for (i = 0; i <= cache->mask; i++) {
+		slot = &cache->slot[i];
+		if (slot->index == VMMEM_SLOT_EMPTY)
+			continue;
+		WARN_ON_ONCE(slot->users);
+		region->mapper->unmap(region->mapper_priv, slot->index,
+				      slot->kaddr);
+		slot->index = VMMEM_SLOT_EMPTY;
+	}
+}
+
+/*
+ * Unmap what the cache kept, then the provider frees its state, unless
+ * the add that built us failed.
+ */
 static void vmmem_mapped_release(struct vmmem_region *region)
 {
+	if (region->map_cache) {
+		vmmem_map_cache_flush(region);
+		kfree(region->map_cache);
+	}
 	if (region->release_mapper && region->mapper->release)
 		region->mapper->release(region->mapper_priv);
 }
@@ -27,6 +99,25 @@ static const struct vmmem_backing_ops vmmem_mapped_ops = {
 	.release = vmmem_mapped_release,
 };
 
+/* Slots for @cache_pages kept pages of a region of @npages pages. */
+static struct vmmem_map_cache *vmmem_map_cache_alloc(unsigned int cache_pages,
+						     unsigned long npages)
+{
+	unsigned long nr = roundup_pow_of_two(min_t(unsigned long, cache_pages,
+						    npages));
+	struct vmmem_map_cache *cache;
+	unsigned long i;
+
+	cache = kzalloc(struct_size(cache, slot, nr), GFP_KERNEL_ACCOUNT);
+	if (!cache)
+		return NULL;
+	spin_lock_init(&cache->lock);
+	cache->mask = nr - 1;
+	for (i = 0; i < nr; i++)
+		cache->slot[i].index = VMMEM_SLOT_EMPTY;
+	return cache;
+}
+
 /**
  * vmmem_prepare_mapped() - build a region whose pages are mapped on access
  * @gpa: first guest-physical address, page-aligned
@@ -34,16 +125,18 @@ static const struct vmmem_backing_ops vmmem_mapped_ops = {
  * @flags: VMMEM_REGION_* flags
  * @mapper: the operations that map a page; @map and @unmap are required
  * @priv: their argument
+ * @cache_pages: how many pages to keep mapped between accesses, at most
+ *	%VMMEM_MAP_CACHE_MAX; 0 for none
  *
  * Context: Process context.
  * Return: the region, not in any map, or ERR_PTR() with the argument
  * errors of vmmem_check_new_region(), -EINVAL without @mapper->map or
- * @mapper->unmap, or -ENOMEM.
+ * @mapper->unmap or for too large @cache_pages, or -ENOMEM.
  */
 struct vmmem_region *vmmem_prepare_mapped(u64 gpa, u64 size,
 					  unsigned int flags,
 					  const struct vmmem_mapper_ops *mapper,
-					  void *priv)
+					  void *priv, unsigned int cache_pages)
 {
 	struct vmmem_region *region;
 	int ret;
@@ -51,7 +144,8 @@ struct vmmem_region *vmmem_prepare_mapped(u64 gpa, u64 size,
 	ret = vmmem_check_new_region(gpa, size, flags);
 	if (ret)
 		return ERR_PTR(ret);
-	if (!mapper || !mapper->map || !mapper->unmap)
+	if (!mapper || !mapper->map || !mapper->unmap ||
+	    cache_pages > VMMEM_MAP_CACHE_MAX)
 		return ERR_PTR(-EINVAL);
 
 	region = vmmem_region_alloc(gpa, size, flags | VMMEM_REGION_ON_ACCESS,
@@ -60,6 +154,14 @@ struct vmmem_region *vmmem_prepare_mapped(u64 gpa, u64 size,
 		return ERR_PTR(-ENOMEM);
 	region->mapper = mapper;
 	region->mapper_priv = priv;
+	if (cache_pages) {
+		region->map_cache = vmmem_map_cache_alloc(cache_pages,
+							  region->npages);
+		if (!region->map_cache) {
+			vmmem_region_abort(region);
+			return ERR_PTR(-ENOMEM);
+		}
+	}
 	return region;
 }
 
@@ -78,28 +180,13 @@ void vmmem_mapped_adopt(struct vmmem_region *region)
 		region->release_mapper = true;
 }
 
-/**
- * vmmem_map_page() - map the page of an on-access region that holds @gpa
- * @region: a region mapped on access
- * @gpa: a guest-physical address inside @region
- * @access: %VMMEM_READ and/or %VMMEM_WRITE (other bits are ignored)
- * @kaddr: set to the kernel address of the page (not of @gpa)
- *
- * Retries a transient failure (-EAGAIN) up to %VMMEM_MAP_TRIES calls in
- * all, without sleeping. Every success must be followed by
- * vmmem_unmap_page() before the caller leaves its RCU read-side section.
- *
- * Context: rcu_read_lock() held; any context.
- * Return: 0, or the provider's last error.
- */
-int vmmem_map_page(const struct vmmem_region *region, u64 gpa,
-		   unsigned int access, void **kaddr)
+/* The provider's @map, -EAGAIN retried up to VMMEM_MAP_TRIES calls in all. */
+static int vmmem_map_tries(const struct vmmem_region *region,
+			   unsigned long index, unsigned int access,
+			   void **kaddr)
 {
-	unsigned long index = (gpa - region->gpa) >> PAGE_SHIFT;
 	int tries = VMMEM_MAP_TRIES, ret;
 
-	/* A guest-chosen address steers no speculative call past the end. */
-	index = array_index_nospec(index, region->npages);
 	do {
 		ret = region->mapper->map(region->mapper_priv, index,
 					  access & VMMEM_ACCESS_MASK, kaddr);
@@ -107,17 +194,112 @@ int vmmem_map_page(const struct vmmem_region *region, u64 gpa,
 	return ret;
 }
 
+/*
+ * Use or fill the slot of page @index. Returns 1 when the slot is busy
+ * with another page or with a read-only mapping the access cannot use:
+ * the caller maps the page without the cache.
+ */
+static int vmmem_map_cached(const struct vmmem_region *region,
+			    unsigned long index, unsigned int access,
+			    struct vmmem_page_map *map)
+{
+	struct vmmem_map_cache *cache = region->map_cache;
+	struct vmmem_map_slot *slot = &cache->slot[index & cache->mask];
+	bool write = access & VMMEM_WRITE;
+	unsigned long irqflags;
+	void *kaddr;
+	int ret = 1;
+
+	spin_lock_irqsave(&cache->lock, irqflags);
+	if (slot->index == index && (slot->writable || !write)) {
+		ret = 0;
+		goto use;
+	}
+	if (slot->users)
+		goto unlock;
+	if (slot->index != VMMEM_SLOT_EMPTY) {
+		region->mapper->unmap(region->mapper_priv, slot->index,
+				      slot->kaddr);
+		slot->index = VMMEM_SLOT_EMPTY;
+	}
+	ret = vmmem_map_tries(region, index, access, &kaddr);
+	if (ret)
+		goto unlock;
+	slot->index = index;
+	slot->kaddr = kaddr;
+	slot->writable = write;
+use:
+	slot->users++;
+	map->kaddr = slot->kaddr;
+	map->slot = slot;
+unlock:
+	spin_unlock_irqrestore(&cache->lock, irqflags);
+	return ret;
+}
+
+/**
+ * vmmem_map_page() - map the page of an on-access region that holds @gpa
+ * @region: a region mapped on access
+ * @gpa: a guest-physical address inside @region
+ * @access: %VMMEM_READ and/or %VMMEM_WRITE (other bits are ignored)
+ * @map: filled with the page's kernel address (not @gpa's), and what
+ *	vmmem_unmap_page() needs to end the mapping
+ *
+ * From the region's cache if it keeps the page (filling the cache if the
+ * page's slot is free), else from the provider, which is retried on a
+ * transient failure (-EAGAIN) up to %VMMEM_MAP_TRIES calls in all,
+ * without sleeping. Every success must be followed by vmmem_unmap_page()
+ * before the caller leaves its RCU read-side section.
+ *
+ * Context: rcu_read_lock() held; any context.
+ * Return: 0, or the provider's last error.
+ */
+int vmmem_map_page(const struct vmmem_region *region, u64 gpa,
+		   unsigned int access, struct vmmem_page_map *map)
+{
+	unsigned long index = (gpa - region->gpa) >> PAGE_SHIFT;
+	int ret;
+
+	/* A guest-chosen address steers no speculative call past the end. */
+	index = array_index_nospec(index, region->npages);
+	if (region->map_cache) {
+		ret = vmmem_map_cached(region, index, access, map);
+		if (ret <= 0)
+			return ret;
+	}
+	map->slot = NULL;
+	return vmmem_map_tries(region, index, access, &map->kaddr);
+}
+
+#if IS_ENABLED(CONFIG_KUNIT)
+EXPORT_SYMBOL_IF_KUNIT(vmmem_map_page);
+#endif
+
 /**
  * vmmem_unmap_page() - end a mapping made by vmmem_map_page()
  * @region: the region
  * @gpa: the address given to vmmem_map_page()
- * @kaddr: the page address it returned
+ * @map: what it filled
+ *
+ * A page the cache keeps stays mapped, for the next access.
  *
  * Context: rcu_read_lock() held; any context.
  */
 void vmmem_unmap_page(const struct vmmem_region *region, u64 gpa,
-		      void *kaddr)
+		      const struct vmmem_page_map *map)
 {
+	unsigned long irqflags;
+
+	if (map->slot) {
+		spin_lock_irqsave(&region->map_cache->lock, irqflags);
+		map->slot->users--;
+		spin_unlock_irqrestore(&region->map_cache->lock, irqflags);
+		return;
+	}
 	region->mapper->unmap(region->mapper_priv,
-			      (gpa - region->gpa) >> PAGE_SHIFT, kaddr);
+			      (gpa - region->gpa) >> PAGE_SHIFT, map->kaddr);
 }
+
+#if IS_ENABLED(CONFIG_KUNIT)
+EXPORT_SYMBOL_IF_KUNIT(vmmem_unmap_page);
+#endif

@@ -37,6 +37,8 @@
 
 #include "compat.h"
 
+struct vmmem_map_cache;
+struct vmmem_map_slot;
 struct vmmem_region;
 
 /*
@@ -108,6 +110,8 @@ struct vmmem_backing_ops {
  *	reference in a context that cannot sleep
  * @mapper: regions mapped on access: the operations that map a page
  * @mapper_priv: their argument
+ * @map_cache: regions mapped on access: the pages kept mapped between
+ *	accesses (region_mapped.c), or NULL
  * @release_mapper: the add succeeded: the release calls
  *	&vmmem_mapper_ops.release (see vmmem_mapped_adopt())
  *
@@ -136,6 +140,7 @@ struct vmmem_region {
 	struct work_struct release_work;
 	const struct vmmem_mapper_ops *mapper;
 	void *mapper_priv;
+	struct vmmem_map_cache *map_cache;
 	bool release_mapper;
 };
 
@@ -536,12 +541,24 @@ struct vmmem_region *vmmem_prepare_pages(u64 gpa, struct page **pages,
 struct vmmem_region *vmmem_prepare_mapped(u64 gpa, u64 size,
 					  unsigned int flags,
 					  const struct vmmem_mapper_ops *mapper,
-					  void *priv);
+					  void *priv, unsigned int cache_pages);
 void vmmem_mapped_adopt(struct vmmem_region *region);
+
+/**
+ * struct vmmem_page_map - a page of a region mapped on access, mapped
+ * @kaddr: the page's kernel address
+ * @slot: the region's cache slot that keeps the mapping, or NULL if
+ *	vmmem_unmap_page() ends it
+ */
+struct vmmem_page_map {
+	void *kaddr;
+	struct vmmem_map_slot *slot;
+};
+
 int vmmem_map_page(const struct vmmem_region *region, u64 gpa,
-		   unsigned int access, void **kaddr);
+		   unsigned int access, struct vmmem_page_map *map);
 void vmmem_unmap_page(const struct vmmem_region *region, u64 gpa,
-		      void *kaddr);
+		      const struct vmmem_page_map *map);
 struct vmmem_region *vmmem_prepare_host_ram(u64 gpa, u64 size,
 					    unsigned int flags);
 

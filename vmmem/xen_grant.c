@@ -5,8 +5,10 @@
  * virtio transport gives them (grant-DMA: bit 63 set, the reference in
  * the page number). Each access maps the page it needs with a
  * GNTTABOP_map_grant_ref hypercall into a slot of kernel address space,
- * read-only unless it writes, and unmaps it right after; nothing sleeps,
- * so the accesses keep their any-context contract. Built where the kernel
+ * read-only unless it writes, and unmaps it right after (or, for
+ * persistent grants, keeps up to VMMEM_XEN_KEPT pages mapped, in slots of
+ * their own, until the region goes); nothing sleeps, so the accesses keep
+ * their any-context contract. Built where the kernel
  * has CONFIG_XEN; supported in PV domains, where a grant is mapped at a
  * kernel virtual address (auto-translated domains map at guest frames of
  * ballooned pages instead, which this file does not do).
@@ -23,8 +25,13 @@
 
 #include "vmmem.h"
 
-/* Mapping slots per region: concurrent accesses to one region at most. */
+/*
+ * Mapping slots per region: concurrent accesses to one region at most,
+ * pages kept mapped included.
+ */
 #define VMMEM_XEN_SLOTS		64
+static_assert(VMMEM_XEN_KEPT < VMMEM_XEN_SLOTS);
+static_assert(!(VMMEM_XEN_PERSISTENT & VMMEM_REGION_FLAGS));
 
 /**
  * struct vmmem_xen_grants - one region's grants and its mapping slots
@@ -124,7 +131,7 @@ static const struct vmmem_mapper_ops vmmem_xen_ops = {
  * @domid: the domain that granted the pages
  * @first_ref: the grant reference of the region's first page
  * @nr: number of consecutive grant references (pages)
- * @flags: 0 or %VMMEM_REGION_RDONLY
+ * @flags: %VMMEM_REGION_RDONLY, %VMMEM_XEN_PERSISTENT, both or 0
  *
  * The region covers [vmmem_xen_grant_addr(@first_ref),
  * vmmem_xen_grant_addr(@first_ref + @nr)): the addresses a Xen virtio
@@ -134,6 +141,12 @@ static const struct vmmem_mapper_ops vmmem_xen_ops = {
  * there. A reference that is not granted (or no longer) fails the access
  * at its page as a hole would. Remove it with %VMMEM_REMOVE of the same
  * range.
+ *
+ * With %VMMEM_XEN_PERSISTENT, up to %VMMEM_XEN_KEPT pages stay mapped
+ * between accesses (&vmmem_update.cache_pages), so that a hot buffer costs
+ * no hypercall; they are unmapped when the region is removed. Only for a
+ * frontend that keeps its grants until then (persistent grants): it cannot
+ * end a grant that is still mapped.
  *
  * Context: Process context; sleeps.
  * Return: 0; -EOPNOTSUPP outside a PV domain or where pages are not Xen's
@@ -145,10 +158,11 @@ int vmmem_add_xen_grants(struct vmmem *vm, u16 domid, u32 first_ref,
 {
 	struct vmmem_update up = {
 		.op = VMMEM_ADD_MAPPED,
-		.flags = flags,
+		.flags = flags & ~VMMEM_XEN_PERSISTENT,
 		.gpa = vmmem_xen_grant_addr(first_ref),
 		.size = (u64)nr << PAGE_SHIFT,
 		.mapper = &vmmem_xen_ops,
+		.cache_pages = flags & VMMEM_XEN_PERSISTENT ? VMMEM_XEN_KEPT : 0,
 	};
 	struct vmmem_xen_grants *g;
 	struct page **pages;

@@ -118,6 +118,10 @@ enum vmmem_update_op {
  * @mapper: %VMMEM_ADD_MAPPED: the operations that map the region's pages
  * @priv: %VMMEM_ADD_MAPPED: passed to @mapper's operations; owned by the
  *	region once the add succeeds (released by &vmmem_mapper_ops.release)
+ * @cache_pages: %VMMEM_ADD_MAPPED: how many pages the region may keep
+ *	mapped between accesses (as Xen's persistent grants), at most 4096;
+ *	0 maps and unmaps each page around each access. Only for memory whose
+ *	owner lets mappings outlive the accesses until the region is removed
  */
 struct vmmem_update {
 	enum vmmem_update_op op;
@@ -128,6 +132,7 @@ struct vmmem_update {
 	struct page **pages;
 	const struct vmmem_mapper_ops *mapper;
 	void *priv;
+	unsigned int cache_pages;
 };
 
 /**
@@ -141,14 +146,17 @@ struct vmmem_update {
  *	any other negative errno ends the access at that page (a copy then
  *	returns the bytes not copied, a single access -EFAULT)
  * @unmap: end the mapping that @map made of page @index at @kaddr; must
- *	not sleep. Each successful @map is followed by one @unmap, before
- *	the access call returns
+ *	not sleep. Each successful @map is followed by one @unmap: before
+ *	the access call returns, or for a page the region keeps mapped
+ *	(&vmmem_update.cache_pages), when vmmem maps another page in its
+ *	place or the region is released, always before @release. vmmem may
+ *	call @map and @unmap of a kept page with a spinlock held
  * @release: called once the region is gone and no access can map any
  *	more; may sleep. Frees @priv. Optional
  *
- * vmmem calls @map for one page at a time, and never holds a mapping
- * beyond the call that made it; a mapper may keep mappings of its own
- * (a bounded cache) and make @map and @unmap cheap for pages it keeps.
+ * vmmem calls @map for one page at a time. Without &vmmem_update.cache_pages
+ * it never holds a mapping beyond the call that made it; with it, up to
+ * that many pages stay mapped between accesses.
  */
 struct vmmem_mapper_ops {
 	int (*map)(void *priv, unsigned long index, unsigned int access,
@@ -166,6 +174,15 @@ struct vmmem_mapper_ops {
  * adds a frontend's grants at those addresses (where CONFIG_XEN is set).
  */
 #define VMMEM_XEN_GRANT_DMA	BIT_ULL(63)
+
+/*
+ * vmmem_add_xen_grants() flag: keep up to %VMMEM_XEN_KEPT pages mapped
+ * between accesses, as blkback keeps persistent grants. Only for a frontend
+ * that keeps its grants until the region is removed: a grant still mapped
+ * cannot be ended.
+ */
+#define VMMEM_XEN_PERSISTENT	0x100u
+#define VMMEM_XEN_KEPT		32
 
 /* The address of the first byte of grant reference @ref. */
 static inline u64 vmmem_xen_grant_addr(u32 ref)

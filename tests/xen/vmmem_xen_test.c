@@ -7,7 +7,10 @@
  * reaches them through vmmem at their grant-DMA addresses: copies both
  * ways, single accesses, a write to the read-only grant and an access to
  * the ungranted one refused at their page, and afterwards every grant
- * ends at once (a leaked mapping would keep it in use). Loading runs the
+ * ends at once (a leaked mapping would keep it in use). All of it twice:
+ * mapping each page for each access, and keeping pages mapped between
+ * accesses (persistent grants), where a page read stays mapped (its grant
+ * cannot end) until the region is removed. Loading runs the
  * checks and prints one "ok - NAME" or "not ok - NAME" line per check to
  * the kernel log; the module stays loaded until removed.
  */
@@ -27,6 +30,7 @@
 #define SELF		0			/* dom0 */
 
 static unsigned int passed, failed;
+static bool ref_lost;	/* a grant ended early: its reference is free */
 
 static void check(bool ok, const char *name)
 {
@@ -53,64 +57,96 @@ static bool page_is(struct page *page, unsigned int i, u8 seed)
 	return true;
 }
 
+static void fill(struct page **pages, u8 seed)
+{
+	unsigned int i, off;
+
+	for (i = 0; i < NR_GRANTED; i++)
+		for (off = 0; off < PAGE_SIZE; off++)
+			((u8 *)page_address(pages[i]))[off] = pattern(i, off, seed);
+}
+
+/* run() checks each thing once per mode, and names the mode. */
+static const char *mode;
+
+static void mcheck(bool ok, const char *what)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "xen grants%s: %s", mode, what);
+	check(ok, name);
+}
+
 static void run(struct vmmem *vm, grant_ref_t first, struct page **pages,
-		u8 *buf)
+		u8 *buf, unsigned int flags)
 {
 	const u64 base = vmmem_xen_grant_addr(first);
 	const size_t len = NR_GRANTED * PAGE_SIZE;
 	struct vmmem_update remove;
 	unsigned int i, off;
-	bool same = true;
+	bool same = true, kept;
 	u32 v32;
 	u64 v64;
 
-	check(vmmem_add_xen_grants(vm, SELF, first, 0, 0) == -EINVAL,
-	      "xen grants: no references -> EINVAL");
-	check(vmmem_add_xen_grants(vm, SELF, U32_MAX, 2, 0) == -EINVAL,
-	      "xen grants: references past 2^32 - 1 -> EINVAL");
-	check(vmmem_add_xen_grants(vm, SELF, first, NR_REFS, 0x4) == -EINVAL,
-	      "xen grants: unknown region flags -> EINVAL");
-	check(!vmmem_add_xen_grants(vm, SELF, first, NR_REFS, 0),
-	      "xen grants: 5 references added at their grant-DMA addresses");
-	check(vmmem_add_xen_grants(vm, SELF, first, 1, 0) == -EEXIST,
-	      "xen grants: the same range again -> EEXIST");
+	fill(pages, 1);
+	mode = flags & VMMEM_XEN_PERSISTENT ? " (kept mapped)" : "";
 
-	check(!vmmem_copy_from_guest(vm, base, buf, len),
-	      "xen grants: 4 granted pages copied out");
+	mcheck(vmmem_add_xen_grants(vm, SELF, first, 0, 0) == -EINVAL,
+	       "no references -> EINVAL");
+	mcheck(vmmem_add_xen_grants(vm, SELF, U32_MAX, 2, 0) == -EINVAL,
+	       "references past 2^32 - 1 -> EINVAL");
+	mcheck(vmmem_add_xen_grants(vm, SELF, first, NR_REFS, flags | 0x4) == -EINVAL,
+	       "unknown region flags -> EINVAL");
+	mcheck(!vmmem_add_xen_grants(vm, SELF, first, NR_REFS, flags),
+	       "5 references added at their grant-DMA addresses");
+	mcheck(vmmem_add_xen_grants(vm, SELF, first, 1, 0) == -EEXIST,
+	       "the same range again -> EEXIST");
+
+	mcheck(!vmmem_copy_from_guest(vm, base, buf, len),
+	       "4 granted pages copied out");
 	for (i = 0; i < NR_GRANTED; i++)
 		for (off = 0; off < PAGE_SIZE; off++)
 			same &= buf[i * PAGE_SIZE + off] == pattern(i, off, 1);
-	check(same, "xen grants: the bytes are the frontend's");
-	check(vmmem_copy_from_guest(vm, base + 100, buf, len) == 100,
-	      "xen grants: a copy into the ungranted reference stops at its page");
-	check(vmmem_check_range(vm, base, len, VMMEM_READ),
-	      "xen grants: range check of the granted pages");
+	mcheck(same, "the bytes are the frontend's");
+	mcheck(vmmem_copy_from_guest(vm, base + 100, buf, len) == 100,
+	       "a copy into the ungranted reference stops at its page");
+	mcheck(vmmem_check_range(vm, base, len, VMMEM_READ),
+	       "range check of the granted pages");
+	if (flags & VMMEM_XEN_PERSISTENT) {
+		/*
+		 * Silent where it fails, as it must; had it ended the grant,
+		 * it also gave the reference back to the free list.
+		 */
+		kept = !gnttab_try_end_foreign_access(first + 1);
+		ref_lost |= !kept;
+		mcheck(kept, "a page read stays mapped: its grant cannot end");
+	}
 
 	for (i = 0; i < NR_GRANTED; i++)
 		for (off = 0; off < PAGE_SIZE; off++)
 			buf[i * PAGE_SIZE + off] = pattern(i, off, 2);
-	check(vmmem_copy_to_guest(vm, base, buf, len) ==
-	      (NR_GRANTED - RO_PAGE) * PAGE_SIZE,
-	      "xen grants: a copy in stops at the read-only grant");
-	check(page_is(pages[0], 0, 2) && page_is(pages[1], 1, 2),
-	      "xen grants: the frontend sees the pages written before it");
-	check(page_is(pages[RO_PAGE], RO_PAGE, 1) && page_is(pages[3], 3, 1),
-	      "xen grants: the read-only grant and the page after it are unchanged");
+	mcheck(vmmem_copy_to_guest(vm, base, buf, len) ==
+	       (NR_GRANTED - RO_PAGE) * PAGE_SIZE,
+	       "a copy in stops at the read-only grant");
+	mcheck(page_is(pages[0], 0, 2) && page_is(pages[1], 1, 2),
+	       "the frontend sees the pages written before it");
+	mcheck(page_is(pages[RO_PAGE], RO_PAGE, 1) && page_is(pages[3], 3, 1),
+	       "the read-only grant and the page after it are unchanged");
 
-	check(!vmmem_store(vm, base + 3 * PAGE_SIZE + 8, (u32)0x12345678) &&
-	      *(u32 *)(page_address(pages[3]) + 8) == 0x12345678,
-	      "xen grants: a single store reaches the frontend's page");
-	check(!vmmem_load_acquire(vm, base + 3 * PAGE_SIZE + 8, &v32) &&
-	      v32 == 0x12345678, "xen grants: a single load reads it back");
-	check(vmmem_store(vm, base + RO_PAGE * PAGE_SIZE, (u32)1) == -EFAULT &&
-	      !vmmem_load(vm, base + RO_PAGE * PAGE_SIZE, &v64),
-	      "xen grants: the read-only grant loads but refuses stores");
-	check(vmmem_load(vm, base + NR_GRANTED * PAGE_SIZE, &v64) == -EFAULT,
-	      "xen grants: the ungranted reference refuses loads");
+	mcheck(!vmmem_store(vm, base + 3 * PAGE_SIZE + 8, (u32)0x12345678) &&
+	       *(u32 *)(page_address(pages[3]) + 8) == 0x12345678,
+	       "a single store reaches the frontend's page");
+	mcheck(!vmmem_load_acquire(vm, base + 3 * PAGE_SIZE + 8, &v32) &&
+	       v32 == 0x12345678, "a single load reads it back");
+	mcheck(vmmem_store(vm, base + RO_PAGE * PAGE_SIZE, (u32)1) == -EFAULT &&
+	       !vmmem_load(vm, base + RO_PAGE * PAGE_SIZE, &v64),
+	       "the read-only grant loads but refuses stores");
+	mcheck(vmmem_load(vm, base + NR_GRANTED * PAGE_SIZE, &v64) == -EFAULT,
+	       "the ungranted reference refuses loads");
 
 	remove = (struct vmmem_update){ .op = VMMEM_REMOVE, .gpa = base,
 					.size = NR_REFS * PAGE_SIZE };
-	check(!vmmem_update(vm, &remove, 1), "xen grants: the region removed");
+	mcheck(!vmmem_update(vm, &remove, 1), "the region removed");
 }
 
 static int __init vmmem_xen_test_init(void)
@@ -119,7 +155,7 @@ static int __init vmmem_xen_test_init(void)
 	grant_ref_t first;
 	struct vmmem *vm;
 	bool ended = true, have_pages = true;
-	unsigned int i, off;
+	unsigned int i;
 	u8 *buf;
 
 	if (!xen_pv_domain()) {
@@ -137,21 +173,20 @@ static int __init vmmem_xen_test_init(void)
 		check(false, "xen grants: setup (memory, map, references)");
 		goto out;
 	}
-	for (i = 0; i < NR_GRANTED; i++) {
-		for (off = 0; off < PAGE_SIZE; off++)
-			((u8 *)page_address(pages[i]))[off] = pattern(i, off, 1);
+	for (i = 0; i < NR_GRANTED; i++)
 		gnttab_grant_foreign_access_ref(first + i, SELF,
 						xen_page_to_gfn(pages[i]),
 						i == RO_PAGE);
-	}
 
-	run(vm, first, pages, buf);
+	run(vm, first, pages, buf, 0);
+	run(vm, first, pages, buf, VMMEM_XEN_PERSISTENT);
+	mode = "";
 
 	/* A grant still mapped would not end: nothing may be left mapped. */
 	for (i = 0; i < NR_GRANTED; i++)
 		ended &= gnttab_end_foreign_access_ref(first + i);
 	check(ended, "xen grants: every grant ends: no mapping left behind");
-	if (ended)
+	if (ended && !ref_lost)
 		gnttab_free_grant_reference_seq(first, NR_REFS);
 	pr_info("# %u passed, %u failed\n", passed, failed);
 out:
