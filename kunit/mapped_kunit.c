@@ -675,6 +675,104 @@ static void mapped_cache_too_large(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0U, fake.releases);
 }
 
+/*
+ * Held slices of a region that keeps pages mapped: a slice per page, each
+ * page kept mapped until the slices are released, even after the region
+ * is removed; the provider is released after the last holder.
+ */
+static void mapped_hold(struct kunit *test)
+{
+	struct vmmem *vm = cached_map(test, M_PAGES);
+	struct vmmem_slice slices[4];
+	u64 gpa = M_GPA + 100, len = 2 * FX_P;
+	unsigned int nr = 2, i;
+
+	/* Three pages need three slices; nothing held when they do not fit. */
+	KUNIT_EXPECT_EQ(test, -ENOBUFS,
+			vmmem_hold(vm, gpa, len, VMMEM_READ, slices, &nr));
+	KUNIT_EXPECT_EQ(test, 3U, nr);
+	nr = ARRAY_SIZE(slices);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_hold(vm, gpa, len, VMMEM_READ, slices, &nr));
+	KUNIT_ASSERT_EQ(test, 3U, nr);
+	KUNIT_EXPECT_EQ(test, FX_P - 100, (u64)slices[0].len);
+	KUNIT_EXPECT_EQ(test, FX_P, (u64)slices[1].len);
+	KUNIT_EXPECT_EQ(test, 100ULL, (u64)slices[2].len);
+	for (i = 0; i < nr; i++) {
+		KUNIT_EXPECT_TRUE(test, fx_matches(slices[i].ptr, slices[i].gpa,
+						   slices[i].len));
+		KUNIT_EXPECT_NULL(test, slices[i].wptr);
+	}
+	KUNIT_EXPECT_EQ(test, 3, fake.live);
+
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, M_GPA, M_SIZE));
+	KUNIT_EXPECT_EQ(test, 0U, fake.releases);
+	KUNIT_EXPECT_TRUE(test, fx_matches(slices[1].ptr, slices[1].gpa,
+					   slices[1].len));
+	vmmem_release(slices, nr);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_wait_released(vm, 10 * HZ));
+	KUNIT_EXPECT_EQ(test, 1U, fake.releases);
+	KUNIT_EXPECT_EQ(test, 0, fake.live);
+	KUNIT_EXPECT_EQ(test, fake.mapped, fake.unmaps);
+	KUNIT_EXPECT_FALSE(test, fake.bad);
+}
+
+/* A writable held slice writes the provider's page; read-only pages refuse. */
+static void mapped_hold_write(struct kunit *test)
+{
+	struct vmmem *vm = cached_map(test, M_PAGES);
+	struct vmmem_slice slices[2];
+	unsigned int nr = 2;
+
+	fx_add(test, vm, M_GPA - FX_P, FX_P, 0);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_hold(vm, M_GPA - 8, 16,
+					    VMMEM_READ | VMMEM_WRITE, slices, &nr));
+	KUNIT_ASSERT_EQ(test, 2U, nr);
+	KUNIT_ASSERT_NOT_NULL(test, slices[1].wptr);
+	KUNIT_EXPECT_EQ(test, M_GPA, slices[1].gpa);
+	memset(slices[1].wptr, 0x5a, 8);
+	KUNIT_EXPECT_EQ(test, 0x5a, *fake_byte(M_GPA + 7));
+	KUNIT_EXPECT_EQ(test, fx_pattern(M_GPA + 8), *fake_byte(M_GPA + 8));
+	vmmem_release(slices, nr);
+
+	set_bit(1, fake.rdonly);
+	nr = 2;
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_hold(vm, M_GPA + FX_P - 8, 16,
+						  VMMEM_WRITE, slices, &nr));
+	nr = 2;
+	KUNIT_EXPECT_EQ(test, 0, vmmem_hold(vm, M_GPA + FX_P - 8, 16,
+					    VMMEM_READ, slices, &nr));
+	vmmem_release(slices, nr);
+	mapped_done(test, vm);
+}
+
+/*
+ * A page whose slot a holder keeps for another page cannot be held
+ * (-EBUSY), but copies still reach it, mapped for their own use.
+ */
+static void mapped_hold_busy(struct kunit *test)
+{
+	struct vmmem *vm = cached_map(test, 2);
+	struct vmmem_slice held, other;
+	unsigned int nr = 1, nr2 = 1;
+	u8 buf[8];
+
+	KUNIT_ASSERT_EQ(test, 0, vmmem_hold(vm, M_GPA, 8, VMMEM_READ, &held, &nr));
+	KUNIT_EXPECT_EQ(test, -EBUSY, vmmem_hold(vm, M_GPA + 2 * FX_P, 8,
+						 VMMEM_READ, &other, &nr2));
+	KUNIT_EXPECT_EQ(test, -EBUSY, vmmem_hold(vm, M_GPA + 8, 8, VMMEM_WRITE,
+						 &other, &nr2));
+	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_from_guest(vm, M_GPA + 2 * FX_P,
+							 buf, 8));
+	KUNIT_EXPECT_TRUE(test, fx_matches(buf, M_GPA + 2 * FX_P, 8));
+	KUNIT_EXPECT_EQ(test, 1, fake.live);
+	vmmem_release(&held, nr);
+	nr2 = 1;
+	KUNIT_EXPECT_EQ(test, 0, vmmem_hold(vm, M_GPA + 2 * FX_P, 8, VMMEM_WRITE,
+					    &other, &nr2));
+	vmmem_release(&other, nr2);
+	mapped_done(test, vm);
+}
+
 static struct kunit_case mapped_cases[] = {
 	KUNIT_CASE_PARAM(mapped_copy, copy_gen_params),
 	KUNIT_CASE(mapped_readonly_page),
@@ -692,6 +790,9 @@ static struct kunit_case mapped_cases[] = {
 	KUNIT_CASE(mapped_cache_error),
 	KUNIT_CASE(mapped_cache_busy),
 	KUNIT_CASE(mapped_cache_too_large),
+	KUNIT_CASE(mapped_hold),
+	KUNIT_CASE(mapped_hold_write),
+	KUNIT_CASE(mapped_hold_busy),
 	{}
 };
 

@@ -5,9 +5,11 @@
  * provider maps one page at a time while an access needs it. The region
  * has no @hva; the accesses that can map (copies, single accesses, range
  * checks) pass VMMEM_ACCESS_MAPPING and call vmmem_map_page() and
- * vmmem_unmap_page() around each page they touch; every other access
- * (slices, holds, translations, caches, iov_iter copies) is refused there,
- * since it would hand out a pointer that outlives the mapping.
+ * vmmem_unmap_page() around each page they touch; held slices keep a page
+ * the region keeps mapped (vmmem_map_kept()) until they are released.
+ * Every other access (slices, translations, caches, iov_iter copies) is
+ * refused there, since it would hand out a pointer that outlives the
+ * mapping.
  *
  * A region may keep some of its pages mapped between accesses
  * (&vmmem_update.cache_pages), as Xen backends keep persistent grants: a
@@ -274,6 +276,60 @@ int vmmem_map_page(const struct vmmem_region *region, u64 gpa,
 #if IS_ENABLED(CONFIG_KUNIT)
 EXPORT_SYMBOL_IF_KUNIT(vmmem_map_page);
 #endif
+
+/**
+ * vmmem_map_kept() - map a page of an on-access region for a held slice
+ * @region: a region mapped on access
+ * @gpa: a guest-physical address inside @region
+ * @access: %VMMEM_READ and/or %VMMEM_WRITE (other bits are ignored)
+ * @kaddr: set to the kernel address of the page (not of @gpa)
+ *
+ * Only a page the region keeps mapped can be held: it stays in its slot,
+ * in use, until vmmem_unmap_kept(), across any sleep of the holder.
+ *
+ * Context: any context; does not sleep.
+ * Return: 0; -EFAULT if the region keeps no pages or the provider does not
+ * map this one; -EBUSY if its slot is in use by another page, or by a
+ * read-only mapping of this one and @access writes.
+ */
+int vmmem_map_kept(const struct vmmem_region *region, u64 gpa,
+		   unsigned int access, void **kaddr)
+{
+	unsigned long index = (gpa - region->gpa) >> PAGE_SHIFT;
+	struct vmmem_page_map map;
+	int ret;
+
+	if (!region->map_cache)
+		return -EFAULT;
+	index = array_index_nospec(index, region->npages);
+	ret = vmmem_map_cached(region, index, access, &map);
+	if (ret)
+		return ret > 0 ? -EBUSY : -EFAULT;
+	*kaddr = map.kaddr;
+	return 0;
+}
+
+/**
+ * vmmem_unmap_kept() - let go of a page mapped by vmmem_map_kept()
+ * @region: the region
+ * @gpa: an address of the page, as given to vmmem_map_kept()
+ *
+ * The page stays in its slot, which is free for reuse once no access uses
+ * it; a slot in use is never given to another page, so the page is still
+ * there.
+ *
+ * Context: any context; does not sleep.
+ */
+void vmmem_unmap_kept(const struct vmmem_region *region, u64 gpa)
+{
+	struct vmmem_map_cache *cache = region->map_cache;
+	unsigned long index = (gpa - region->gpa) >> PAGE_SHIFT;
+	unsigned long irqflags;
+
+	spin_lock_irqsave(&cache->lock, irqflags);
+	cache->slot[index & cache->mask].users--;
+	spin_unlock_irqrestore(&cache->lock, irqflags);
+}
 
 /**
  * vmmem_unmap_page() - end a mapping made by vmmem_map_page()

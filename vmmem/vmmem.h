@@ -60,7 +60,7 @@ static_assert(!(VMMEM_REGION_ON_ACCESS & VMMEM_REGION_FLAGS));
 /*
  * Internal access bit, beside VMMEM_READ and VMMEM_WRITE: the caller maps
  * the pieces of VMMEM_REGION_ON_ACCESS regions itself (copies, single
- * accesses, range checks). Without it such a region refuses the access,
+ * accesses, range checks, holds). Without it such a region refuses the access,
  * so no path that hands out pointers can meet one by mistake. Never
  * accepted from callers of the API.
  */
@@ -559,6 +559,9 @@ int vmmem_map_page(const struct vmmem_region *region, u64 gpa,
 		   unsigned int access, struct vmmem_page_map *map);
 void vmmem_unmap_page(const struct vmmem_region *region, u64 gpa,
 		      const struct vmmem_page_map *map);
+int vmmem_map_kept(const struct vmmem_region *region, u64 gpa,
+		   unsigned int access, void **kaddr);
+void vmmem_unmap_kept(const struct vmmem_region *region, u64 gpa);
 struct vmmem_region *vmmem_prepare_host_ram(u64 gpa, u64 size,
 					    unsigned int flags);
 
