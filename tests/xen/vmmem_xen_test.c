@@ -2,7 +2,7 @@
 /*
  * vmmem_xen_test: vmmem_add_xen_grants() against a real grant table, in
  * the Xen lane's PV dom0. As a frontend would, the module grants pages to
- * a domain (its own: dom0 may map its own grants), the fourth one
+ * a domain (its own: dom0 may map its own grants), the third one
  * read-only and a fifth reference left ungranted; then, as a backend,
  * reaches them through vmmem at their grant-DMA addresses: copies both
  * ways, single accesses, a write to the read-only grant and an access to
@@ -10,9 +10,9 @@
  * ends at once (a leaked mapping would keep it in use). All of it twice:
  * mapping each page for each access, and keeping pages mapped between
  * accesses (persistent grants), where a page read stays mapped (its grant
- * cannot end) until the region is removed. Loading runs the
- * checks and prints one "ok - NAME" or "not ok - NAME" line per check to
- * the kernel log; the module stays loaded until removed.
+ * cannot end) until the region is removed, and held slices write pages.
+ * Loading runs the checks and prints one "ok - NAME" or "not ok - NAME"
+ * line per check to the kernel log; the module stays loaded until removed.
  */
 #define pr_fmt(fmt) "vmmem_xen_test: " fmt
 
@@ -143,6 +143,29 @@ static void run(struct vmmem *vm, grant_ref_t first, struct page **pages,
 	       "the read-only grant loads but refuses stores");
 	mcheck(vmmem_load(vm, base + NR_GRANTED * PAGE_SIZE, &v64) == -EFAULT,
 	       "the ungranted reference refuses loads");
+
+	if (flags & VMMEM_XEN_PERSISTENT) {
+		struct vmmem_slice held[2];
+		unsigned int nr = ARRAY_SIZE(held);
+
+		mcheck(vmmem_hold(vm, base + 4 * PAGE_SIZE - 8, 16, VMMEM_WRITE,
+				  held, &nr) == -EFAULT,
+		       "a hold into the ungranted reference -> EFAULT");
+		nr = ARRAY_SIZE(held);
+		if (!vmmem_hold(vm, base + PAGE_SIZE - 4, 8,
+				VMMEM_READ | VMMEM_WRITE, held, &nr) &&
+		    nr == 2) {
+			memcpy(held[0].wptr, "abcd", 4);
+			memcpy(held[1].wptr, "efgh", 4);
+			vmmem_release(held, nr);
+			mcheck(!memcmp(page_address(pages[0]) + PAGE_SIZE - 4,
+				       "abcd", 4) &&
+			       !memcmp(page_address(pages[1]), "efgh", 4),
+			       "a held slice per page writes the frontend's pages");
+		} else {
+			mcheck(false, "a held slice per page writes the frontend's pages");
+		}
+	}
 
 	remove = (struct vmmem_update){ .op = VMMEM_REMOVE, .gpa = base,
 					.size = NR_REFS * PAGE_SIZE };
