@@ -31,6 +31,8 @@ static struct fake {
 	unsigned int eagain;			/* maps left to answer -EAGAIN */
 	int live;				/* mappings not yet ended */
 	unsigned int maps, mapped, unmaps, releases;	/* calls, successes */
+	unsigned int copies;			/* copy calls */
+	bool copy_unsupported;			/* copy says: map instead */
 	bool bad;				/* an impossible call was made */
 } fake;
 
@@ -81,6 +83,44 @@ static void fake_release(void *priv)
 static const struct vmmem_mapper_ops fake_ops = {
 	.map = fake_map,
 	.unmap = fake_unmap,
+	.release = fake_release,
+};
+
+/* A grant copy: the same rules as a map, and no mapping. */
+static int fake_copy(void *priv, unsigned long index, unsigned int offset,
+		     void *buf, unsigned int len, unsigned int access)
+{
+	struct fake *f = priv;
+	u8 *page;
+
+	f->copies++;
+	if (index >= M_PAGES || !access || (access & ~VMMEM_ACCESS_MASK) ||
+	    len <= 8 || len > VMMEM_COPY_OP_MAX || offset + len > PAGE_SIZE) {
+		f->bad = true;
+		return -EINVAL;
+	}
+	if (f->copy_unsupported)
+		return -EOPNOTSUPP;
+	if (f->eagain) {
+		f->eagain--;
+		return -EAGAIN;
+	}
+	if (index == f->fail_index)
+		return f->fail_err;
+	if ((access & VMMEM_WRITE) && test_bit(index, f->rdonly))
+		return -EACCES;
+	page = page_address(f->pages[index]);
+	if (access & VMMEM_WRITE)
+		memcpy(page + offset, buf, len);
+	else
+		memcpy(buf, page + offset, len);
+	return 0;
+}
+
+static const struct vmmem_mapper_ops fake_copy_ops = {
+	.map = fake_map,
+	.unmap = fake_unmap,
+	.copy = fake_copy,
 	.release = fake_release,
 };
 
@@ -773,6 +813,123 @@ static void mapped_hold_busy(struct kunit *test)
 	mapped_done(test, vm);
 }
 
+struct copy_op_case {
+	const char *name;
+	u64 gpa;
+	u64 len;
+	unsigned int copies;	/* pieces the provider copies */
+	unsigned int maps;	/* pieces it maps */
+};
+
+static const struct copy_op_case copy_op_cases[] = {
+	{ "9 bytes", M_GPA + 3, 9, 1, 0 },
+	{ "8 aligned bytes stay one untorn load", M_GPA + 8, 8, 0, 1 },
+	{ "7 bytes", M_GPA + 1, 7, 0, 1 },
+	{ "the most copied", M_GPA + 100, VMMEM_COPY_OP_MAX, 1, 0 },
+	{ "one more is mapped", M_GPA + 100, VMMEM_COPY_OP_MAX + 1, 0, 1 },
+	{ "across a page: two copies", M_GPA + FX_P - 20, 40, 2, 0 },
+	{ "a long piece, then a short one", M_GPA + 64, FX_P, 1, 1 },
+	{ "four pages", M_GPA, M_SIZE, 0, M_PAGES },
+};
+
+static void copy_op_case_desc(const struct copy_op_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(copy_op, copy_op_cases, copy_op_case_desc);
+
+/* A provider's copy serves short pieces, both ways; the rest is mapped. */
+static void mapped_copy_op(struct kunit *test)
+{
+	const struct copy_op_case *c = test->param_value;
+	struct vmmem *vm;
+	u8 *buf = kunit_kmalloc(test, c->len, GFP_KERNEL);
+	unsigned long bits[1] = {};
+	u64 i;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	fake_init(test);
+	vm = fx_create(test);
+	KUNIT_ASSERT_EQ(test, 0, add_mapped(vm, M_GPA, M_SIZE, 0, &fake_copy_ops));
+	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_from_guest(vm, c->gpa, buf, c->len));
+	KUNIT_EXPECT_TRUE(test, fx_matches(buf, c->gpa, c->len));
+	KUNIT_EXPECT_EQ(test, c->copies, fake.copies);
+	KUNIT_EXPECT_EQ(test, c->maps, fake.maps);
+
+	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(vm));
+	for (i = 0; i < c->len; i++)
+		buf[i] = ~fx_pattern(c->gpa + i);
+	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_to_guest(vm, c->gpa, buf, c->len));
+	KUNIT_EXPECT_EQ(test, 2 * c->copies, fake.copies);
+	KUNIT_EXPECT_EQ(test, 2 * c->maps, fake.maps);
+	for (i = M_GPA; i < M_GPA + M_SIZE; i++)
+		if (*fake_byte(i) != (i - c->gpa < c->len ? (u8)~fx_pattern(i) :
+							      fx_pattern(i)))
+			break;
+	KUNIT_EXPECT_EQ(test, M_GPA + M_SIZE, i);
+	/* The pages written are dirty, copied or mapped. */
+	KUNIT_EXPECT_EQ(test, (PAGE_ALIGN(c->gpa + c->len) - (c->gpa & PAGE_MASK)) >>
+			PAGE_SHIFT, vmmem_dirty_harvest(vm, M_GPA, M_SIZE, bits));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_log_stop(vm));
+	KUNIT_EXPECT_EQ(test, 0, fake.live);
+	mapped_done(test, vm);
+}
+
+/*
+ * The copy's errors end the copy at its page, -EAGAIN is retried, and
+ * -EOPNOTSUPP sends the piece to a mapping.
+ */
+static void mapped_copy_op_errors(struct kunit *test)
+{
+	struct vmmem *vm;
+	u8 buf[64];
+
+	fake_init(test);
+	vm = fx_create(test);
+	KUNIT_ASSERT_EQ(test, 0, add_mapped(vm, M_GPA, M_SIZE, 0, &fake_copy_ops));
+	/* 20 bytes of page 0, then page 1 fails. */
+	fake.fail_index = 1;
+	fake.fail_err = -EFAULT;
+	KUNIT_EXPECT_EQ(test, 44UL, vmmem_copy_from_guest(vm, M_GPA + FX_P - 20,
+							  buf, 64));
+	KUNIT_EXPECT_TRUE(test, fx_matches(buf, M_GPA + FX_P - 20, 20));
+	fake.fail_index = -1;
+	set_bit(1, fake.rdonly);
+	KUNIT_EXPECT_EQ(test, 44UL, vmmem_copy_to_guest(vm, M_GPA + FX_P - 20,
+							buf, 64));
+	KUNIT_EXPECT_EQ(test, fx_pattern(M_GPA + FX_P), *fake_byte(M_GPA + FX_P));
+	fake.eagain = VMMEM_MAP_TRIES - 1;
+	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_from_guest(vm, M_GPA + 8, buf, 64));
+	fake.eagain = VMMEM_MAP_TRIES;
+	KUNIT_EXPECT_EQ(test, 64UL, vmmem_copy_from_guest(vm, M_GPA + 8, buf, 64));
+	KUNIT_EXPECT_EQ(test, 0U, fake.maps);
+	fake.copy_unsupported = true;
+	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_from_guest(vm, M_GPA + 8, buf, 64));
+	KUNIT_EXPECT_TRUE(test, fx_matches(buf, M_GPA + 8, 64));
+	KUNIT_EXPECT_EQ(test, 1U, fake.maps);
+	mapped_done(test, vm);
+}
+
+/* A region that keeps pages mapped uses them, not the copy. */
+static void mapped_copy_op_kept(struct kunit *test)
+{
+	const struct vmmem_update up = {
+		.op = VMMEM_ADD_MAPPED, .gpa = M_GPA, .size = M_SIZE,
+		.mapper = &fake_copy_ops, .priv = &fake, .cache_pages = 1,
+	};
+	struct vmmem *vm;
+	u8 buf[64];
+
+	fake_init(test);
+	vm = fx_create(test);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_update(vm, &up, 1));
+	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_from_guest(vm, M_GPA + 8, buf, 64));
+	KUNIT_EXPECT_EQ(test, 0U, fake.copies);
+	KUNIT_EXPECT_EQ(test, 1U, fake.maps);
+	mapped_done(test, vm);
+}
+
 static struct kunit_case mapped_cases[] = {
 	KUNIT_CASE_PARAM(mapped_copy, copy_gen_params),
 	KUNIT_CASE(mapped_readonly_page),
@@ -793,6 +950,9 @@ static struct kunit_case mapped_cases[] = {
 	KUNIT_CASE(mapped_hold),
 	KUNIT_CASE(mapped_hold_write),
 	KUNIT_CASE(mapped_hold_busy),
+	KUNIT_CASE_PARAM(mapped_copy_op, copy_op_gen_params),
+	KUNIT_CASE(mapped_copy_op_errors),
+	KUNIT_CASE(mapped_copy_op_kept),
 	{}
 };
 

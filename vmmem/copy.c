@@ -182,9 +182,10 @@ static unsigned long vmmem_copy_out_mc(void *dst, const void *src, size_t len)
 /*
  * Copy @len bytes between @buf and the on-access region @region at @gpa
  * (out of the guest unless @access has VMMEM_WRITE), one page mapping at a
- * time; writes mark the pages they wrote. Returns the bytes not copied:
- * from the first page the provider did not map, or (VMMEM_MC_SAFE) the
- * first poisoned byte. Caller holds RCU.
+ * time, or by the provider's copy for a short piece; writes mark the pages
+ * they wrote. Returns the bytes not copied: from the first page the
+ * provider did not map or copy, or (VMMEM_MC_SAFE) the first poisoned
+ * byte. Caller holds RCU.
  */
 static noinline unsigned long vmmem_copy_mapped(struct vmmem_region *region,
 						u64 gpa, void *buf,
@@ -194,10 +195,18 @@ static noinline unsigned long vmmem_copy_mapped(struct vmmem_region *region,
 	struct vmmem_page_map map;
 	unsigned long n, left = 0;
 	void *ptr;
+	int ret;
 
 	for (; len; len -= n, buf += n, gpa += n) {
 		n = min_t(u64, len, PAGE_SIZE - (gpa & ~PAGE_MASK));
-		if (vmmem_map_page(region, gpa, access, &map))
+		ret = vmmem_copy_op(region, gpa, buf, n, access);
+		if (!ret) {
+			if (access & VMMEM_WRITE)
+				vmmem_dirty_note(region, gpa, n);
+			continue;
+		}
+		if (ret != -EOPNOTSUPP ||
+		    vmmem_map_page(region, gpa, access, &map))
 			return len;
 		ptr = map.kaddr + (gpa & ~PAGE_MASK);
 		if (access & VMMEM_WRITE)

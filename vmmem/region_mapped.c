@@ -240,6 +240,39 @@ unlock:
 }
 
 /**
+ * vmmem_copy_op() - copy a piece of an on-access page without mapping it
+ * @region: a region mapped on access
+ * @gpa: the first guest-physical address of the piece, inside @region
+ * @buf: the kernel buffer
+ * @len: bytes, all in @gpa's page
+ * @access: %VMMEM_WRITE to copy @buf into the page, else %VMMEM_READ
+ *
+ * Through the provider's &vmmem_mapper_ops.copy, where it has one and the
+ * piece is one it takes (see there); -EAGAIN retried as for a map.
+ *
+ * Context: rcu_read_lock() held; any context.
+ * Return: 0; -EOPNOTSUPP when the caller should map the page instead; or
+ * the provider's last error.
+ */
+int vmmem_copy_op(const struct vmmem_region *region, u64 gpa, void *buf,
+		  unsigned int len, unsigned int access)
+{
+	unsigned long index = (gpa - region->gpa) >> PAGE_SHIFT;
+	int tries = VMMEM_MAP_TRIES, ret;
+
+	if (!region->mapper->copy || region->map_cache ||
+	    len <= sizeof(u64) || len > VMMEM_COPY_OP_MAX)
+		return -EOPNOTSUPP;
+	index = array_index_nospec(index, region->npages);
+	do {
+		ret = region->mapper->copy(region->mapper_priv, index,
+					   gpa & ~PAGE_MASK, buf, len,
+					   access & VMMEM_ACCESS_MASK);
+	} while (ret == -EAGAIN && --tries);
+	return ret;
+}
+
+/**
  * vmmem_map_page() - map the page of an on-access region that holds @gpa
  * @region: a region mapped on access
  * @gpa: a guest-physical address inside @region

@@ -559,6 +559,8 @@ int vmmem_map_page(const struct vmmem_region *region, u64 gpa,
 		   unsigned int access, struct vmmem_page_map *map);
 void vmmem_unmap_page(const struct vmmem_region *region, u64 gpa,
 		      const struct vmmem_page_map *map);
+int vmmem_copy_op(const struct vmmem_region *region, u64 gpa, void *buf,
+		  unsigned int len, unsigned int access);
 int vmmem_map_kept(const struct vmmem_region *region, u64 gpa,
 		   unsigned int access, void **kaddr);
 void vmmem_unmap_kept(const struct vmmem_region *region, u64 gpa);

@@ -7,8 +7,9 @@
  * GNTTABOP_map_grant_ref hypercall into a slot of kernel address space,
  * read-only unless it writes, and unmaps it right after (or, for
  * persistent grants, keeps up to VMMEM_XEN_KEPT pages mapped, in slots of
- * their own, until the region goes); nothing sleeps, so the accesses keep
- * their any-context contract. Built where the kernel
+ * their own, until the region goes); short pieces of copies are copied by
+ * Xen instead (GNTTABOP_copy). Nothing sleeps, so the accesses keep their
+ * any-context contract. Built where the kernel
  * has CONFIG_XEN; supported in PV domains, where a grant is mapped at a
  * kernel virtual address (auto-translated domains map at guest frames of
  * ballooned pages instead, which this file does not do).
@@ -104,6 +105,55 @@ static void vmmem_xen_unmap(void *priv, unsigned long index, void *kaddr)
 	clear_bit_unlock(slot, g->busy);
 }
 
+/*
+ * A short piece by GNTTABOP_copy: Xen copies between the grant and our own
+ * frames, one hypercall instead of a map, an unmap and its TLB flush. Our
+ * side must be in the direct map (a vmalloc'd or stack buffer has no
+ * frame we can name cheaply: then vmmem maps the page instead), and may
+ * span two of our pages.
+ */
+static int vmmem_xen_copy(void *priv, unsigned long index, unsigned int offset,
+			  void *buf, unsigned int len, unsigned int access)
+{
+	struct vmmem_xen_grants *g = priv;
+	struct gnttab_copy op[2] = {};
+	struct gnttab_copy_ptr *grant, *local;
+	unsigned int nr = 0, done, seg, i;
+
+	if (!virt_addr_valid(buf) || !virt_addr_valid(buf + len - 1))
+		return -EOPNOTSUPP;
+	for (done = 0; done < len; done += seg, nr++) {
+		seg = min_t(unsigned int, len - done,
+			    XEN_PAGE_SIZE - offset_in_page(buf + done));
+		if (access & VMMEM_WRITE) {
+			op[nr].flags = GNTCOPY_dest_gref;
+			grant = &op[nr].dest;
+			local = &op[nr].source;
+		} else {
+			op[nr].flags = GNTCOPY_source_gref;
+			grant = &op[nr].source;
+			local = &op[nr].dest;
+		}
+		grant->u.ref = g->first_ref + index;
+		grant->domid = g->domid;
+		grant->offset = offset + done;
+		local->u.gmfn = virt_to_gfn(buf + done);
+		local->domid = DOMID_SELF;
+		local->offset = offset_in_page(buf + done);
+		op[nr].len = seg;
+	}
+	if (HYPERVISOR_grant_table_op(GNTTABOP_copy, op, nr))
+		return -EFAULT;
+	for (i = 0; i < nr; i++) {
+		/* The frontend's page is paged out: worth another try. */
+		if (op[i].status == GNTST_eagain)
+			return -EAGAIN;
+		if (op[i].status != GNTST_okay)
+			return -EFAULT;
+	}
+	return 0;
+}
+
 /* Frees what vmmem_add_xen_grants() built, however far it got. */
 static void vmmem_xen_free(struct vmmem_xen_grants *g)
 {
@@ -122,6 +172,7 @@ static void vmmem_xen_release(void *priv)
 static const struct vmmem_mapper_ops vmmem_xen_ops = {
 	.map = vmmem_xen_map,
 	.unmap = vmmem_xen_unmap,
+	.copy = vmmem_xen_copy,
 	.release = vmmem_xen_release,
 };
 

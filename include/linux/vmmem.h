@@ -151,6 +151,13 @@ struct vmmem_update {
  *	(&vmmem_update.cache_pages), when vmmem maps another page in its
  *	place or the region is released, always before @release. vmmem may
  *	call @map and @unmap of a kept page with a spinlock held
+ * @copy: optional: copy @len bytes between @buf and page @index from
+ *	@offset, without mapping the page: out of it into @buf, or into it
+ *	with %VMMEM_WRITE in @access. vmmem asks for pieces of 9 to
+ *	%VMMEM_COPY_OP_MAX bytes within one page (shorter copies may promise
+ *	an untorn access, longer ones are cheaper mapped) of a region that
+ *	keeps no pages. Same context and errors as @map; -EOPNOTSUPP has
+ *	vmmem map the page instead (a @buf it cannot reach, say)
  * @release: called once the region is gone and no access can map any
  *	more; may sleep. Frees @priv. Optional
  *
@@ -162,8 +169,13 @@ struct vmmem_mapper_ops {
 	int (*map)(void *priv, unsigned long index, unsigned int access,
 		   void **kaddr);
 	void (*unmap)(void *priv, unsigned long index, void *kaddr);
+	int (*copy)(void *priv, unsigned long index, unsigned int offset,
+		    void *buf, unsigned int len, unsigned int access);
 	void (*release)(void *priv);
 };
+
+/* The longest piece vmmem copies with &vmmem_mapper_ops.copy. */
+#define VMMEM_COPY_OP_MAX	512
 
 /* How many times an access calls &vmmem_mapper_ops.map for one page. */
 #define VMMEM_MAP_TRIES		4
