@@ -3,16 +3,20 @@
  * vmmem_mapped: regions mapped on access (VMMEM_ADD_MAPPED). A fake
  * provider stands in for a grant table: it maps its own pages, refuses
  * writable mappings of pages "granted" read-only, fails one chosen page or
- * answers -EAGAIN a number of times, and counts live mappings, which must
- * be zero after every access. Copies, single accesses and range checks
- * reach such memory; every path that hands out pointers must refuse it
- * without ever calling the provider.
+ * answers -EAGAIN a number of times, copies short pieces itself if asked
+ * (a grant copy), and counts live mappings, which must be zero after every
+ * access unless the region keeps pages mapped. Copies, iov_iter copies,
+ * single accesses, range checks and holds of kept pages reach such memory;
+ * every other path that hands out pointers must refuse it without ever
+ * calling the provider.
  */
 #include <kunit/test.h>
 #include <linux/bitmap.h>
 #include <linux/bvec.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/uio.h>
 
 #include "fixture.h"
@@ -399,9 +403,6 @@ static void mapped_pointer_paths_refused(struct kunit *test)
 	struct vmmem_bvecs bv = { .bv = bvec, .held = slices, .max = 4 };
 	struct vmmem_cache cache;
 	unsigned int nr = 4;
-	struct iov_iter it;
-	struct kvec kv;
-	u8 buf[32];
 
 	KUNIT_EXPECT_EQ(test, -EFAULT,
 			vmmem_hold(vm, M_GPA, 8, VMMEM_READ, slices, &nr));
@@ -419,10 +420,6 @@ static void mapped_pointer_paths_refused(struct kunit *test)
 			      &iter);
 	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_slice_iter_next(&iter, &slice));
 	rcu_read_unlock();
-	kv.iov_base = buf;
-	kv.iov_len = sizeof(buf);
-	iov_iter_kvec(&it, ITER_DEST, &kv, 1, sizeof(buf));
-	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_to_iter(vm, M_GPA, &it, sizeof(buf)));
 	KUNIT_EXPECT_EQ(test, 0U, fake.maps);
 	/* A range check says what copies can reach. */
 	KUNIT_EXPECT_TRUE(test, vmmem_check_range(vm, M_GPA - FX_P, M_SIZE + 2 * FX_P,
@@ -930,6 +927,162 @@ static void mapped_copy_op_kept(struct kunit *test)
 	mapped_done(test, vm);
 }
 
+/*
+ * iov_iter copies, both ways, page by page through the provider: a kvec of
+ * three segments, a bvec, and user memory (through a bounce page).
+ */
+enum iter_kind { ITER_KIND_KVEC, ITER_KIND_BVEC, ITER_KIND_USER };
+
+struct iter_case {
+	const char *name;
+	u64 gpa;
+	u64 len;
+	enum iter_kind kind;
+};
+
+static const struct iter_case iter_cases[] = {
+	{ "kvec, one byte", M_GPA + 5, 1, ITER_KIND_KVEC },
+	{ "kvec, across a page boundary", M_GPA + FX_P - 3, 7, ITER_KIND_KVEC },
+	{ "kvec, the whole region", M_GPA, M_SIZE, ITER_KIND_KVEC },
+	{ "kvec, from the region before", M_GPA - 64, 64 + FX_P + 1, ITER_KIND_KVEC },
+	{ "kvec, before, all of it, after", M_GPA - FX_P, M_SIZE + 2 * FX_P,
+	  ITER_KIND_KVEC },
+	{ "bvec, odd offset, three pages", M_GPA + 100, 3 * FX_P - 137,
+	  ITER_KIND_BVEC },
+	{ "user, across a page boundary", M_GPA + FX_P - 3, 7, ITER_KIND_USER },
+	{ "user, before, all of it, after", M_GPA - FX_P, M_SIZE + 2 * FX_P,
+	  ITER_KIND_USER },
+};
+
+static void iter_case_desc(const struct iter_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(iter, iter_cases, iter_case_desc);
+
+/* @len bytes at @buf (or @ubuf) as an iterator of the case's kind. */
+static void iter_init(const struct iter_case *c, unsigned int dir, u8 *buf,
+		      unsigned long ubuf, struct kvec *kv, struct bio_vec *bv,
+		      struct iov_iter *it)
+{
+	size_t a = c->len / 3, b = c->len - c->len / 2;
+
+	switch (c->kind) {
+	case ITER_KIND_KVEC:
+		kv[0] = (struct kvec){ buf, a };
+		kv[1] = (struct kvec){ buf + a, b - a };
+		kv[2] = (struct kvec){ buf + b, c->len - b };
+		iov_iter_kvec(it, dir, kv, 3, c->len);
+		break;
+	case ITER_KIND_BVEC:
+		/* The buffer is one allocation of whole pages: page by page. */
+		for (a = 0; a < DIV_ROUND_UP(c->len, PAGE_SIZE); a++)
+			bvec_set_virt(&bv[a], buf + a * PAGE_SIZE,
+				      min_t(size_t, PAGE_SIZE, c->len - a * PAGE_SIZE));
+		iov_iter_bvec(it, dir, bv, a, c->len);
+		break;
+	case ITER_KIND_USER:
+		iov_iter_ubuf(it, dir, (void __user *)ubuf, c->len);
+		break;
+	}
+}
+
+static void mapped_iter(struct kunit *test)
+{
+	const struct iter_case *c = test->param_value;
+	struct vmmem *vm = mapped_map(test, 0);
+	size_t size = PAGE_ALIGN(c->len);
+	u8 *buf = kunit_kzalloc(test, size, GFP_KERNEL);
+	unsigned long ubuf = 0, bits[1] = {};
+	struct bio_vec bv[8];
+	struct kvec kv[3];
+	struct iov_iter it;
+	u64 i;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(vm));
+	if (c->kind == ITER_KIND_USER)
+		ubuf = fx_user_map(test, size, PROT_READ | PROT_WRITE,
+				   MAP_ANONYMOUS | MAP_PRIVATE);
+
+	iter_init(c, ITER_DEST, buf, ubuf, kv, bv, &it);
+	KUNIT_EXPECT_EQ(test, (size_t)c->len,
+			vmmem_copy_to_iter(vm, c->gpa, &it, c->len));
+	KUNIT_EXPECT_EQ(test, 0UL, iov_iter_count(&it));
+	if (c->kind == ITER_KIND_USER)
+		KUNIT_ASSERT_EQ(test, 0UL, copy_from_user(buf, (void __user *)ubuf,
+							  c->len));
+	KUNIT_EXPECT_TRUE(test, fx_matches(buf, c->gpa, c->len));
+	KUNIT_EXPECT_EQ(test, 0, fake.live);
+
+	for (i = 0; i < c->len; i++)
+		buf[i] = ~fx_pattern(c->gpa + i);
+	if (c->kind == ITER_KIND_USER)
+		KUNIT_ASSERT_EQ(test, 0UL, copy_to_user((void __user *)ubuf, buf,
+							c->len));
+	iter_init(c, ITER_SOURCE, buf, ubuf, kv, bv, &it);
+	KUNIT_EXPECT_EQ(test, (size_t)c->len,
+			vmmem_copy_from_iter(vm, c->gpa, &it, c->len));
+	for (i = M_GPA; i < M_GPA + M_SIZE; i++)
+		if (*fake_byte(i) != (i - c->gpa < c->len ? (u8)~fx_pattern(i) :
+							      fx_pattern(i)))
+			break;
+	KUNIT_EXPECT_EQ(test, M_GPA + M_SIZE, i);
+	/* The provider's pages written, and only those, are dirty. */
+	i = max(c->gpa, M_GPA);
+	KUNIT_EXPECT_EQ(test, (PAGE_ALIGN(min(c->gpa + c->len, M_GPA + M_SIZE)) -
+			       (i & PAGE_MASK)) >> PAGE_SHIFT,
+			vmmem_dirty_harvest(vm, M_GPA, M_SIZE, bits));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_log_stop(vm));
+	KUNIT_EXPECT_EQ(test, 0, fake.live);
+	mapped_done(test, vm);
+}
+
+/* Short iov_iter copies: a read-only page, a failing page, endless -EAGAIN. */
+static void mapped_iter_errors(struct kunit *test)
+{
+	struct vmmem *vm = mapped_map(test, 0);
+	const size_t len = 3 * PAGE_SIZE;
+	u8 *buf = kunit_kmalloc(test, len, GFP_KERNEL);
+	unsigned long ubuf = fx_user_map(test, len, PROT_READ | PROT_WRITE,
+					 MAP_ANONYMOUS | MAP_PRIVATE);
+	u64 gpa = M_GPA + FX_P + 20;
+	struct iov_iter it;
+	struct kvec kv;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	memset(buf, 0xee, len);
+	KUNIT_ASSERT_EQ(test, 0UL, copy_to_user((void __user *)ubuf, buf, len));
+	kv = (struct kvec){ buf, len };
+	set_bit(2, fake.rdonly);
+	/* Page 1 from +20 written, page 2 refused: nothing of it changes. */
+	iov_iter_kvec(&it, ITER_SOURCE, &kv, 1, len);
+	KUNIT_EXPECT_EQ(test, FX_P - 20, (u64)vmmem_copy_from_iter(vm, gpa, &it, len));
+	KUNIT_EXPECT_EQ(test, len - (FX_P - 20), iov_iter_count(&it));
+	KUNIT_EXPECT_EQ(test, 0xee, *fake_byte(M_GPA + 2 * FX_P - 1));
+	KUNIT_EXPECT_EQ(test, fx_pattern(M_GPA + 2 * FX_P), *fake_byte(M_GPA + 2 * FX_P));
+	/* The same from user memory: the bounce page's bytes go back. */
+	iov_iter_ubuf(&it, ITER_SOURCE, (void __user *)ubuf, len);
+	KUNIT_EXPECT_EQ(test, FX_P - 20, (u64)vmmem_copy_from_iter(vm, gpa, &it, len));
+	KUNIT_EXPECT_EQ(test, len - (FX_P - 20), iov_iter_count(&it));
+	KUNIT_EXPECT_EQ(test, fx_pattern(M_GPA + 2 * FX_P), *fake_byte(M_GPA + 2 * FX_P));
+
+	fake.fail_index = 2;
+	fake.fail_err = -EFAULT;
+	iov_iter_kvec(&it, ITER_DEST, &kv, 1, len);
+	KUNIT_EXPECT_EQ(test, FX_P - 20, (u64)vmmem_copy_to_iter(vm, gpa, &it, len));
+	iov_iter_ubuf(&it, ITER_DEST, (void __user *)ubuf, len);
+	KUNIT_EXPECT_EQ(test, FX_P - 20, (u64)vmmem_copy_to_iter(vm, gpa, &it, len));
+	fake.fail_index = -1;
+	fake.eagain = ~0U;
+	iov_iter_kvec(&it, ITER_DEST, &kv, 1, len);
+	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_to_iter(vm, gpa, &it, len));
+	fake.eagain = 0;
+	KUNIT_EXPECT_EQ(test, 0, fake.live);
+	mapped_done(test, vm);
+}
+
 static struct kunit_case mapped_cases[] = {
 	KUNIT_CASE_PARAM(mapped_copy, copy_gen_params),
 	KUNIT_CASE(mapped_readonly_page),
@@ -953,6 +1106,8 @@ static struct kunit_case mapped_cases[] = {
 	KUNIT_CASE_PARAM(mapped_copy_op, copy_op_gen_params),
 	KUNIT_CASE(mapped_copy_op_errors),
 	KUNIT_CASE(mapped_copy_op_kept),
+	KUNIT_CASE_PARAM(mapped_iter, iter_gen_params),
+	KUNIT_CASE(mapped_iter_errors),
 	{}
 };
 

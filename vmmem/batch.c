@@ -315,10 +315,10 @@ out:
  * everything built is released: no page stays pinned or accounted.
  *
  * %VMMEM_ADD_MAPPED builds a region with no kernel mapping, whose pages
- * &vmmem_update.mapper maps while copies, single accesses and range
- * checks touch them, and holds of pages it keeps mapped
- * (&vmmem_update.cache_pages); slices, translations, caches and iov_iter
- * copies refuse such a region (-EFAULT, or a short copy). If the update
+ * &vmmem_update.mapper maps while copies (iov_iter ones too), single
+ * accesses and range checks touch them, and holds of pages it keeps mapped
+ * (&vmmem_update.cache_pages); slices, translations and caches refuse such
+ * a region (-EFAULT). If the update
  * fails, &vmmem_update.priv stays the caller's; once it succeeds, the
  * region releases it with &vmmem_mapper_ops.release when it goes.
  *

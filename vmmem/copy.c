@@ -180,26 +180,29 @@ static unsigned long vmmem_copy_out_mc(void *dst, const void *src, size_t len)
 }
 
 /*
- * Copy @len bytes between @buf and the on-access region @region at @gpa
- * (out of the guest unless @access has VMMEM_WRITE), one page mapping at a
+ * Copy @len bytes into @dst from the on-access region @region at @gpa, or
+ * with VMMEM_WRITE in @access from @src into it, one page mapping at a
  * time, or by the provider's copy for a short piece; writes mark the pages
  * they wrote. Returns the bytes not copied: from the first page the
  * provider did not map or copy, or (VMMEM_MC_SAFE) the first poisoned
  * byte. Caller holds RCU.
  */
-static noinline unsigned long vmmem_copy_mapped(struct vmmem_region *region,
-						u64 gpa, void *buf,
-						unsigned long len,
-						unsigned int access)
+static __always_inline unsigned long
+vmmem_copy_mapped(struct vmmem_region *region, u64 gpa, void *dst,
+		  const void *src, unsigned long len, unsigned int access)
 {
+	unsigned long done, n, left = 0;
 	struct vmmem_page_map map;
-	unsigned long n, left = 0;
 	void *ptr;
 	int ret;
 
-	for (; len; len -= n, buf += n, gpa += n) {
-		n = min_t(u64, len, PAGE_SIZE - (gpa & ~PAGE_MASK));
-		ret = vmmem_copy_op(region, gpa, buf, n, access);
+	for (done = 0; done < len; done += n, gpa += n) {
+		n = min_t(u64, len - done, PAGE_SIZE - (gpa & ~PAGE_MASK));
+		/* A provider's copy only reads from what it is given to write. */
+		ret = vmmem_copy_op(region, gpa,
+				    access & VMMEM_WRITE ? (void *)(src + done) :
+							   dst + done,
+				    n, access);
 		if (!ret) {
 			if (access & VMMEM_WRITE)
 				vmmem_dirty_note(region, gpa, n);
@@ -207,21 +210,59 @@ static noinline unsigned long vmmem_copy_mapped(struct vmmem_region *region,
 		}
 		if (ret != -EOPNOTSUPP ||
 		    vmmem_map_page(region, gpa, access, &map))
-			return len;
+			return len - done;
 		ptr = map.kaddr + (gpa & ~PAGE_MASK);
 		if (access & VMMEM_WRITE)
-			vmmem_copy_in(ptr, buf, n);
+			vmmem_copy_in(ptr, src + done, n);
 		else if (region->flags & VMMEM_REGION_COPY_MC)
-			left = vmmem_copy_out_mc(buf, ptr, n);
+			left = vmmem_copy_out_mc(dst + done, ptr, n);
 		else
-			vmmem_copy_out(buf, ptr, n);
+			vmmem_copy_out(dst + done, ptr, n);
 		vmmem_unmap_page(region, gpa, &map);
 		if (access & VMMEM_WRITE)
 			vmmem_dirty_note(region, gpa, n);
 		if (left)
-			return len - (n - left);
+			return len - done - (n - left);
 	}
 	return 0;
+}
+
+/**
+ * vmmem_copy_from_mapped() - copy out of a region mapped on access
+ * @region: the region
+ * @gpa: the first guest-physical address, inside @region
+ * @dst: the kernel buffer
+ * @len: bytes, all inside @region
+ *
+ * Context: rcu_read_lock() held; any context.
+ * Return: the bytes not copied, from the first page the provider did not
+ * map or copy (or the first poisoned byte, VMMEM_MC_SAFE).
+ */
+noinline unsigned long vmmem_copy_from_mapped(struct vmmem_region *region,
+					      u64 gpa, void *dst,
+					      unsigned long len)
+{
+	return vmmem_copy_mapped(region, gpa, dst, NULL, len, VMMEM_READ);
+}
+
+/**
+ * vmmem_copy_to_mapped() - copy into a region mapped on access
+ * @region: the region
+ * @gpa: the first guest-physical address, inside @region
+ * @src: the kernel buffer
+ * @len: bytes, all inside @region
+ *
+ * The pages written are marked dirty.
+ *
+ * Context: rcu_read_lock() held; any context.
+ * Return: the bytes not copied, from the first page the provider did not
+ * map writable or copy.
+ */
+noinline unsigned long vmmem_copy_to_mapped(struct vmmem_region *region,
+					    u64 gpa, const void *src,
+					    unsigned long len)
+{
+	return vmmem_copy_mapped(region, gpa, NULL, src, len, VMMEM_WRITE);
 }
 
 /*
@@ -248,8 +289,8 @@ static noinline unsigned long vmmem_copy_from_pieces(struct vmmem *vm,
 		if (unlikely(region->flags & (VMMEM_REGION_COPY_MC |
 					      VMMEM_REGION_ON_ACCESS))) {
 			if (region->flags & VMMEM_REGION_ON_ACCESS)
-				left = vmmem_copy_mapped(region, slice.gpa, dst,
-							 slice.len, VMMEM_READ);
+				left = vmmem_copy_from_mapped(region, slice.gpa,
+							      dst, slice.len);
 			else
 				left = vmmem_copy_out_mc(dst, slice.ptr,
 							 slice.len);
@@ -280,9 +321,8 @@ static noinline unsigned long vmmem_copy_to_pieces(struct vmmem *vm, u64 gpa,
 	while (vmmem_walk_next(&iter, &slice, &region, VMMEM_RCU_CHUNK,
 			       &miss) > 0) {
 		if (unlikely(region->flags & VMMEM_REGION_ON_ACCESS)) {
-			/* The mapper only reads from what it is given. */
-			left = vmmem_copy_mapped(region, slice.gpa, (void *)src,
-						 slice.len, VMMEM_WRITE);
+			left = vmmem_copy_to_mapped(region, slice.gpa, src,
+						    slice.len);
 			if (left)
 				return iter.remaining + left;
 		} else {
@@ -353,8 +393,7 @@ unsigned long vmmem_copy_from_guest(union vmmem_space space, u64 gpa, void *dst,
 			left = vmmem_copy_out_mc(dst, vmmem_region_ptr(region, gpa),
 						 len);
 		else
-			left = vmmem_copy_mapped(region, gpa, dst, len,
-						 VMMEM_READ);
+			left = vmmem_copy_from_mapped(region, gpa, dst, len);
 	} else {
 		left = vmmem_copy_from_pieces(vm, dst, gpa, len);
 	}

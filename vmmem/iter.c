@@ -4,8 +4,11 @@
  * buffers: iov_iter_ubuf() makes one of a user pointer). Kernel iterators are
  * copied under RCU; user iterators (and, before 6.4, pipes) piece by piece
  * through held slices, outside RCU, because their copies may fault or
- * allocate, and sleep.
+ * allocate, and sleep. Regions mapped on access are copied page by page,
+ * each page mapped around its copy; for user iterators through a bounce
+ * page, so that no mapping waits on a user fault.
  */
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 
@@ -48,6 +51,82 @@ EXPORT_SYMBOL_IF_KUNIT(vmmem_copy_mc_to_iter);
 #endif
 
 /*
+ * A piece of a region mapped on access, for a kernel iterator: each page
+ * mapped, copied and unmapped in turn, under the caller's RCU. Stops at a
+ * page the provider does not map, or where @iter stops.
+ */
+static noinline size_t vmmem_iter_mapped(struct vmmem_region *region, u64 gpa,
+					 size_t len, struct iov_iter *iter,
+					 bool to_guest)
+{
+	struct vmmem_page_map map;
+	size_t done, n, c;
+	void *ptr;
+
+	for (done = 0; done < len; done += n) {
+		n = min_t(u64, len - done, PAGE_SIZE - ((gpa + done) & ~PAGE_MASK));
+		if (vmmem_map_page(region, gpa + done,
+				   to_guest ? VMMEM_WRITE : VMMEM_READ, &map))
+			break;
+		ptr = map.kaddr + ((gpa + done) & ~PAGE_MASK);
+		if (!to_guest && (region->flags & VMMEM_REGION_COPY_MC))
+			c = vmmem_copy_mc_to_iter(ptr, n, iter);
+		else if (!to_guest)
+			c = copy_to_iter(ptr, n, iter);
+		else
+			c = copy_from_iter(ptr, n, iter);
+		vmmem_unmap_page(region, gpa + done, &map);
+		if (to_guest && c)
+			vmmem_dirty_note(region, gpa + done, c);
+		if (c < n)
+			return done + c;
+	}
+	return done;
+}
+
+/*
+ * A piece of a region mapped on access, held, for an iterator that may
+ * fault and sleep: through a bounce page, copied to or from guest memory
+ * under RCU, so that no mapping is kept while the user copy waits.
+ */
+static size_t vmmem_iter_bounce(struct vmmem_region *region, u64 gpa,
+				size_t len, struct iov_iter *iter,
+				bool to_guest)
+{
+	void *bounce = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	size_t done = 0, n, c, left;
+
+	if (!bounce)
+		return 0;
+	while (done < len) {
+		n = min_t(size_t, len - done, PAGE_SIZE);
+		if (to_guest) {
+			c = copy_from_iter(bounce, n, iter);
+			rcu_read_lock();
+			left = vmmem_copy_to_mapped(region, gpa + done, bounce,
+						    c);
+			rcu_read_unlock();
+			/* What did not reach the guest stays in @iter. */
+			iov_iter_revert(iter, left);
+			done += c - left;
+			if (c < n || left)
+				break;
+		} else {
+			rcu_read_lock();
+			left = vmmem_copy_from_mapped(region, gpa + done,
+						      bounce, n);
+			rcu_read_unlock();
+			c = copy_to_iter(bounce, n - left, iter);
+			done += c;
+			if (left || c < n)
+				break;
+		}
+	}
+	kfree(bounce);
+	return done;
+}
+
+/*
  * Copy one piece; writes into guest memory are dirty-logged, reads out of
  * a VMMEM_MC_SAFE map's regions stop at a poisoned byte.
  */
@@ -57,6 +136,9 @@ static size_t vmmem_iter_piece(const struct vmmem_slice *slice,
 {
 	size_t n;
 
+	if (unlikely(region->flags & VMMEM_REGION_ON_ACCESS))
+		return vmmem_iter_mapped(region, slice->gpa, slice->len, iter,
+					 to_guest);
 	if (!to_guest && unlikely(region->flags & VMMEM_REGION_COPY_MC))
 		return vmmem_copy_mc_to_iter(slice->ptr, slice->len, iter);
 	if (!to_guest)
@@ -82,7 +164,8 @@ static size_t vmmem_iter_copy_rcu(struct vmmem *vm, u64 gpa, size_t len,
 	size_t done = 0, n;
 
 	__vmmem_slice_iter_init(&walk, vm, gpa, len,
-				to_guest ? VMMEM_WRITE : VMMEM_READ);
+				(to_guest ? VMMEM_WRITE : VMMEM_READ) |
+				VMMEM_ACCESS_MAPPING);
 	rcu_read_lock();
 	while (vmmem_walk_next(&walk, &slice, &region, VMMEM_RCU_CHUNK,
 			       &miss) > 0) {
@@ -109,9 +192,16 @@ static size_t vmmem_iter_copy_pieces(struct vmmem *vm, u64 gpa, size_t len,
 	/* User memory may fault and sleep: copy each piece through a hold. */
 	while (done < len &&
 	       vmmem_hold_next(vm, gpa + done, len - done,
-			       to_guest ? VMMEM_WRITE : VMMEM_READ, &slice) > 0) {
-		n = vmmem_iter_piece(&slice, slice.region, iter, to_guest);
-		vmmem_release(&slice, 1);
+			       (to_guest ? VMMEM_WRITE : VMMEM_READ) |
+			       VMMEM_ACCESS_MAPPING, &slice) > 0) {
+		if (unlikely(slice.region->flags & VMMEM_REGION_ON_ACCESS))
+			n = vmmem_iter_bounce(slice.region, slice.gpa, slice.len,
+					      iter, to_guest);
+		else
+			n = vmmem_iter_piece(&slice, slice.region, iter,
+					     to_guest);
+		/* A reference only: no page of the region was kept for it. */
+		vmmem_region_put(slice.region);
 		done += n;
 		/* The end of the space (IOVAs or guest-physical): no wrap. */
 		if (n < slice.len || gpa + (done - 1) == U64_MAX)
@@ -148,8 +238,10 @@ static __always_inline size_t vmmem_iter_copy(struct vmmem *vm, u64 gpa,
  *
  * Stops at a hole, past 2^64 - 1, or when @iter is full or faults; in a
  * map created with %VMMEM_MC_SAFE, also at a byte that a hardware memory
- * error has poisoned (_copy_mc_to_iter()). A caller that needs all of it
- * reverts a short copy with iov_iter_revert().
+ * error has poisoned (_copy_mc_to_iter()); in a region mapped on access,
+ * at a page its provider does not map (or, for a user iterator, when no
+ * bounce page can be allocated). A caller that needs all of it reverts a
+ * short copy with iov_iter_revert().
  *
  * Context: Any context for kernel iterators (kvec, bvec), as
  * vmmem_copy_from_guest(); process context for user iterators, which may
@@ -172,7 +264,9 @@ EXPORT_SYMBOL_NS_GPL(vmmem_copy_to_iter, VMMEM_NS);
  * @len: number of bytes
  *
  * Stops at a hole, a read-only region, past 2^64 - 1, or when @iter is
- * exhausted or faults. The bytes written are dirty-logged.
+ * exhausted or faults; in a region mapped on access, at a page its
+ * provider does not map writable (or, for a user iterator, when no bounce
+ * page can be allocated). The bytes written are dirty-logged.
  *
  * Context: As vmmem_copy_to_iter().
  * Return: the number of bytes copied.

@@ -3,13 +3,13 @@
  * Regions mapped on access (VMMEM_ADD_MAPPED): memory with no permanent
  * kernel mapping, such as another domain's grant references, which a
  * provider maps one page at a time while an access needs it. The region
- * has no @hva; the accesses that can map (copies, single accesses, range
- * checks) pass VMMEM_ACCESS_MAPPING and call vmmem_map_page() and
- * vmmem_unmap_page() around each page they touch; held slices keep a page
- * the region keeps mapped (vmmem_map_kept()) until they are released.
- * Every other access (slices, translations, caches, iov_iter copies) is
- * refused there, since it would hand out a pointer that outlives the
- * mapping.
+ * has no @hva; the accesses that can map (copies, iov_iter copies, single
+ * accesses, range checks) pass VMMEM_ACCESS_MAPPING and call
+ * vmmem_map_page() and vmmem_unmap_page() around each page they touch;
+ * held slices keep a page the region keeps mapped (vmmem_map_kept())
+ * until they are released. Every other access (slices, translations,
+ * caches) is refused there, since it would hand out a pointer that
+ * outlives the mapping.
  *
  * A region may keep some of its pages mapped between accesses
  * (&vmmem_update.cache_pages), as Xen backends keep persistent grants: a

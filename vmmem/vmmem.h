@@ -59,8 +59,8 @@ static_assert(!(VMMEM_REGION_ON_ACCESS & VMMEM_REGION_FLAGS));
 
 /*
  * Internal access bit, beside VMMEM_READ and VMMEM_WRITE: the caller maps
- * the pieces of VMMEM_REGION_ON_ACCESS regions itself (copies, single
- * accesses, range checks, holds). Without it such a region refuses the access,
+ * the pieces of VMMEM_REGION_ON_ACCESS regions itself (copies, iov_iter
+ * copies, single accesses, range checks, holds). Without it such a region refuses the access,
  * so no path that hands out pointers can meet one by mistake. Never
  * accepted from callers of the API.
  */
@@ -440,6 +440,11 @@ void vmmem_kunit_bvec_add_pages(struct vmmem_bvecs *bv, struct page **pages,
 
 /* copy.c, iter.c: the machine-check-safe copies, which tests replace */
 unsigned long vmmem_copy_mc_to_kernel(void *dst, const void *src, size_t len);
+/* copy.c: copies inside one region mapped on access */
+unsigned long vmmem_copy_from_mapped(struct vmmem_region *region, u64 gpa,
+				     void *dst, unsigned long len);
+unsigned long vmmem_copy_to_mapped(struct vmmem_region *region, u64 gpa,
+				   const void *src, unsigned long len);
 size_t vmmem_copy_mc_to_iter(const void *src, size_t len,
 			     struct iov_iter *iter);
 
