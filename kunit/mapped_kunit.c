@@ -480,6 +480,8 @@ static void mapped_top_of_space(struct kunit *test)
 {
 	struct vmmem *vm;
 	u8 buf[32];
+	struct kvec kv = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct iov_iter it;
 	u64 v;
 
 	fake_init(test);
@@ -490,6 +492,11 @@ static void mapped_top_of_space(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 16UL, vmmem_copy_from_guest(vm, U64_MAX - 15, buf, 32));
 	KUNIT_EXPECT_EQ(test, 0, vmmem_load(vm, U64_MAX - 7, &v));
 	KUNIT_EXPECT_EQ(test, 0, vmmem_store(vm, U64_MAX - 7, v + 1));
+	iov_iter_kvec(&it, ITER_DEST, &kv, 1, sizeof(buf));
+	KUNIT_EXPECT_EQ(test, 16, vmmem_copy_to_iter(vm, U64_MAX - 15, &it, 32));
+	KUNIT_EXPECT_EQ(test, *fake_byte(M_GPA + M_SIZE - 1), buf[15]);
+	iov_iter_kvec(&it, ITER_SOURCE, &kv, 1, sizeof(buf));
+	KUNIT_EXPECT_EQ(test, 16, vmmem_copy_from_iter(vm, U64_MAX - 15, &it, 32));
 	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, 0 - M_SIZE, M_SIZE));
 	KUNIT_EXPECT_EQ(test, 1U, fake.releases);
 	KUNIT_EXPECT_EQ(test, 0, fake.live);
@@ -1083,6 +1090,164 @@ static void mapped_iter_errors(struct kunit *test)
 	mapped_done(test, vm);
 }
 
+/* The three regions of mapped_map(): vmalloc, mapped, vmalloc. */
+#define M_LOW		(M_GPA - FX_P)
+#define M_ALL		(M_SIZE + 2 * FX_P)
+
+/* Through an IOVA space: across vmalloc and mapped, and entry permissions. */
+static void mapped_iter_iova(struct kunit *test)
+{
+	struct vmmem *vm = mapped_map(test, 0);
+	struct vmmem_iova *iova = vmmem_iova_create(vm, NULL, NULL);
+	const size_t len = 2 * PAGE_SIZE;
+	u8 *buf = kunit_kmalloc(test, len, GFP_KERNEL);
+	struct kvec kv = { .iov_base = buf, .iov_len = len };
+	unsigned long bitmap[1] = {};
+	u64 addr = 0x100000 + FX_P - 50, i;
+	struct iov_iter it;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, iova);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_iova_map(iova, 0x100000, M_ALL, M_LOW,
+						VMMEM_READ | VMMEM_WRITE));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_iova_map(iova, 0x200000, M_SIZE, M_GPA,
+						VMMEM_READ));
+	/* IOVA addr is guest M_GPA - 50: the region before, then two pages. */
+	iov_iter_kvec(&it, ITER_DEST, &kv, 1, len);
+	KUNIT_EXPECT_EQ(test, len, vmmem_copy_to_iter(iova, addr, &it, len));
+	KUNIT_EXPECT_TRUE(test, fx_matches(buf, M_GPA - 50, len));
+	KUNIT_EXPECT_EQ(test, 2U, fake.maps);
+
+	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(vm));
+	for (i = 0; i < len; i++)
+		buf[i] = ~fx_pattern(M_GPA - 50 + i);
+	iov_iter_kvec(&it, ITER_SOURCE, &kv, 1, len);
+	KUNIT_EXPECT_EQ(test, len, vmmem_copy_from_iter(iova, addr, &it, len));
+	KUNIT_EXPECT_EQ(test, (u8)~fx_pattern(M_GPA), *fake_byte(M_GPA));
+	KUNIT_EXPECT_EQ(test, (u8)~fx_pattern(M_GPA + 2 * FX_P - 51),
+			*fake_byte(M_GPA + 2 * FX_P - 51));
+	KUNIT_EXPECT_EQ(test, fx_pattern(M_GPA + 2 * FX_P - 50),
+			*fake_byte(M_GPA + 2 * FX_P - 50));
+	/* Dirty bits are by guest page: before, and mapped pages 0 and 1. */
+	KUNIT_EXPECT_EQ(test, 3L, vmmem_dirty_harvest(vm, M_LOW, M_ALL, bitmap));
+	KUNIT_EXPECT_EQ(test, 0x7UL, bitmap[0]);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_log_stop(vm));
+	KUNIT_EXPECT_EQ(test, 4U, fake.maps);
+
+	/* The read-only entry: the provider is not asked for a write. */
+	iov_iter_kvec(&it, ITER_SOURCE, &kv, 1, len);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_from_iter(iova, 0x200000, &it, 8));
+	KUNIT_EXPECT_EQ(test, 4U, fake.maps);
+	/* Reads stop where the entry ends. */
+	iov_iter_kvec(&it, ITER_DEST, &kv, 1, len);
+	KUNIT_EXPECT_EQ(test, 8, vmmem_copy_to_iter(iova, 0x200000 + M_SIZE - 8,
+						    &it, 16));
+	KUNIT_EXPECT_TRUE(test, fx_matches(buf, M_GPA + M_SIZE - 8, 8));
+	KUNIT_EXPECT_EQ(test, 5U, fake.maps);
+	vmmem_iova_destroy(iova);
+	mapped_done(test, vm);
+}
+
+/* Zero-length iov_iter copies succeed anywhere and map nothing. */
+static void mapped_iter_zero_length(struct kunit *test)
+{
+	struct vmmem *vm = mapped_map(test, 0);
+	u8 buf[8] = {};
+	struct kvec kv = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct iov_iter it;
+
+	fake.fail_index = 0;
+	fake.fail_err = -EFAULT;
+	iov_iter_kvec(&it, ITER_DEST, &kv, 1, sizeof(buf));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_to_iter(vm, M_GPA, &it, 0));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_to_iter(vm, M_GPA + 3, &it, 0));
+	KUNIT_EXPECT_EQ(test, 8, iov_iter_count(&it));
+	iov_iter_kvec(&it, ITER_SOURCE, &kv, 1, sizeof(buf));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_from_iter(vm, M_GPA, &it, 0));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_copy_from_iter(vm, M_GPA + M_ALL, &it, 0));
+	KUNIT_EXPECT_EQ(test, 8, iov_iter_count(&it));
+	KUNIT_EXPECT_EQ(test, 0U, fake.maps);
+	fake.fail_index = -1;
+	mapped_done(test, vm);
+}
+
+/* The byte a machine-check-safe copy stops at, as if poisoned. */
+static const void *poisoned;
+
+static size_t fake_copy_mc_to_iter(const void *src, size_t len,
+				   struct iov_iter *iter)
+{
+	if (poisoned >= src && poisoned < src + len)
+		len = poisoned - src;
+	return copy_to_iter(src, len, iter);
+}
+
+static unsigned long fake_copy_mc_to_kernel(void *dst, const void *src,
+					    size_t len)
+{
+	size_t n = len;
+
+	if (poisoned >= src && poisoned < src + len)
+		n = poisoned - src;
+	memcpy(dst, src, n);
+	return len - n;
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(put_map, vmmem_put, struct vmmem *);
+
+/*
+ * A VMMEM_MC_SAFE map: copies out of the provider's pages stop at a
+ * poisoned byte, a user iterator's too (its bounce page is filled up to
+ * that byte).
+ */
+static void mapped_iter_mc_safe(struct kunit *test)
+{
+	struct vmmem *vm = vmmem_create("kunit", VMMEM_MC_SAFE);
+	const size_t len = 3 * PAGE_SIZE, done = FX_P + 90;
+	u8 *buf = kunit_kzalloc(test, len, GFP_KERNEL);
+	struct kvec kv = { .iov_base = buf, .iov_len = len };
+	unsigned long uaddr;
+	struct iov_iter it;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vm);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, put_map, vm));
+	fake_init(test);
+	KUNIT_ASSERT_EQ(test, 0, add_mapped(vm, M_GPA, M_SIZE, 0, &fake_ops));
+	kunit_activate_static_stub(test, vmmem_copy_mc_to_iter,
+				   fake_copy_mc_to_iter);
+	kunit_activate_static_stub(test, vmmem_copy_mc_to_kernel,
+				   fake_copy_mc_to_kernel);
+	poisoned = fake_byte(M_GPA + FX_P + 100);
+
+	iov_iter_kvec(&it, ITER_DEST, &kv, 1, len);
+	KUNIT_EXPECT_EQ(test, done, vmmem_copy_to_iter(vm, M_GPA + 10, &it, len));
+	KUNIT_EXPECT_EQ(test, len - done, iov_iter_count(&it));
+	KUNIT_EXPECT_TRUE(test, fx_matches(buf, M_GPA + 10, done));
+	KUNIT_EXPECT_EQ(test, 0, buf[done]);
+	KUNIT_EXPECT_EQ(test, 0, fake.live);
+	KUNIT_EXPECT_EQ(test, (unsigned long)(len - done),
+			vmmem_copy_from_guest(vm, M_GPA + 10, buf, len));
+
+	/* An untouched user buffer, through the bounce page. */
+	uaddr = fx_user_map(test, len, PROT_READ | PROT_WRITE,
+			    MAP_ANONYMOUS | MAP_PRIVATE);
+	iov_iter_ubuf(&it, ITER_DEST, (void __user *)uaddr, len);
+	KUNIT_EXPECT_EQ(test, done, vmmem_copy_to_iter(vm, M_GPA + 10, &it, len));
+	KUNIT_ASSERT_EQ(test, 0, copy_from_user(buf, (void __user *)uaddr, done));
+	KUNIT_EXPECT_TRUE(test, fx_matches(buf, M_GPA + 10, done));
+	KUNIT_EXPECT_EQ(test, 0, fake.live);
+
+	/* Writes are plain copies: no poison there. */
+	iov_iter_kvec(&it, ITER_SOURCE, &kv, 1, len);
+	KUNIT_EXPECT_EQ(test, len, vmmem_copy_from_iter(vm, M_GPA + 10, &it, len));
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, M_GPA, M_SIZE));
+	KUNIT_EXPECT_EQ(test, 1U, fake.releases);
+	KUNIT_EXPECT_EQ(test, 0, fake.live);
+	KUNIT_EXPECT_EQ(test, fake.mapped, fake.unmaps);
+	KUNIT_EXPECT_FALSE(test, fake.bad);
+}
+
 static struct kunit_case mapped_cases[] = {
 	KUNIT_CASE_PARAM(mapped_copy, copy_gen_params),
 	KUNIT_CASE(mapped_readonly_page),
@@ -1108,6 +1273,9 @@ static struct kunit_case mapped_cases[] = {
 	KUNIT_CASE(mapped_copy_op_kept),
 	KUNIT_CASE_PARAM(mapped_iter, iter_gen_params),
 	KUNIT_CASE(mapped_iter_errors),
+	KUNIT_CASE(mapped_iter_iova),
+	KUNIT_CASE(mapped_iter_zero_length),
+	KUNIT_CASE(mapped_iter_mc_safe),
 	{}
 };
 
