@@ -198,18 +198,21 @@ vmmem_copy_mapped(struct vmmem_region *region, u64 gpa, void *dst,
 
 	for (done = 0; done < len; done += n, gpa += n) {
 		n = min_t(u64, len - done, PAGE_SIZE - (gpa & ~PAGE_MASK));
-		/* A provider's copy only reads from what it is given to write. */
-		ret = vmmem_copy_op(region, gpa,
-				    access & VMMEM_WRITE ? (void *)(src + done) :
-							   dst + done,
-				    n, access);
-		if (!ret) {
-			if (access & VMMEM_WRITE)
-				vmmem_dirty_note(region, gpa, n);
-			continue;
+		if (unlikely(vmmem_copy_op_takes(region, n))) {
+			/* The provider only reads what it is given to write. */
+			ret = vmmem_copy_op(region, gpa,
+					    access & VMMEM_WRITE ?
+					    (void *)(src + done) : dst + done,
+					    n, access);
+			if (!ret) {
+				if (access & VMMEM_WRITE)
+					vmmem_dirty_note(region, gpa, n);
+				continue;
+			}
+			if (ret != -EOPNOTSUPP)
+				return len - done;
 		}
-		if (ret != -EOPNOTSUPP ||
-		    vmmem_map_page(region, gpa, access, &map))
+		if (vmmem_map_page(region, gpa, access, &map))
 			return len - done;
 		ptr = map.kaddr + (gpa & ~PAGE_MASK);
 		if (access & VMMEM_WRITE)

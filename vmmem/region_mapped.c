@@ -247,8 +247,8 @@ unlock:
  * @len: bytes, all in @gpa's page
  * @access: %VMMEM_WRITE to copy @buf into the page, else %VMMEM_READ
  *
- * Through the provider's &vmmem_mapper_ops.copy, where it has one and the
- * piece is one it takes (see there); -EAGAIN retried as for a map.
+ * Through the provider's &vmmem_mapper_ops.copy, for a piece that
+ * vmmem_copy_op_takes(); -EAGAIN retried as for a map.
  *
  * Context: rcu_read_lock() held; any context.
  * Return: 0; -EOPNOTSUPP when the caller should map the page instead; or
@@ -260,9 +260,6 @@ int vmmem_copy_op(const struct vmmem_region *region, u64 gpa, void *buf,
 	unsigned long index = (gpa - region->gpa) >> PAGE_SHIFT;
 	int tries = VMMEM_MAP_TRIES, ret;
 
-	if (!region->mapper->copy || region->map_cache ||
-	    len <= sizeof(u64) || len > VMMEM_COPY_OP_MAX)
-		return -EOPNOTSUPP;
 	index = array_index_nospec(index, region->npages);
 	do {
 		ret = region->mapper->copy(region->mapper_priv, index,

@@ -566,6 +566,19 @@ void vmmem_unmap_page(const struct vmmem_region *region, u64 gpa,
 		      const struct vmmem_page_map *map);
 int vmmem_copy_op(const struct vmmem_region *region, u64 gpa, void *buf,
 		  unsigned int len, unsigned int access);
+
+/*
+ * A piece of @len bytes of @region goes to its provider's copy: it has
+ * one, keeps no pages mapped (a kept page is cheaper still), and the piece
+ * is longer than an untorn access and short enough to beat a mapping.
+ * Inline, so that providers without a copy cost no call.
+ */
+static inline bool vmmem_copy_op_takes(const struct vmmem_region *region,
+				       u64 len)
+{
+	return region->mapper->copy && !region->map_cache &&
+	       len > sizeof(u64) && len <= VMMEM_COPY_OP_MAX;
+}
 int vmmem_map_kept(const struct vmmem_region *region, u64 gpa,
 		   unsigned int access, void **kaddr);
 void vmmem_unmap_kept(const struct vmmem_region *region, u64 gpa);
