@@ -579,6 +579,7 @@ static inline bool vmmem_copy_op_takes(const struct vmmem_region *region,
 	return region->mapper->copy && !region->map_cache &&
 	       len > sizeof(u64) && len <= VMMEM_COPY_OP_MAX;
 }
+
 int vmmem_map_kept(const struct vmmem_region *region, u64 gpa,
 		   unsigned int access, void **kaddr);
 void vmmem_unmap_kept(const struct vmmem_region *region, u64 gpa);
