@@ -13,8 +13,8 @@
  *
  * A region may keep some of its pages mapped between accesses
  * (&vmmem_update.cache_pages), as Xen backends keep persistent grants: a
- * direct-mapped cache of slots, page index modulo the number of slots,
- * under one spinlock. A slot in use by an access is never reused; a page
+ * direct-mapped cache of slots (the largest power of two not above
+ * cache_pages), page index modulo the number of slots, under one spinlock. A slot in use by an access is never reused; a page
  * whose slot is busy with another page is mapped and unmapped as if there
  * were no cache. Kept pages are unmapped when their slot is reused or the
  * region is released.
@@ -90,7 +90,7 @@ static void vmmem_mapped_release(struct vmmem_region *region)
 {
 	if (region->map_cache) {
 		vmmem_map_cache_flush(region);
-		kfree(region->map_cache);
+		kvfree(region->map_cache);
 	}
 	if (region->release_mapper && region->mapper->release)
 		region->mapper->release(region->mapper_priv);
@@ -105,12 +105,13 @@ static const struct vmmem_backing_ops vmmem_mapped_ops = {
 static struct vmmem_map_cache *vmmem_map_cache_alloc(unsigned int cache_pages,
 						     unsigned long npages)
 {
-	unsigned long nr = roundup_pow_of_two(min_t(unsigned long, cache_pages,
-						    npages));
+	/* Down, so that no more than @cache_pages stay mapped. */
+	unsigned long nr = rounddown_pow_of_two(min_t(unsigned long,
+						      cache_pages, npages));
 	struct vmmem_map_cache *cache;
 	unsigned long i;
 
-	cache = kzalloc(struct_size(cache, slot, nr), GFP_KERNEL_ACCOUNT);
+	cache = kvzalloc(struct_size(cache, slot, nr), GFP_KERNEL_ACCOUNT);
 	if (!cache)
 		return NULL;
 	spin_lock_init(&cache->lock);
