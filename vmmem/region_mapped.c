@@ -14,10 +14,11 @@
  * A region may keep some of its pages mapped between accesses
  * (&vmmem_update.cache_pages), as Xen backends keep persistent grants: a
  * direct-mapped cache of slots (the largest power of two not above
- * cache_pages), page index modulo the number of slots, under one spinlock. A slot in use by an access is never reused; a page
- * whose slot is busy with another page is mapped and unmapped as if there
- * were no cache. Kept pages are unmapped when their slot is reused or the
- * region is released.
+ * cache_pages), page index modulo the number of slots, under one
+ * spinlock. A slot in use by an access is never reused; a page whose slot
+ * is busy with another page is mapped and unmapped as if there were no
+ * cache. Kept pages are unmapped when their slot is reused or the region
+ * is released.
  */
 #include <linux/err.h>
 #include <linux/log2.h>
