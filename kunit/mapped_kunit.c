@@ -16,6 +16,7 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 
@@ -1249,6 +1250,125 @@ static void mapped_iter_mc_safe(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, fake.bad);
 }
 
+/*
+ * A provider whose mappings exist only between map and unmap, as a grant
+ * mapping does: each map copies the page into a window of its own and
+ * each unmap writes it back and frees it, so that a use after an unmap is
+ * a use after free (KASAN in the SMP lanes) or poisoned bytes. Counters
+ * are atomic: several CPUs map at once.
+ */
+static struct win {
+	struct page *pages[M_PAGES];
+	spinlock_t lock;	/* serialises the copies into and out of the pages */
+	atomic_t live, maps, bad;
+} win;
+
+static int win_map(void *priv, unsigned long index, unsigned int access,
+		   void **kaddr)
+{
+	void *w = kmalloc(PAGE_SIZE, GFP_ATOMIC);
+	unsigned long flags;
+
+	if (!w)
+		return -ENOMEM;
+	spin_lock_irqsave(&win.lock, flags);
+	memcpy(w, page_address(win.pages[index]), PAGE_SIZE);
+	spin_unlock_irqrestore(&win.lock, flags);
+	*kaddr = w;
+	atomic_inc(&win.live);
+	atomic_inc(&win.maps);
+	return 0;
+}
+
+static void win_unmap(void *priv, unsigned long index, void *kaddr)
+{
+	unsigned long flags;
+
+	if (atomic_dec_return(&win.live) < 0)
+		atomic_inc(&win.bad);
+	/* Writes put back the bytes they read: a stale window is harmless. */
+	spin_lock_irqsave(&win.lock, flags);
+	memcpy(page_address(win.pages[index]), kaddr, PAGE_SIZE);
+	spin_unlock_irqrestore(&win.lock, flags);
+	memset(kaddr, 0xaa, PAGE_SIZE);
+	kfree(kaddr);
+}
+
+static const struct vmmem_mapper_ops win_ops = {
+	.map = win_map,
+	.unmap = win_unmap,
+};
+
+#define WIN_ROUNDS	4000
+
+struct win_run {
+	struct vmmem *vm;
+	atomic_t wrong;
+};
+
+/* Reads of 64 bytes across the four pages; every eighth writes them back. */
+static void win_worker(struct fx_worker *w)
+{
+	struct win_run *run = w->data;
+	unsigned int i, page;
+	u8 buf[64];
+	u64 gpa;
+
+	for (i = 0; i < WIN_ROUNDS && !fx_worker_stopping(w); i++) {
+		page = (i * 7 + w->idx) % M_PAGES;
+		gpa = M_GPA + page * FX_P + (i * 97 + w->idx * 13) % (FX_P - 64);
+		if (vmmem_copy_from_guest(run->vm, gpa, buf, 64) ||
+		    !fx_matches(buf, gpa, 64))
+			atomic_inc(&run->wrong);
+		if (i % 8 == 0 && vmmem_copy_to_guest(run->vm, gpa, buf, 64))
+			atomic_inc(&run->wrong);
+	}
+}
+
+/*
+ * Kept pages under CPUs that share slots: two slots for four pages, so
+ * that pages evict each other while other CPUs use them, and reads race
+ * the remaps that writes make. A slot reused while in use would free a
+ * window a CPU still copies from. Planted bug (the in-use test before an
+ * eviction dropped): KASAN reports the use after free in smp-kasan.
+ */
+static void mapped_cache_smp(struct kunit *test)
+{
+	const struct vmmem_update up = {
+		.op = VMMEM_ADD_MAPPED, .gpa = M_GPA, .size = M_SIZE,
+		.mapper = &win_ops, .cache_pages = 2,
+	};
+	struct win_run run = {};
+	struct fx_threads *th;
+	unsigned int i;
+	u64 gpa;
+
+	memset(&win, 0, sizeof(win));
+	spin_lock_init(&win.lock);
+	for (i = 0; i < M_PAGES; i++) {
+		win.pages[i] = alloc_page(GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, win.pages[i]);
+		KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, free_page_action,
+								   win.pages[i]));
+	}
+	for (gpa = M_GPA; gpa < M_GPA + M_SIZE; gpa++)
+		((u8 *)page_address(win.pages[(gpa - M_GPA) >> PAGE_SHIFT]))
+			[(gpa - M_GPA) & ~PAGE_MASK] = fx_pattern(gpa);
+	run.vm = fx_create(test);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_update(run.vm, &up, 1));
+
+	th = fx_threads_start(test, win_worker, &run, fx_nr_workers(4), "vmmem-win");
+	fx_threads_print(test, th);
+	fx_threads_stop(test, th);
+	kunit_info(test, "%d maps for %u rounds\n", atomic_read(&win.maps),
+		   WIN_ROUNDS);
+	KUNIT_EXPECT_EQ(test, 0, atomic_read(&run.wrong));
+	KUNIT_EXPECT_LE(test, atomic_read(&win.live), 2);
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(run.vm, M_GPA, M_SIZE));
+	KUNIT_EXPECT_EQ(test, 0, atomic_read(&win.live));
+	KUNIT_EXPECT_EQ(test, 0, atomic_read(&win.bad));
+}
+
 static struct kunit_case mapped_cases[] = {
 	KUNIT_CASE_PARAM(mapped_copy, copy_gen_params),
 	KUNIT_CASE(mapped_readonly_page),
@@ -1266,6 +1386,7 @@ static struct kunit_case mapped_cases[] = {
 	KUNIT_CASE(mapped_cache_error),
 	KUNIT_CASE(mapped_cache_busy),
 	KUNIT_CASE(mapped_cache_too_large),
+	KUNIT_CASE_SLOW(mapped_cache_smp),
 	KUNIT_CASE(mapped_hold),
 	KUNIT_CASE(mapped_hold_write),
 	KUNIT_CASE(mapped_hold_busy),
