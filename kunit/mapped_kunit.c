@@ -560,21 +560,29 @@ static void mapped_snapshot(struct kunit *test)
 }
 
 /* The provider's region alone, keeping up to @cache_pages pages mapped. */
-static struct vmmem *cached_map(struct kunit *test, unsigned int cache_pages)
+/* Add the provider's region, keeping up to @cache_pages pages mapped. */
+static int add_kept(struct vmmem *vm, const struct vmmem_mapper_ops *ops,
+		    unsigned int cache_pages)
 {
 	const struct vmmem_update up = {
 		.op = VMMEM_ADD_MAPPED,
 		.gpa = M_GPA,
 		.size = M_SIZE,
-		.mapper = &fake_ops,
+		.mapper = ops,
 		.priv = &fake,
 		.cache_pages = cache_pages,
 	};
+
+	return vmmem_update(vm, &up, 1);
+}
+
+static struct vmmem *cached_map(struct kunit *test, unsigned int cache_pages)
+{
 	struct vmmem *vm;
 
 	fake_init(test);
 	vm = fx_create(test);
-	KUNIT_ASSERT_EQ(test, 0, vmmem_update(vm, &up, 1));
+	KUNIT_ASSERT_EQ(test, 0, add_kept(vm, &fake_ops, cache_pages));
 	return vm;
 }
 
@@ -708,15 +716,11 @@ static void mapped_cache_busy(struct kunit *test)
 /* Too many pages to keep is refused, and leaves the provider's state be. */
 static void mapped_cache_too_large(struct kunit *test)
 {
-	const struct vmmem_update up = {
-		.op = VMMEM_ADD_MAPPED, .gpa = M_GPA, .size = M_SIZE,
-		.mapper = &fake_ops, .priv = &fake, .cache_pages = 4097,
-	};
 	struct vmmem *vm;
 
 	fake_init(test);
 	vm = fx_create(test);
-	KUNIT_EXPECT_EQ(test, -EINVAL, vmmem_update(vm, &up, 1));
+	KUNIT_EXPECT_EQ(test, -EINVAL, add_kept(vm, &fake_ops, 4097));
 	KUNIT_EXPECT_EQ(test, 0U, fx_info(vm).nr_regions);
 	KUNIT_EXPECT_EQ(test, 0U, fake.releases);
 }
@@ -920,16 +924,12 @@ static void mapped_copy_op_errors(struct kunit *test)
 /* A region that keeps pages mapped uses them, not the copy. */
 static void mapped_copy_op_kept(struct kunit *test)
 {
-	const struct vmmem_update up = {
-		.op = VMMEM_ADD_MAPPED, .gpa = M_GPA, .size = M_SIZE,
-		.mapper = &fake_copy_ops, .priv = &fake, .cache_pages = 1,
-	};
 	struct vmmem *vm;
 	u8 buf[64];
 
 	fake_init(test);
 	vm = fx_create(test);
-	KUNIT_ASSERT_EQ(test, 0, vmmem_update(vm, &up, 1));
+	KUNIT_ASSERT_EQ(test, 0, add_kept(vm, &fake_copy_ops, 1));
 	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_from_guest(vm, M_GPA + 8, buf, 64));
 	KUNIT_EXPECT_EQ(test, 0U, fake.copies);
 	KUNIT_EXPECT_EQ(test, 1U, fake.maps);
