@@ -626,7 +626,7 @@ static void smp_iova_remap_vs_readers(struct kunit *test)
 	unsigned int nr = fx_nr_workers(SMP_WORKERS), t, page;
 	struct vmmem *vm = fx_create(test);
 	struct fx_threads *th;
-	unsigned long r, seen;
+	unsigned long r, seen, until;
 	u64 gpa;
 
 	KUNIT_ASSERT_NOT_NULL(test, ir);
@@ -664,11 +664,18 @@ static void smp_iova_remap_vs_readers(struct kunit *test)
 		/* Release: the new mapping before its number. */
 		smp_store_release(&ir->mapped[page], ir->mapped[page] + 1);
 		atomic_long_inc(&ir->remaps);
+		/*
+		 * Let loads in, even on one CPU, but not for long: readers
+		 * wait for remaps too, and the two waits can start together,
+		 * each just after the other side's last step (a hang until
+		 * KUnit's timeout on the smp-kasan lane while this wait had
+		 * no bound).
+		 */
 		if (r % 8 == 7) {
-			/* Let loads in, even on one CPU. */
 			seen = atomic_long_read(&ir->reads);
+			until = jiffies + 2;
 			while (atomic_long_read(&ir->reads) == seen &&
-			       fx_threads_running(th))
+			       time_before(jiffies, until) && fx_threads_running(th))
 				fx_spin();
 		}
 	}
