@@ -774,6 +774,11 @@ static void vmmem_bench_readers_under_hotplug(struct kunit *test)
  * vmmem_load() on the space (the entry, then the map's region) and vhost
  * through vhost_iotlb_itree_first() and the kernel address it stores. The
  * map's own lookup of the guest-physical addresses behind is timed too.
+ * Both remapping loops call cond_resched() every 64 maps, as a worker
+ * thread does: without it no grace period could end inside vmmem's loop
+ * (one CPU, no preemption), and 20000 unmapped entries would wait for
+ * kfree_rcu() while every map took fresh memory (909 ns per map + unmap
+ * at 65536 entries, against 422 with a plain kfree() in its place).
  */
 #define IOVA_MAPS	20000U
 
@@ -834,6 +839,8 @@ static void iova_remap_vmmem(struct iova_bench *ib)
 		a = ib->spare[i % NADDR];
 		ib->sink += vmmem_iova_map(ib->iova, a, PAGE_SIZE, 0, VMMEM_READ);
 		ib->sink += vmmem_iova_unmap(ib->iova, a, PAGE_SIZE);
+		if (i % 64 == 63)
+			cond_resched();
 	}
 }
 
@@ -847,6 +854,8 @@ static void iova_remap_vhost(struct iova_bench *ib)
 		ib->sink += vhost_iotlb_add_range(ib->iotlb, a, a + PAGE_SIZE - 1,
 						  ib->spare_hva, VHOST_MAP_RO);
 		vhost_iotlb_del_range(ib->iotlb, a, a + PAGE_SIZE - 1);
+		if (i % 64 == 63)
+			cond_resched();
 	}
 }
 

@@ -599,6 +599,19 @@ static void vmmem_iova_many_entries(struct kunit *test)
 			KUNIT_ASSERT_EQ(test, b, fx_pattern(FX_A + (i % 4) * FX_P + i % FX_P));
 			KUNIT_ASSERT_EQ(test, -EFAULT, vmmem_load(iova, (2ULL * i + 1) * FX_P, &b));
 		}
+		/* Overlaps are found deep in the tree too; the free pages map. */
+		for (i = 1; i < MANY - 1; i += 97) {
+			KUNIT_ASSERT_EQ(test, -EEXIST, vmmem_iova_map(iova, (2ULL * i + 1) * FX_P,
+								      2 * FX_P, FX_A, RW));
+			KUNIT_ASSERT_EQ(test, -EEXIST, vmmem_iova_map(iova, (2ULL * i - 1) * FX_P,
+								      2 * FX_P, FX_A, RW));
+			KUNIT_ASSERT_EQ(test, -EEXIST, vmmem_iova_map(iova, (2ULL * i - 1) * FX_P,
+								      3 * FX_P, FX_A, RW));
+			KUNIT_ASSERT_EQ(test, 0, vmmem_iova_map(iova, (2ULL * i + 1) * FX_P,
+								FX_P, FX_A, RW));
+			KUNIT_ASSERT_EQ(test, 0, vmmem_iova_unmap(iova, (2ULL * i + 1) * FX_P,
+								  FX_P));
+		}
 		/* Half one by one, in another order; then the rest in one go. */
 		for (i = 0; i < MANY / 2; i++) {
 			j = perm[MANY - 1 - i];

@@ -4,7 +4,8 @@
  * raced by worker kthreads bound to CPUs other than the test thread's (see
  * fx_threads_start()): dirty logging started under writers, message passing
  * through acquire and release accesses, and harvesting against writers that
- * find the dirty bit already set, and IOVA entries remapped under readers.
+ * find the dirty bit already set, and IOVA entries remapped under readers
+ * and searched while the tree rebalances.
  * Under UML (one CPU) the same cases run as interleaved logic.
  */
 #include <kunit/test.h>
@@ -696,12 +697,111 @@ static void smp_iova_remap_vs_readers(struct kunit *test)
 	KUNIT_EXPECT_GT(test, r, 0);
 }
 
+/*
+ * smp_iova_search_vs_rebalance: readers load from entries that never
+ * change (even IOVA pages) while the test thread maps and unmaps the odd
+ * pages between them, so that the tree rebalances around them all the
+ * time. A search that runs into a rotation may miss an entry that is
+ * there; it must then notice the change and search again, and a load
+ * from a stable entry must never fail.
+ */
+#define SR_STABLE	8	/* stable entries, and as many churned ones */
+#define SR_GPA		(512 * FX_P)
+#define SR_LOADS	4000000	/* per reader, unless SR_SECONDS pass first */
+#define SR_SECONDS	10
+
+struct iova_rebalance {
+	struct vmmem_iova *iova;
+	atomic64_t loads, lost;
+	unsigned long deadline;		/* jiffies */
+};
+
+static u64 sr_tag(unsigned int k)
+{
+	return 0x7ab1e00000000000ULL | k;
+}
+
+static void sr_reader(struct fx_worker *w)
+{
+	struct iova_rebalance *sr = w->data;
+	struct rnd_state rnd;
+	unsigned long i;
+	unsigned int k;
+	u64 val;
+
+	prandom_seed_state(&rnd, get_random_u64());
+	for (i = 0; i < SR_LOADS; i++) {
+		if (fx_worker_stopping(w) || time_after(jiffies, sr->deadline))
+			break;
+		k = prandom_u32_state(&rnd) % SR_STABLE;
+		if (vmmem_load(sr->iova, 2 * k * FX_P + 8 * (i % (FX_P / 8)), &val) ||
+		    val != sr_tag(k))
+			atomic64_inc(&sr->lost);
+		/* Let the test thread in, even on one CPU. */
+		if (i % 256 == 255)
+			fx_spin();
+	}
+	atomic64_add(i, &sr->loads);
+}
+
+static void smp_iova_search_vs_rebalance(struct kunit *test)
+{
+	struct iova_rebalance *sr = kunit_kzalloc(test, sizeof(*sr), GFP_KERNEL);
+	unsigned int nr = fx_nr_workers(SMP_WORKERS), k;
+	struct vmmem *vm = fx_create(test);
+	unsigned long *mapped, changes;
+	struct fx_threads *th;
+	struct rnd_state rnd;
+	u64 off;
+
+	mapped = kunit_kcalloc(test, BITS_TO_LONGS(SR_STABLE), sizeof(long), GFP_KERNEL);
+	KUNIT_ASSERT_TRUE(test, sr && mapped);
+	fx_add(test, vm, SR_GPA, SR_STABLE * FX_P, 0);
+	for (k = 0; k < SR_STABLE; k++) {
+		for (off = 0; off < FX_P; off += 8)
+			KUNIT_ASSERT_EQ(test, 0, vmmem_store(vm, SR_GPA + k * FX_P + off,
+							     sr_tag(k)));
+	}
+	sr->iova = vmmem_iova_create(vm, NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sr->iova);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, ir_destroy_action,
+							   sr->iova));
+	for (k = 0; k < SR_STABLE; k++)
+		KUNIT_ASSERT_EQ(test, 0, vmmem_iova_map(sr->iova, 2 * k * FX_P, FX_P,
+							SR_GPA + k * FX_P, VMMEM_READ));
+
+	prandom_seed_state(&rnd, 17);
+	sr->deadline = jiffies + SR_SECONDS * HZ;
+	th = fx_threads_start(test, sr_reader, sr, nr, "vmmem-sr");
+	fx_threads_print(test, th);
+	for (changes = 0; fx_threads_running(th); changes++) {
+		k = changes % SR_STABLE;
+		if (__test_and_change_bit(k, mapped))
+			KUNIT_ASSERT_EQ(test, 0, vmmem_iova_unmap(sr->iova, (2 * k + 1) * FX_P,
+								  FX_P));
+		else
+			KUNIT_ASSERT_EQ(test, 0, vmmem_iova_map(sr->iova, (2 * k + 1) * FX_P,
+								FX_P, SR_GPA + k * FX_P,
+								VMMEM_READ));
+		if (changes % 64 == 63)
+			fx_spin();
+	}
+	fx_threads_stop(test, th);
+
+	kunit_info(test, "%u readers, %lu changes, %lld loads, %lld lost\n", nr,
+		   changes, atomic64_read(&sr->loads), atomic64_read(&sr->lost));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&sr->lost), 0);
+	KUNIT_EXPECT_GT(test, atomic64_read(&sr->loads), 0);
+	KUNIT_EXPECT_GT(test, changes, 0);
+}
+
 static struct kunit_case vmmem_smp_cases[] = {
 	KUNIT_CASE_SLOW(smp_log_start_vs_writers),
 	KUNIT_CASE_SLOW(smp_message_passing),
 	KUNIT_CASE_SLOW(smp_message_passing_cache),
 	KUNIT_CASE_SLOW(smp_harvest_vs_writers),
 	KUNIT_CASE_SLOW(smp_iova_remap_vs_readers),
+	KUNIT_CASE_SLOW(smp_iova_search_vs_rebalance),
 	{}
 };
 

@@ -3,21 +3,21 @@
  * IOVA spaces: the addresses a device behind an IOMMU (a virtual IOMMU, or
  * a vDPA device that vhost-vdpa programs) uses instead of guest-physical
  * ones. Entries [iova, iova + size) -> [gpa, gpa + size) of one map, each
- * with its own permission, live in a latched pair of red-black trees
- * (<linux/rbtree_latch.h>): a map or an unmap is O(log n) under the
- * space's mutex, in place, with one allocation per map and at most two per
- * unmap; readers search whichever copy the writer is not changing, under
- * RCU, with no shared write and no lock unless their search raced a
- * change. An access translates its IOVA through the entry and then looks
- * the guest-physical address up in the map like any access: guest memory
- * removed under an entry faults, and dirty logging marks guest-physical
- * pages.
+ * with its own permission, live in one red-black tree: a map or an unmap is
+ * O(log n) under the space's mutex, in place, with one allocation per map
+ * and at most two per unmap; readers search it under RCU, with no shared
+ * write and no lock unless a search that found nothing raced a change
+ * (counted by a sequence). An access translates its IOVA through the
+ * entry and then looks the guest-physical address up in the map like any
+ * access: guest memory removed under an entry faults, and dirty logging
+ * marks guest-physical pages.
  *
  * The space is handed to access calls as a struct vmmem (its view) whose
  * layout is empty, so that the map's inline lookups miss at once and only
  * then test for an IOVA space: maps pay nothing for it.
  */
-#include <linux/rbtree_latch.h>
+#include <linux/rbtree.h>
+#include <linux/seqlock.h>
 #include <linux/slab.h>
 
 #include "vmmem.h"
@@ -25,7 +25,7 @@
 
 /**
  * struct vmmem_iova_entry - one mapped range of IOVAs
- * @node: in both trees of the space
+ * @node: in the space's tree
  * @first: its first IOVA
  * @last: its last IOVA
  * @gpa: the guest-physical address of @first
@@ -43,7 +43,7 @@
  * out, so that a reader always finds the IOVAs the unmap does not touch.
  */
 struct vmmem_iova_entry {
-	struct latch_tree_node node;
+	struct rb_node node;
 	u64 first;
 	u64 last;
 	u64 gpa;
@@ -62,7 +62,8 @@ struct vmmem_iova_entry {
  * @lock: serialises changes of @entries, of @nr_ranges and of the
  *	generation
  * @changing: held by the writer while it changes @entries, one entry at a
- *	time; taken by readers whose search raced a change
+ *	time; taken by readers whose search found nothing and raced a change
+ * @seq: odd while @entries changes; moves with each change
  * @node: in @vm->iovas, under @vm->lock
  * @miss: the miss hook, or NULL
  * @priv: its argument
@@ -72,9 +73,10 @@ struct vmmem_iova_entry {
 struct vmmem_iova {
 	struct vmmem view;
 	struct vmmem *vm;
-	struct latch_tree_root entries;
+	struct rb_root entries;
 	struct mutex lock;	/* see @lock above */
 	spinlock_t changing;
+	seqcount_spinlock_t seq;
 	struct list_head node;
 	vmmem_iova_miss_t miss;
 	void *priv;
@@ -85,33 +87,30 @@ struct vmmem_iova {
 /* The layout of every IOVA space's view: no region, never changes. */
 static struct vmmem_layout vmmem_iova_no_layout;
 
-/* Entries are ordered by first IOVA, and never overlap but during an unmap. */
-static bool vmmem_iova_less(struct latch_tree_node *a, struct latch_tree_node *b)
+static struct vmmem_iova_entry *vmmem_iova_entry_of(struct rb_node *node)
 {
-	const struct vmmem_iova_entry *ea = container_of(a, struct vmmem_iova_entry, node);
-	const struct vmmem_iova_entry *eb = container_of(b, struct vmmem_iova_entry, node);
-
-	return ea->first < eb->first ||
-	       (ea->first == eb->first && ea->last < eb->last);
+	return node ? rb_entry(node, struct vmmem_iova_entry, node) : NULL;
 }
 
 /*
- * Searches copy @idx of the trees for the entry that holds @addr (or
- * NULL), and sets *@next to the entry with the lowest first IOVA above
- * @addr (or NULL). Child pointers are written with WRITE_ONCE() and read
- * with rcu_dereference_raw(); an entry is filled before rb_link_node_rcu()
- * publishes it.
+ * Searches the tree for the entry that holds @addr (or NULL), and sets
+ * *@next to the entry with the lowest first IOVA above @addr (or NULL).
+ * Child pointers are written with WRITE_ONCE() (rb_link_node_rcu() and
+ * the rebalancing of <linux/rbtree.h>, which never lets a lockless search
+ * loop) and read with rcu_dereference_raw(); an entry is filled before
+ * rb_link_node_rcu() publishes it. A search that races a change may miss
+ * an entry, but whatever it finds is an entry that was linked meanwhile.
  */
 static __always_inline struct vmmem_iova_entry *
-vmmem_iova_search(struct vmmem_iova *iova, int idx, u64 addr,
+vmmem_iova_search(struct vmmem_iova *iova, u64 addr,
 		  struct vmmem_iova_entry **next)
 {
-	struct rb_node *node = rcu_dereference_raw(iova->entries.tree[idx].rb_node);
+	struct rb_node *node = rcu_dereference_raw(iova->entries.rb_node);
 	struct vmmem_iova_entry *entry;
 
 	*next = NULL;
 	while (node) {
-		entry = container_of(node, struct vmmem_iova_entry, node.node[idx]);
+		entry = rb_entry(node, struct vmmem_iova_entry, node);
 		if (addr < entry->first) {
 			*next = entry;
 			node = rcu_dereference_raw(node->rb_left);
@@ -133,8 +132,8 @@ vmmem_iova_search_locked(struct vmmem_iova *iova, u64 addr,
 	unsigned long flags;
 
 	spin_lock_irqsave(&iova->changing, flags);
-	/* No change under way: both copies are whole; the first is current. */
-	found = vmmem_iova_search(iova, 0, addr, next);
+	/* No change under way: the tree is whole. */
+	found = vmmem_iova_search(iova, addr, next);
 	spin_unlock_irqrestore(&iova->changing, flags);
 	return found;
 }
@@ -145,15 +144,16 @@ vmmem_iova_search_locked(struct vmmem_iova *iova, u64 addr,
  * @addr: the IOVA
  * @next: set to the entry with the lowest first IOVA above @addr, or NULL
  *
- * Searches the copy of the trees that the writer is not changing: the
- * latch's sequence is read before the search (which copy depends on it)
- * and again after it, behind a read barrier, pairing with the write
- * barriers around each step of the sequence that the writer takes before
- * it changes each copy. A search that raced a change is made again
- * under @iova->changing, which the writer holds for each change, so that a
- * stream of changes cannot starve readers (a reader that retried without
- * the lock was seen making no progress for minutes against a remapping
- * loop on the smp-kasan lane).
+ * An entry found is the answer, even if the search raced a change: it was
+ * in the tree meanwhile, and its range never changes. A search that found
+ * nothing is trusted only if the space's sequence was even before it and
+ * had not moved after it (read barriers on both sides, pairing with the
+ * write barriers of write_seqcount_begin() and write_seqcount_end() around
+ * each change); otherwise it is made again under @iova->changing, which
+ * the writer holds for each change, so that a stream of changes cannot
+ * starve readers (a reader that retried without the lock was seen making
+ * no progress for minutes against a remapping loop on the smp-kasan
+ * lane).
  *
  * Context: rcu_read_lock() or the space's lock held by the caller.
  * Return: the entry whose range holds @addr, or NULL.
@@ -165,16 +165,17 @@ vmmem_iova_find(struct vmmem_iova *iova, u64 addr,
 	struct vmmem_iova_entry *found;
 	unsigned int seq;
 
-	seq = read_seqcount_latch(&iova->entries.seq);
-	found = vmmem_iova_search(iova, seq & 1, addr, next);
-	if (likely(!read_seqcount_latch_retry(&iova->entries.seq, seq)))
+	seq = raw_read_seqcount(&iova->seq);
+	found = vmmem_iova_search(iova, addr, next);
+	if (likely(found) ||
+	    likely(!(seq & 1) && !read_seqcount_retry(&iova->seq, seq)))
 		return found;
 	return vmmem_iova_search_locked(iova, addr, next);
 }
 
 /*
- * The last mapped IOVA, or 0. Not on an access path: it searches under the
- * lock that the writer holds for each change, where the first copy is whole.
+ * The last mapped IOVA, or 0. Not on an access path: it looks under the
+ * lock that the writer holds for each change, where the tree is whole.
  */
 static u64 vmmem_iova_last(struct vmmem_iova *iova)
 {
@@ -183,31 +184,47 @@ static u64 vmmem_iova_last(struct vmmem_iova *iova)
 	u64 last = 0;
 
 	spin_lock_irqsave(&iova->changing, flags);
-	node = rb_last(&iova->entries.tree[0]);
+	node = rb_last(&iova->entries);
 	if (node)
-		last = container_of(node, struct vmmem_iova_entry, node.node[0])->last;
+		last = vmmem_iova_entry_of(node)->last;
 	spin_unlock_irqrestore(&iova->changing, flags);
 	return last;
 }
 
 /*
- * Each change of the trees, under the space's lock: the first copy, then
- * the second, each after a step of the latch. As latch_tree_insert() and
- * latch_tree_erase(), but through the latch's annotated writer calls: the
- * changes race readers by design, and KCSAN (strict) reported the plain
- * increment of the sequence in raw_write_seqcount_latch() against them.
+ * Links @entry where it sorts (by first IOVA, then last: a piece that an
+ * unmap keeps goes in beside the entry it comes from, which overlaps it
+ * until it goes out). With @check, fails if it overlaps an entry: the
+ * walk meets the entries just before and just after its place, the only
+ * ones that could. The node goes in with rb_link_node_rcu() (a release)
+ * and the tree is rebalanced inside a write section of the sequence, all
+ * under @iova->changing.
  */
-static void vmmem_iova_link(struct vmmem_iova *iova,
-			    struct vmmem_iova_entry *entry)
+static int vmmem_iova_link(struct vmmem_iova *iova,
+			   struct vmmem_iova_entry *entry, bool check)
 {
+	struct rb_node **link = &iova->entries.rb_node, *parent = NULL;
+	struct vmmem_iova_entry *at;
+
 	lockdep_assert_held(&iova->lock);
+	while (*link) {
+		parent = *link;
+		at = vmmem_iova_entry_of(parent);
+		if (check && entry->first <= at->last && at->first <= entry->last)
+			return -EEXIST;
+		if (entry->first < at->first ||
+		    (entry->first == at->first && entry->last < at->last))
+			link = &parent->rb_left;
+		else
+			link = &parent->rb_right;
+	}
 	spin_lock_irq(&iova->changing);
-	write_seqcount_latch_begin(&iova->entries.seq);
-	__lt_insert(&entry->node, &iova->entries, 0, vmmem_iova_less);
-	write_seqcount_latch(&iova->entries.seq);
-	__lt_insert(&entry->node, &iova->entries, 1, vmmem_iova_less);
-	write_seqcount_latch_end(&iova->entries.seq);
+	write_seqcount_begin(&iova->seq);
+	rb_link_node_rcu(&entry->node, parent, link);
+	rb_insert_color(&entry->node, &iova->entries);
+	write_seqcount_end(&iova->seq);
 	spin_unlock_irq(&iova->changing);
+	return 0;
 }
 
 static void vmmem_iova_unlink(struct vmmem_iova *iova,
@@ -215,24 +232,16 @@ static void vmmem_iova_unlink(struct vmmem_iova *iova,
 {
 	lockdep_assert_held(&iova->lock);
 	spin_lock_irq(&iova->changing);
-	write_seqcount_latch_begin(&iova->entries.seq);
-	__lt_erase(&entry->node, &iova->entries, 0);
-	write_seqcount_latch(&iova->entries.seq);
-	__lt_erase(&entry->node, &iova->entries, 1);
-	write_seqcount_latch_end(&iova->entries.seq);
+	write_seqcount_begin(&iova->seq);
+	rb_erase(&entry->node, &iova->entries);
+	write_seqcount_end(&iova->seq);
 	spin_unlock_irq(&iova->changing);
 }
 
-/* The writer's walks: in order, on the copy it changes first. */
-static struct vmmem_iova_entry *vmmem_iova_entry_of(struct rb_node *node)
-{
-	return node ? container_of(node, struct vmmem_iova_entry, node.node[0]) :
-		      NULL;
-}
-
+/* The writer's walk, in order. */
 static struct vmmem_iova_entry *vmmem_iova_next(struct vmmem_iova_entry *entry)
 {
-	return vmmem_iova_entry_of(rb_next(&entry->node.node[0]));
+	return vmmem_iova_entry_of(rb_next(&entry->node));
 }
 
 /**
@@ -302,11 +311,9 @@ enum vmmem_fault_cause vmmem_iova_fault_cause(struct vmmem *vm, u64 addr,
 	struct vmmem_iova *iova = vm->iova;
 	struct vmmem_iova_entry *entry, *next;
 	struct vmmem_region *region;
-	unsigned int seq;
 
-	seq = read_seqcount_latch(&iova->entries.seq);
-	entry = vmmem_iova_search(iova, seq & 1, addr, &next);
-	if (read_seqcount_latch_retry(&iova->entries.seq, seq) || !entry)
+	entry = vmmem_iova_search(iova, addr, &next);
+	if (!entry)
 		return VMMEM_FAULT_HOLE;
 	if (access & VMMEM_ACCESS_MASK & ~entry->perm)
 		return VMMEM_FAULT_IOVA_PERMISSION;
@@ -427,8 +434,8 @@ void vmmem_iova_changed(struct vmmem *vm)
 	lockdep_assert_held(&vm->lock);
 	list_for_each_entry(iova, &vm->iovas, node) {
 		mutex_lock(&iova->lock);
-		for (node = rb_first(&iova->entries.tree[0]); node; node = rb_next(node)) {
-			entry = container_of(node, struct vmmem_iova_entry, node.node[0]);
+		for (node = rb_first(&iova->entries); node; node = rb_next(node)) {
+			entry = vmmem_iova_entry_of(node);
 			vmmem_iova_bind(iova, entry);
 		}
 		vmmem_iova_bump(iova);
@@ -484,7 +491,8 @@ struct vmmem_iova *vmmem_iova_create(struct vmmem *vm, vmmem_iova_miss_t miss,
 	mutex_init(&iova->view.lock);
 	mutex_init(&iova->lock);
 	spin_lock_init(&iova->changing);
-	seqcount_latch_init(&iova->entries.seq);
+	seqcount_spinlock_init(&iova->seq, &iova->changing);
+	iova->entries = RB_ROOT;
 	iova->vm = vm;
 	iova->miss = miss;
 	iova->priv = priv;
@@ -520,8 +528,7 @@ void vmmem_iova_destroy(struct vmmem_iova *iova)
 	/* No access may start now; those that raced are done after this. */
 	synchronize_rcu();
 	rbtree_postorder_for_each_entry_safe(entry, next,
-					     &iova->entries.tree[0],
-					     node.node[0])
+					     &iova->entries, node)
 		kfree(entry);
 
 	vmmem_put(iova->vm);
@@ -535,9 +542,9 @@ EXPORT_SYMBOL_NS_GPL(vmmem_iova_destroy, VMMEM_NS);
 static int __vmmem_iova_map(struct vmmem_iova *iova, u64 addr, u64 size,
 			    u64 gpa, unsigned int perm)
 {
-	struct vmmem_iova_entry *entry, *next;
+	struct vmmem_iova_entry *entry;
 	u64 last = addr + (size - 1);
-	int ret = 0;
+	int ret;
 
 	if (!vmmem_iova_range_valid(addr, size) ||
 	    !vmmem_iova_range_valid(gpa, size) || !vmmem_access_valid(perm))
@@ -553,15 +560,12 @@ static int __vmmem_iova_map(struct vmmem_iova *iova, u64 addr, u64 size,
 	};
 
 	mutex_lock(&iova->lock);
-	if (vmmem_iova_find(iova, addr, &next) || (next && next->first <= last)) {
-		ret = -EEXIST;
-		goto unlock;
-	}
 	vmmem_iova_bind(iova, entry);
-	vmmem_iova_link(iova, entry);
-	WRITE_ONCE(iova->nr_ranges, iova->nr_ranges + 1);
-	vmmem_iova_bump(iova);
-unlock:
+	ret = vmmem_iova_link(iova, entry, true);
+	if (!ret) {
+		WRITE_ONCE(iova->nr_ranges, iova->nr_ranges + 1);
+		vmmem_iova_bump(iova);
+	}
 	mutex_unlock(&iova->lock);
 	if (ret)
 		kfree(entry);
@@ -660,9 +664,9 @@ static int __vmmem_iova_unmap(struct vmmem_iova *iova, u64 addr, u64 size)
 	 * come from go out: an IOVA outside the range is found all along.
 	 */
 	if (keep_head)
-		vmmem_iova_link(iova, keep_head);
+		vmmem_iova_link(iova, keep_head, false);
 	if (keep_tail)
-		vmmem_iova_link(iova, keep_tail);
+		vmmem_iova_link(iova, keep_tail, false);
 	/*
 	 * The head's piece sorts just before the head (same first IOVA,
 	 * lower last), the tail's after the tail: neither is met here.
