@@ -641,12 +641,15 @@ static int __vmmem_iova_unmap(struct vmmem_iova *iova, u64 addr, u64 size)
 		return -EINVAL;
 
 	mutex_lock(&iova->lock);
-	head = vmmem_iova_find(iova, addr, &next) ?: next;
+	/* The tree does not change under the lock: no sequence to check. */
+	head = vmmem_iova_search(iova, addr, &next) ?: next;
 	if (!head || head->first > last) {
 		mutex_unlock(&iova->lock);
 		return 0;
 	}
-	for (tail = head; (next = vmmem_iova_next(tail)) && next->first <= last;)
+	tail = head;
+	while (tail->last < last && (next = vmmem_iova_next(tail)) &&
+	       next->first <= last)
 		tail = next;
 	/* The parts of the first and last entries outside the range stay. */
 	if (head->first < addr) {
