@@ -40,6 +40,15 @@
 #endif
 
 /*
+ * Free after a grace period, without an rcu_head in the object (so a
+ * small one fits a cache line); may sleep. 6.3 renamed the one-argument
+ * kvfree_rcu().
+ */
+#if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
+#define kvfree_rcu_mightsleep(ptr)	kvfree_rcu(ptr)
+#endif
+
+/*
  * Iterators whose copies may fault or allocate, and so sleep: vmmem copies
  * them outside rcu_read_lock(), piece by piece through held slices. Before
  * 6.4 a pipe iterator is one of them: filling a pipe allocates pages, and
