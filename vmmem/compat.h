@@ -8,6 +8,7 @@
 
 #include <linux/export.h>
 #include <linux/maple_tree.h>
+#include <linux/rcupdate.h>
 #include <linux/uio.h>
 #include <linux/version.h>
 
@@ -42,9 +43,10 @@
 /*
  * Free after a grace period, without an rcu_head in the object (so a
  * small one fits a cache line); may sleep. 6.3 renamed the one-argument
- * kvfree_rcu().
+ * kvfree_rcu(), and stable kernels before it (Debian's 6.1) have the new
+ * name too.
  */
-#if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
+#ifndef kvfree_rcu_mightsleep
 #define kvfree_rcu_mightsleep(ptr)	kvfree_rcu(ptr)
 #endif
 

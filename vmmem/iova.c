@@ -52,6 +52,7 @@ struct vmmem_iova_entry {
 	unsigned int perm;
 	struct vmmem_region __rcu *region;
 };
+
 static_assert(sizeof(struct vmmem_iova_entry) <= 64);
 
 /**
