@@ -52,7 +52,7 @@ build_for()
 
 	out=$copy.log
 	set +e
-	make -C "$kdir" M="$copy" W=1 C=2 modules >"$out" 2>&1
+	make -C "$kdir" M="$copy" W=1 C=2 -j"$(nproc)" modules >"$out" 2>&1
 	rc=$?
 	set -e
 	cat "$out"
@@ -141,17 +141,29 @@ api_check()
 		echo "$out"
 		fail "api $kver: the accepted forms do not build cleanly"
 	fi
+	# The misuses build side by side, each in a copy of its own, as many
+	# at a time as there are CPUs.
+	for case in "${!misuse[@]}"; do
+		while (($(jobs -rp | wc -l) >= $(nproc))); do
+			wait -n || true
+		done
+		rm -rf "$copy-$case"
+		cp -R "$copy" "$copy-$case"
+		rm -f "$copy-$case/api_use.o"
+		make -C "$kdir" M="$copy-$case" W=1 C=2 \
+		     VMMEM_API_CASE="-DVMMEM_MISUSE_$case" api_use.o \
+		     >"$copy-$case.log" 2>&1 &
+	done
+	wait
 	for case in "${!misuse[@]}"; do
 		want=${misuse[$case]}
-		rm -f "$copy/api_use.o"
-		out=$(make -C "$kdir" M="$copy" W=1 C=2 \
-		      VMMEM_API_CASE="-DVMMEM_MISUSE_$case" api_use.o 2>&1) || true
-		if grep -qF "$want" <<<"$out"; then
+		if grep -qF "$want" "$copy-$case.log"; then
 			pass "api $kver: $case refused ($want)"
 		else
-			echo "$out" | tail -n 20
+			tail -n 20 "$copy-$case.log"
 			fail "api $kver: $case was not refused with '$want'"
 		fi
+		rm -rf "$copy-$case" "$copy-$case.log"
 	done
 }
 
