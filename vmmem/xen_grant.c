@@ -35,17 +35,18 @@ static_assert(VMMEM_XEN_KEPT < VMMEM_XEN_SLOTS);
 static_assert(!(VMMEM_XEN_PERSISTENT & VMMEM_REGION_FLAGS));
 
 /**
- * struct vmmem_xen_grants - one region's grants and its mapping slots
- * @domid: the granting domain
- * @first_ref: the reference of the region's first page
+ * struct vmmem_xen_area - one region's Xen memory and its mapping slots
+ * @domid: the domain whose memory it is
+ * @first_ref: grants: the reference of the region's first page
  * @slots: %VMMEM_XEN_SLOTS pages of kernel address space, each mapping
- *	one grant while an access uses it; made with vmap() of @placeholder,
- *	so that the page tables exist for Xen to write
- * @placeholder: what a slot maps before its first grant
+ *	one page of the region while an access uses it; made with vmap() of
+ *	@placeholder, so that the page tables exist for Xen to write, then
+ *	emptied
+ * @placeholder: what the slots mapped while they were made
  * @busy: slots in use
- * @handles: per slot, the grant handle of its mapping
+ * @handles: grants: per slot, the grant handle of its mapping
  */
-struct vmmem_xen_grants {
+struct vmmem_xen_area {
 	domid_t domid;
 	grant_ref_t first_ref;
 	void *slots;
@@ -54,14 +55,10 @@ struct vmmem_xen_grants {
 	grant_handle_t handles[VMMEM_XEN_SLOTS];
 };
 
-static int vmmem_xen_map(void *priv, unsigned long index, unsigned int access,
-			 void **kaddr)
+/* Claim a free slot: its number, or -EAGAIN when all are in use. */
+static int vmmem_xen_slot_get(struct vmmem_xen_area *g)
 {
-	struct vmmem_xen_grants *g = priv;
-	struct gnttab_map_grant_ref op;
-	unsigned int flags = GNTMAP_host_map;
 	unsigned long slot;
-	void *addr;
 
 	do {
 		slot = find_first_zero_bit(g->busy, VMMEM_XEN_SLOTS);
@@ -69,7 +66,26 @@ static int vmmem_xen_map(void *priv, unsigned long index, unsigned int access,
 		if (slot >= VMMEM_XEN_SLOTS)
 			return -EAGAIN;
 	} while (test_and_set_bit_lock(slot, g->busy));
+	return slot;
+}
 
+static void vmmem_xen_slot_put(struct vmmem_xen_area *g, unsigned long slot)
+{
+	clear_bit_unlock(slot, g->busy);
+}
+
+static int vmmem_xen_map(void *priv, unsigned long index, unsigned int access,
+			 void **kaddr)
+{
+	struct vmmem_xen_area *g = priv;
+	struct gnttab_map_grant_ref op;
+	unsigned int flags = GNTMAP_host_map;
+	void *addr;
+	int slot;
+
+	slot = vmmem_xen_slot_get(g);
+	if (slot < 0)
+		return slot;
 	addr = g->slots + slot * PAGE_SIZE;
 	if (!(access & VMMEM_WRITE))
 		flags |= GNTMAP_readonly;
@@ -77,7 +93,7 @@ static int vmmem_xen_map(void *priv, unsigned long index, unsigned int access,
 			  g->domid);
 	if (HYPERVISOR_grant_table_op(GNTTABOP_map_grant_ref, &op, 1) ||
 	    op.status != GNTST_okay) {
-		clear_bit_unlock(slot, g->busy);
+		vmmem_xen_slot_put(g, slot);
 		/* The frontend's page is paged out: worth another try. */
 		return op.status == GNTST_eagain ? -EAGAIN : -EFAULT;
 	}
@@ -88,7 +104,7 @@ static int vmmem_xen_map(void *priv, unsigned long index, unsigned int access,
 
 static void vmmem_xen_unmap(void *priv, unsigned long index, void *kaddr)
 {
-	struct vmmem_xen_grants *g = priv;
+	struct vmmem_xen_area *g = priv;
 	unsigned long slot = (kaddr - g->slots) >> PAGE_SHIFT;
 	struct gnttab_unmap_grant_ref op;
 
@@ -102,7 +118,7 @@ static void vmmem_xen_unmap(void *priv, unsigned long index, void *kaddr)
 				    op.status);
 		return;
 	}
-	clear_bit_unlock(slot, g->busy);
+	vmmem_xen_slot_put(g, slot);
 }
 
 /*
@@ -115,7 +131,7 @@ static void vmmem_xen_unmap(void *priv, unsigned long index, void *kaddr)
 static int vmmem_xen_copy(void *priv, unsigned long index, unsigned int offset,
 			  void *buf, unsigned int len, unsigned int access)
 {
-	struct vmmem_xen_grants *g = priv;
+	struct vmmem_xen_area *g = priv;
 	struct gnttab_copy op[2] = {};
 	struct gnttab_copy_ptr *grant, *local;
 	unsigned int nr = 0, done, seg, i;
@@ -154,14 +170,71 @@ static int vmmem_xen_copy(void *priv, unsigned long index, unsigned int offset,
 	return 0;
 }
 
-/* Frees what vmmem_add_xen_grants() built, however far it got. */
-static void vmmem_xen_free(struct vmmem_xen_grants *g)
+/* Frees what vmmem_xen_alloc() built, however far it got. */
+static void vmmem_xen_free(struct vmmem_xen_area *g)
 {
 	if (g->slots)
 		vunmap(g->slots);
 	if (g->placeholder)
 		__free_page(g->placeholder);
 	kfree(g);
+}
+
+/*
+ * Clear the slots' entries, flushing the TLBs once after the last. Only x86
+ * PV maps at kernel addresses (the regions are refused elsewhere).
+ */
+static int vmmem_xen_clear_slots(struct vmmem_xen_area *g)
+{
+#ifdef CONFIG_XEN_PV
+	unsigned long flags;
+	unsigned int i;
+
+	for (i = 0; i < VMMEM_XEN_SLOTS; i++) {
+		flags = i == VMMEM_XEN_SLOTS - 1 ?
+			UVMF_TLB_FLUSH | UVMF_ALL : UVMF_NONE;
+		if (HYPERVISOR_update_va_mapping((unsigned long)g->slots +
+						 i * PAGE_SIZE, __pte_ma(0),
+						 flags))
+			return -EFAULT;
+	}
+#endif
+	return 0;
+}
+
+/*
+ * The state of a region of @domid's memory, with its slots made and empty:
+ * vmap() builds the page tables, then each slot's entry is cleared (and
+ * the TLBs flushed once), so that no CPU can still see the placeholder
+ * where Xen later maps a page without a flush. NULL on failure.
+ */
+static struct vmmem_xen_area *vmmem_xen_alloc(domid_t domid)
+{
+	struct vmmem_xen_area *g;
+	struct page **pages;
+	unsigned int i;
+
+	g = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
+	if (!g)
+		return NULL;
+	g->domid = domid;
+	g->placeholder = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	pages = kmalloc_array(VMMEM_XEN_SLOTS, sizeof(*pages), GFP_KERNEL);
+	if (g->placeholder && pages) {
+		for (i = 0; i < VMMEM_XEN_SLOTS; i++)
+			pages[i] = g->placeholder;
+		g->slots = vmap(pages, VMMEM_XEN_SLOTS, VM_MAP, PAGE_KERNEL);
+	}
+	kfree(pages);
+	if (!g->slots)
+		goto fail;
+	if (vmmem_xen_clear_slots(g))
+		goto fail;
+	return g;
+
+fail:
+	vmmem_xen_free(g);
+	return NULL;
 }
 
 static void vmmem_xen_release(void *priv)
@@ -215,36 +288,22 @@ int vmmem_add_xen_grants(struct vmmem *vm, u16 domid, u32 first_ref,
 		.mapper = &vmmem_xen_ops,
 		.cache_pages = flags & VMMEM_XEN_PERSISTENT ? VMMEM_XEN_KEPT : 0,
 	};
-	struct vmmem_xen_grants *g;
-	struct page **pages;
-	unsigned int i;
-	int ret = -ENOMEM;
+	struct vmmem_xen_area *g;
+	int ret;
 
 	if (!xen_pv_domain() || PAGE_SIZE != XEN_PAGE_SIZE)
 		return -EOPNOTSUPP;
 	if (!nr || (u64)first_ref + nr - 1 > U32_MAX)
 		return -EINVAL;
 
-	g = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
+	g = vmmem_xen_alloc(domid);
 	if (!g)
 		return -ENOMEM;
-	g->domid = domid;
 	g->first_ref = first_ref;
-	g->placeholder = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
-	pages = kmalloc_array(VMMEM_XEN_SLOTS, sizeof(*pages), GFP_KERNEL);
-	if (g->placeholder && pages) {
-		for (i = 0; i < VMMEM_XEN_SLOTS; i++)
-			pages[i] = g->placeholder;
-		g->slots = vmap(pages, VMMEM_XEN_SLOTS, VM_MAP, PAGE_KERNEL);
-	}
-	kfree(pages);
-	if (g->slots) {
-		up.priv = g;
-		ret = vmmem_update(vm, &up, 1);
-		if (!ret)
-			return 0;
-	}
-	vmmem_xen_free(g);
+	up.priv = g;
+	ret = vmmem_update(vm, &up, 1);
+	if (ret)
+		vmmem_xen_free(g);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_add_xen_grants, VMMEM_NS);
