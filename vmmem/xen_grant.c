@@ -45,6 +45,7 @@ static_assert(!(VMMEM_XEN_PERSISTENT & VMMEM_REGION_FLAGS));
  * @placeholder: what the slots mapped while they were made
  * @busy: slots in use
  * @handles: grants: per slot, the grant handle of its mapping
+ * @frames: foreign frames: per page of the region, its frame in @domid
  */
 struct vmmem_xen_area {
 	domid_t domid;
@@ -53,6 +54,7 @@ struct vmmem_xen_area {
 	struct page *placeholder;
 	DECLARE_BITMAP(busy, VMMEM_XEN_SLOTS);
 	grant_handle_t handles[VMMEM_XEN_SLOTS];
+	u64 *frames;
 };
 
 /* Claim a free slot: its number, or -EAGAIN when all are in use. */
@@ -177,6 +179,7 @@ static void vmmem_xen_free(struct vmmem_xen_area *g)
 		vunmap(g->slots);
 	if (g->placeholder)
 		__free_page(g->placeholder);
+	kvfree(g->frames);
 	kfree(g);
 }
 
@@ -307,3 +310,155 @@ int vmmem_add_xen_grants(struct vmmem *vm, u16 domid, u32 first_ref,
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(vmmem_add_xen_grants, VMMEM_NS);
+
+#ifdef CONFIG_XEN_PV
+
+/* The highest frame number an x86 page table entry holds (52-bit). */
+#define VMMEM_XEN_FRAME_MAX	((1ULL << (52 - XEN_PAGE_SHIFT)) - 1)
+
+/*
+ * Set our entry for @va to @pte, whose frame is a frame of @domid (a gfn
+ * of a translated domain, an mfn of a PV one). Xen checks that dom0 may
+ * map it, takes a reference to the page for as long as the entry maps it
+ * and does not flush: the entry was empty and flushed. Linux has no
+ * wrapper for this hypercall.
+ */
+static int vmmem_xen_map_foreign_va(unsigned long va, pte_t pte, domid_t domid)
+{
+	return _hypercall4(int, update_va_mapping_otherdomain, va,
+			   pte_val_ma(pte), UVMF_NONE, domid);
+}
+
+static int vmmem_xen_foreign_map(void *priv, unsigned long index,
+				 unsigned int access, void **kaddr)
+{
+	struct vmmem_xen_area *g = priv;
+	pgprot_t prot = access & VMMEM_WRITE ? PAGE_KERNEL : PAGE_KERNEL_RO;
+	void *addr;
+	int slot, ret;
+
+	slot = vmmem_xen_slot_get(g);
+	if (slot < 0)
+		return slot;
+	addr = g->slots + slot * PAGE_SIZE;
+	ret = vmmem_xen_map_foreign_va((unsigned long)addr,
+				       mfn_pte(g->frames[index], prot),
+				       g->domid);
+	if (ret) {
+		vmmem_xen_slot_put(g, slot);
+		/* A translated domain's page that is paged out: try again. */
+		return ret == -ENOENT ? -EAGAIN : -EFAULT;
+	}
+	*kaddr = addr;
+	return 0;
+}
+
+static void vmmem_xen_foreign_unmap(void *priv, unsigned long index,
+				    void *kaddr)
+{
+	struct vmmem_xen_area *g = priv;
+	unsigned long slot = (kaddr - g->slots) >> PAGE_SHIFT;
+
+	/* Xen drops its reference and flushes the address on all our CPUs. */
+	if (HYPERVISOR_update_va_mapping((unsigned long)kaddr, __pte_ma(0),
+					 UVMF_INVLPG | UVMF_ALL)) {
+		/* The slot may still map the frame: never hand it out again. */
+		pr_warn_ratelimited("vmmem: foreign unmap failed, slot retired\n");
+		return;
+	}
+	vmmem_xen_slot_put(g, slot);
+}
+
+static const struct vmmem_mapper_ops vmmem_xen_foreign_ops = {
+	.map = vmmem_xen_foreign_map,
+	.unmap = vmmem_xen_foreign_unmap,
+	.release = vmmem_xen_release,
+};
+
+/**
+ * vmmem_add_xen_foreign() - add frames of another domain as a region
+ * @vm: the map
+ * @gpa: the region's first guest-physical address, page-aligned
+ * @domid: the domain that owns the frames, or DOMID_SELF (0x7ff0)
+ * @frames: @nr frame numbers in @domid's terms, the region's pages in
+ *	order: guest frames if @domid is auto-translated (HVM, PVH), machine
+ *	frames if it is PV. These are the frames a VMM gives
+ *	IOCTL_PRIVCMD_MMAPBATCH_V2 for the same guest memory. Copied
+ * @nr: number of frames (pages)
+ * @flags: %VMMEM_REGION_RDONLY, %VMMEM_XEN_PERSISTENT, both or 0
+ *
+ * The memory a VMM maps from another domain with privcmd cannot be pinned
+ * (its mapping is VM_IO | VM_PFNMAP, and in a PV domain the frames have no
+ * &struct page here), and the VMM's mapping gives vmmem nothing that keeps
+ * the frames: the VMM may unmap them at any time. So vmmem maps the same
+ * frames itself, as the VMM did: each access maps the page it touches into
+ * a slot of kernel address space with one update_va_mapping_otherdomain
+ * hypercall (read-only unless it writes), and Xen holds a reference to the
+ * frame until the access unmaps it. A frame that Xen refuses (no such
+ * domain, a frame the domain does not own, a page table written) ends the
+ * access at its page as a hole would; a paged-out frame is retried. With
+ * %VMMEM_XEN_PERSISTENT, up to %VMMEM_XEN_KEPT pages stay mapped between
+ * accesses, until the region is removed; the domain's memory is then not
+ * freed before that, even if it dies. Nothing sleeps. Remove the region
+ * with %VMMEM_REMOVE of the same range.
+ *
+ * Context: Process context; sleeps.
+ * Return: 0; -EOPNOTSUPP outside a PV domain or where pages are not Xen's
+ * 4 KiB; -EINVAL for @nr 0, no @frames, a frame number past 2^40 - 1, a
+ * reserved @domid other than DOMID_SELF, or invalid @flags; the errors of
+ * vmmem_update() (-EINVAL or -EOVERFLOW for the range, -EEXIST for a range
+ * in use, -ENOMEM).
+ */
+int vmmem_add_xen_foreign(struct vmmem *vm, u64 gpa, u16 domid,
+			  const u64 *frames, unsigned int nr,
+			  unsigned int flags)
+{
+	struct vmmem_update up = {
+		.op = VMMEM_ADD_MAPPED,
+		.flags = flags & ~VMMEM_XEN_PERSISTENT,
+		.gpa = gpa,
+		.size = (u64)nr << PAGE_SHIFT,
+		.mapper = &vmmem_xen_foreign_ops,
+		.cache_pages = flags & VMMEM_XEN_PERSISTENT ? VMMEM_XEN_KEPT : 0,
+	};
+	struct vmmem_xen_area *g;
+	unsigned int i;
+	int ret;
+
+	if (!xen_pv_domain() || PAGE_SIZE != XEN_PAGE_SIZE)
+		return -EOPNOTSUPP;
+	if (!nr || !frames ||
+	    (domid >= DOMID_FIRST_RESERVED && domid != DOMID_SELF))
+		return -EINVAL;
+	for (i = 0; i < nr; i++)
+		if (frames[i] > VMMEM_XEN_FRAME_MAX)
+			return -EINVAL;
+
+	g = vmmem_xen_alloc(domid);
+	if (!g)
+		return -ENOMEM;
+	g->frames = kvmalloc_array(nr, sizeof(*frames),
+				   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!g->frames) {
+		vmmem_xen_free(g);
+		return -ENOMEM;
+	}
+	memcpy(g->frames, frames, array_size(nr, sizeof(*frames)));
+	up.priv = g;
+	ret = vmmem_update(vm, &up, 1);
+	if (ret)
+		vmmem_xen_free(g);
+	return ret;
+}
+
+#else /* !CONFIG_XEN_PV */
+
+int vmmem_add_xen_foreign(struct vmmem *vm, u64 gpa, u16 domid,
+			  const u64 *frames, unsigned int nr,
+			  unsigned int flags)
+{
+	return -EOPNOTSUPP;
+}
+
+#endif /* CONFIG_XEN_PV */
+EXPORT_SYMBOL_NS_GPL(vmmem_add_xen_foreign, VMMEM_NS);

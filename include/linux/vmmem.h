@@ -204,6 +204,9 @@ static inline u64 vmmem_xen_grant_addr(u32 ref)
 
 int vmmem_add_xen_grants(struct vmmem *vm, u16 domid, u32 first_ref,
 			 unsigned int nr, unsigned int flags);
+int vmmem_add_xen_foreign(struct vmmem *vm, u64 gpa, u16 domid,
+			  const u64 *frames, unsigned int nr,
+			  unsigned int flags);
 int vmmem_update(struct vmmem *vm, const struct vmmem_update *updates,
 		 unsigned int nr_updates);
 int vmmem_wait_released(struct vmmem *vm, unsigned long timeout);
