@@ -95,7 +95,7 @@ done
 kmods=$(qemu_debian_modules "$kver")
 QEMU_MODULES=()
 declare -A QEMU_MODULES_SEEN=()
-qemu_module_order "$kmods" xen_gntdev xen_gntalloc
+qemu_module_order "$kmods" xen_gntdev xen_gntalloc xen_privcmd
 
 # The initramfs: busybox, the modules, the programs.
 root=$dir/root

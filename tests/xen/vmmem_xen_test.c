@@ -11,19 +11,33 @@
  * mapping each page for each access, and keeping pages mapped between
  * accesses (persistent grants), where a page read stays mapped (its grant
  * cannot end) until the region is removed, and held slices write pages.
+ *
+ * Then vmmem_add_xen_foreign(), over frames mapped from "another domain"
+ * as a VMM maps them: this module plays the VMM in insmod's address space
+ * (privcmd mmap() and IOCTL_PRIVCMD_MMAPBATCH_V2). The lane has no domain
+ * but dom0, and Xen lets a domain map its own frames through the foreign
+ * interfaces only as DOMID_SELF, so the frames are pages of ours, named by
+ * their machine frame numbers as a PV domain's frames are. What the VMM
+ * writes through privcmd's mapping vmmem reads, and the other way round.
+ *
  * Loading runs the checks and prints one "ok - NAME" or "not ok - NAME"
  * line per check to the kernel log; the module stays loaded until removed.
  */
 #define pr_fmt(fmt) "vmmem_xen_test: " fmt
 
+#include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/ktime.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <linux/vmmem.h>
 #include <xen/grant_table.h>
+#include <xen/interface/xen.h>
 #include <xen/page.h>
+#include <xen/privcmd.h>
 #include <xen/xen.h>
 
 #define NR_GRANTED	4
@@ -239,6 +253,307 @@ static void run(struct vmmem *vm, grant_ref_t first, struct page **pages,
 	mcheck(!vmmem_update(vm, &remove, 1), "the region removed");
 }
 
+#define NR_FOREIGN	3
+#define FOREIGN_GPA	0x100000000ULL	/* where the frames go in the map */
+#define NO_DOMAIN	1000		/* a domain that does not exist */
+
+static void fcheck(bool ok, const char *what)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "xen foreign: %s", what);
+	check(ok, name);
+}
+
+/*
+ * The VMM's part, in insmod's address space: a privcmd mapping of @nr
+ * frames of @domid at *@uaddr. Returns the ioctl's result (the first
+ * frame's own error in *@err0); *@uaddr is set whenever the mmap() worked.
+ */
+static long privcmd_map(struct file *privcmd, u16 domid, const u64 *frames,
+			unsigned int nr, unsigned long *uaddr, int *err0)
+{
+	struct privcmd_mmapbatch_v2 m = { .num = nr, .dom = domid };
+	unsigned long scratch;
+	long ret;
+
+	*uaddr = vm_mmap(privcmd, 0, nr * PAGE_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, 0);
+	if (IS_ERR_VALUE(*uaddr)) {
+		*uaddr = 0;
+		return -ENOMEM;
+	}
+	/* The ioctl reads its arguments from user memory. */
+	scratch = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	if (IS_ERR_VALUE(scratch))
+		return -ENOMEM;
+	m.addr = *uaddr;
+	m.arr = (const xen_pfn_t __user *)(scratch + 64);
+	m.err = (int __user *)(scratch + 64 + nr * sizeof(xen_pfn_t));
+	BUILD_BUG_ON(sizeof(xen_pfn_t) != sizeof(u64));
+	if (copy_to_user((void __user *)scratch, &m, sizeof(m)) ||
+	    copy_to_user((void __user *)m.arr, frames, nr * sizeof(u64))) {
+		ret = -EFAULT;
+		goto out;
+	}
+	ret = privcmd->f_op->unlocked_ioctl(privcmd, IOCTL_PRIVCMD_MMAPBATCH_V2,
+					    scratch);
+	if (get_user(*err0, m.err))
+		ret = -EFAULT;
+out:
+	vm_munmap(scratch, PAGE_SIZE);
+	return ret;
+}
+
+/* What the kernel's own page table walk makes of privcmd's entry. */
+static void privcmd_walk(unsigned long uaddr, struct page *page)
+{
+	struct follow_pfnmap_args args = { .address = uaddr };
+	struct mm_struct *mm = current->mm;
+	int ret;
+
+	mmap_read_lock(mm);
+	args.vma = vma_lookup(mm, uaddr);
+	ret = args.vma ? follow_pfnmap_start(&args) : -ENOENT;
+	if (!ret) {
+		pr_info("# follow_pfnmap_start() on privcmd's mapping: pfn %#lx (our page: pfn %#lx, mfn %#lx)\n",
+			args.pfn, page_to_pfn(page), xen_page_to_gfn(page));
+		follow_pfnmap_end(&args);
+	} else {
+		pr_info("# follow_pfnmap_start() on privcmd's mapping: %d\n", ret);
+	}
+	mmap_read_unlock(mm);
+}
+
+static bool user_is(unsigned long uaddr, u8 *buf, size_t len, u8 seed)
+{
+	size_t i;
+
+	if (copy_from_user(buf, (const void __user *)uaddr, len))
+		return false;
+	for (i = 0; i < len; i++)
+		if (buf[i] != pattern(i / PAGE_SIZE, i % PAGE_SIZE, seed))
+			return false;
+	return true;
+}
+
+static bool buf_is(const u8 *buf, size_t len, u8 seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != pattern(i / PAGE_SIZE, i % PAGE_SIZE, seed))
+			return false;
+	return true;
+}
+
+static void fill_buf(u8 *buf, size_t len, u8 seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = pattern(i / PAGE_SIZE, i % PAGE_SIZE, seed);
+}
+
+static int foreign_remove(struct vmmem *vm, u64 gpa, unsigned int nr)
+{
+	struct vmmem_update remove = {
+		.op = VMMEM_REMOVE, .gpa = gpa, .size = (u64)nr << PAGE_SHIFT,
+	};
+
+	return vmmem_update(vm, &remove, 1);
+}
+
+/* Argument errors, each of which changes nothing. */
+static void foreign_errors(struct vmmem *vm, const u64 *frames)
+{
+	u64 big[1] = { 1ULL << 40 };
+
+	fcheck(vmmem_add_xen_foreign(vm, FOREIGN_GPA, DOMID_SELF, frames, 0,
+				     0) == -EINVAL, "no frames -> EINVAL");
+	fcheck(vmmem_add_xen_foreign(vm, FOREIGN_GPA, DOMID_SELF, NULL, 1,
+				     0) == -EINVAL, "no frame array -> EINVAL");
+	fcheck(vmmem_add_xen_foreign(vm, FOREIGN_GPA, DOMID_IO, frames, 1,
+				     0) == -EINVAL,
+	       "a reserved domain (DOMID_IO) -> EINVAL");
+	fcheck(vmmem_add_xen_foreign(vm, FOREIGN_GPA, DOMID_SELF, big, 1,
+				     0) == -EINVAL,
+	       "a frame number past 2^40 - 1 -> EINVAL");
+	fcheck(vmmem_add_xen_foreign(vm, FOREIGN_GPA + 1, DOMID_SELF, frames,
+				     1, 0) == -EINVAL,
+	       "a misaligned address -> EINVAL");
+	fcheck(vmmem_add_xen_foreign(vm, FOREIGN_GPA, DOMID_SELF, frames, 1,
+				     0x4) == -EINVAL,
+	       "unknown region flags -> EINVAL");
+	fcheck(vmmem_add_xen_foreign(vm, -PAGE_SIZE, DOMID_SELF, frames, 2,
+				     0) == -EOVERFLOW,
+	       "a range past 2^64 -> EOVERFLOW");
+}
+
+/* Copies and single accesses over the frames privcmd mapped at @uaddr. */
+static void foreign_run(struct vmmem *vm, const u64 *frames,
+			struct page **pages, unsigned long uaddr, u8 *buf,
+			unsigned int flags)
+{
+	const size_t len = NR_FOREIGN * PAGE_SIZE;
+	const char *kept = flags & VMMEM_XEN_PERSISTENT ? " (kept mapped)" : "";
+	char what[96];
+	u32 v32;
+
+	fill_buf(buf, len, 5);
+	snprintf(what, sizeof(what), "the frames added%s", kept);
+	fcheck(!copy_to_user((void __user *)uaddr, buf, len) &&
+	       !vmmem_add_xen_foreign(vm, FOREIGN_GPA, DOMID_SELF, frames,
+				      NR_FOREIGN, flags), what);
+	fcheck(vmmem_add_xen_foreign(vm, FOREIGN_GPA + PAGE_SIZE, DOMID_SELF,
+				     frames, 1, flags) == -EEXIST,
+	       "a range in use -> EEXIST");
+
+	memset(buf, 0, len);
+	snprintf(what, sizeof(what),
+		 "vmmem reads what the VMM wrote through privcmd%s", kept);
+	fcheck(!vmmem_copy_from_guest(vm, FOREIGN_GPA, buf, len) &&
+	       buf_is(buf, len, 5), what);
+
+	fill_buf(buf, len, 6);
+	snprintf(what, sizeof(what),
+		 "the VMM reads through privcmd what vmmem wrote%s", kept);
+	fcheck(!vmmem_copy_to_guest(vm, FOREIGN_GPA, buf, len) &&
+	       user_is(uaddr, buf, len, 6) && page_is(pages[1], 1, 6), what);
+
+	fcheck(vmmem_copy_from_guest(vm, FOREIGN_GPA + len - 10, buf, 20) == 10,
+	       "a copy stops where the frames end");
+	snprintf(what, sizeof(what), "single store and load%s", kept);
+	fcheck(!vmmem_store_release(vm, FOREIGN_GPA + 2 * PAGE_SIZE + 16,
+				    (u32)0xfeedf00d) &&
+	       !get_user(v32, (u32 __user *)(uaddr + 2 * PAGE_SIZE + 16)) &&
+	       v32 == 0xfeedf00d &&
+	       !vmmem_load(vm, FOREIGN_GPA + 2 * PAGE_SIZE + 16, &v32) &&
+	       v32 == 0xfeedf00d, what);
+
+	if (flags & VMMEM_XEN_PERSISTENT) {
+		struct vmmem_slice held[2];
+		unsigned int nr = ARRAY_SIZE(held);
+
+		if (!vmmem_hold(vm, FOREIGN_GPA + PAGE_SIZE - 4, 8,
+				VMMEM_READ | VMMEM_WRITE, held, &nr) &&
+		    nr == 2) {
+			memcpy(held[0].wptr, "wxyz", 4);
+			memcpy(held[1].wptr, "1234", 4);
+			vmmem_release(held, nr);
+			fcheck(!memcmp(page_address(pages[0]) + PAGE_SIZE - 4,
+				       "wxyz", 4) &&
+			       !memcmp(page_address(pages[1]), "1234", 4),
+			       "held slices write the frames (kept mapped)");
+		} else {
+			fcheck(false, "held slices write the frames (kept mapped)");
+		}
+	}
+	snprintf(what, sizeof(what), "the region removed%s", kept);
+	fcheck(!foreign_remove(vm, FOREIGN_GPA, NR_FOREIGN), what);
+}
+
+/* Frames that Xen refuses to map, or maps read-only. */
+static void foreign_refused(struct vmmem *vm, const u64 *frames, u8 *buf)
+{
+	u64 table[1];
+	unsigned int level;
+	pte_t *pte;
+	u64 v64;
+
+	fcheck(!vmmem_add_xen_foreign(vm, FOREIGN_GPA, NO_DOMAIN, frames, 1,
+				      0) &&
+	       vmmem_load(vm, FOREIGN_GPA, &v64) == -EFAULT &&
+	       vmmem_copy_from_guest(vm, FOREIGN_GPA, buf, 64) == 64 &&
+	       !foreign_remove(vm, FOREIGN_GPA, 1),
+	       "frames of a domain that does not exist fail the access");
+	fcheck(!vmmem_add_xen_foreign(vm, FOREIGN_GPA, 0, frames, 1, 0) &&
+	       vmmem_load(vm, FOREIGN_GPA, &v64) == -EFAULT &&
+	       !foreign_remove(vm, FOREIGN_GPA, 1),
+	       "dom0 naming itself by its id (not DOMID_SELF) is refused by Xen");
+	fcheck(!vmmem_add_xen_foreign(vm, FOREIGN_GPA, DOMID_SELF, frames, 1,
+				      VMMEM_REGION_RDONLY) &&
+	       !vmmem_load(vm, FOREIGN_GPA, &v64) &&
+	       vmmem_store(vm, FOREIGN_GPA, v64) == -EFAULT &&
+	       !foreign_remove(vm, FOREIGN_GPA, 1),
+	       "a read-only region loads and refuses stores");
+
+	/* A page table of ours: Xen maps it for reading only. */
+	pte = lookup_address((unsigned long)buf, &level);
+	if (!pte || level != PG_LEVEL_4K) {
+		fcheck(false, "a page table frame maps for reading only");
+		return;
+	}
+	table[0] = virt_to_gfn(pte);
+	/* Were the write let through, it would write back what is there. */
+	fcheck(!vmmem_add_xen_foreign(vm, FOREIGN_GPA, DOMID_SELF, table, 1,
+				      0) &&
+	       !vmmem_load(vm, FOREIGN_GPA + 8, &v64) &&
+	       vmmem_copy_to_guest(vm, FOREIGN_GPA + 8, &v64, 8) == 8 &&
+	       !foreign_remove(vm, FOREIGN_GPA, 1),
+	       "a page table frame maps for reading only (Xen refuses writing)");
+}
+
+static void foreign(struct vmmem *vm, u8 *buf)
+{
+	struct page *pages[NR_FOREIGN] = {};
+	u64 frames[NR_FOREIGN];
+	struct file *privcmd;
+	unsigned long uaddr = 0, self = 0;
+	struct page *pinned;
+	unsigned int i;
+	long ret;
+	int err0 = 0;
+
+	for (i = 0; i < NR_FOREIGN; i++) {
+		pages[i] = alloc_page(GFP_KERNEL);
+		if (!pages[i]) {
+			fcheck(false, "setup (pages)");
+			goto free;
+		}
+		frames[i] = xen_page_to_gfn(pages[i]);
+	}
+	foreign_errors(vm, frames);
+
+	privcmd = filp_open("/dev/xen/privcmd", O_RDWR, 0);
+	if (IS_ERR(privcmd)) {
+		fcheck(false, "open /dev/xen/privcmd");
+		goto free;
+	}
+	/* Xen refuses a domain that names itself; privcmd passes that on. */
+	ret = privcmd_map(privcmd, 0, frames, 1, &self, &err0);
+	pr_info("# privcmd: dom0's frame mapped as domain 0: %ld (frame: %d)\n",
+		ret, err0);
+	if (self)
+		vm_munmap(self, PAGE_SIZE);
+	ret = privcmd_map(privcmd, DOMID_SELF, frames, NR_FOREIGN, &uaddr,
+			  &err0);
+	fcheck(!ret && !err0, "privcmd maps our frames (DOMID_SELF), as a VMM maps a guest's");
+	if (ret)
+		goto close;
+	fcheck(pin_user_pages_fast(uaddr, 1, FOLL_WRITE | FOLL_LONGTERM,
+				   &pinned) == -EFAULT,
+	       "pin_user_pages() refuses privcmd's mapping (VM_IO | VM_PFNMAP)");
+	privcmd_walk(uaddr, pages[0]);
+	fill_buf(buf, NR_FOREIGN * PAGE_SIZE, 4);
+	fcheck(!copy_to_user((void __user *)uaddr, buf, NR_FOREIGN * PAGE_SIZE) &&
+	       page_is(pages[0], 0, 4) && page_is(pages[2], 2, 4),
+	       "privcmd's mapping reaches our pages");
+
+	foreign_run(vm, frames, pages, uaddr, buf, 0);
+	foreign_run(vm, frames, pages, uaddr, buf, VMMEM_XEN_PERSISTENT);
+	foreign_refused(vm, frames, buf);
+close:
+	if (uaddr)
+		vm_munmap(uaddr, NR_FOREIGN * PAGE_SIZE);
+	filp_close(privcmd, NULL);
+free:
+	for (i = 0; i < NR_FOREIGN; i++)
+		if (pages[i])
+			__free_page(pages[i]);
+}
+
 static int __init vmmem_xen_test_init(void)
 {
 	struct page *pages[NR_GRANTED] = {};
@@ -278,6 +593,8 @@ static int __init vmmem_xen_test_init(void)
 	check(ended, "xen grants: every grant ends: no mapping left behind");
 	if (ended && !ref_lost)
 		gnttab_free_grant_reference_seq(first, NR_REFS);
+
+	foreign(vm, buf);
 	pr_info("# %u passed, %u failed\n", passed, failed);
 out:
 	if (!IS_ERR_OR_NULL(vm))
@@ -295,6 +612,6 @@ static void __exit vmmem_xen_test_exit(void)
 
 module_init(vmmem_xen_test_init);
 module_exit(vmmem_xen_test_exit);
-MODULE_DESCRIPTION("vmmem: Xen grants reached through vmmem, in a PV dom0");
+MODULE_DESCRIPTION("vmmem: Xen grants and foreign frames reached through vmmem, in a PV dom0");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(VMMEM);
