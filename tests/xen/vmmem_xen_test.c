@@ -544,6 +544,21 @@ static void foreign(struct vmmem *vm, u8 *buf)
 	foreign_run(vm, frames, pages, uaddr, buf, 0);
 	foreign_run(vm, frames, pages, uaddr, buf, VMMEM_XEN_PERSISTENT);
 	foreign_refused(vm, frames, buf);
+
+	/* vmmem maps the frames itself: the VMM's mapping may go first. */
+	fill_buf(buf, NR_FOREIGN * PAGE_SIZE, 7);
+	for (i = 0; i < NR_FOREIGN; i++)
+		memcpy(page_address(pages[i]), buf + i * PAGE_SIZE, PAGE_SIZE);
+	memset(buf, 0, NR_FOREIGN * PAGE_SIZE);
+	ret = vmmem_add_xen_foreign(vm, FOREIGN_GPA, DOMID_SELF, frames,
+				    NR_FOREIGN, 0);
+	vm_munmap(uaddr, NR_FOREIGN * PAGE_SIZE);
+	uaddr = 0;
+	fcheck(!ret && !vmmem_copy_from_guest(vm, FOREIGN_GPA, buf,
+					      NR_FOREIGN * PAGE_SIZE) &&
+	       buf_is(buf, NR_FOREIGN * PAGE_SIZE, 7) &&
+	       !foreign_remove(vm, FOREIGN_GPA, NR_FOREIGN),
+	       "the region reads the frames after the VMM unmapped them");
 close:
 	if (uaddr)
 		vm_munmap(uaddr, NR_FOREIGN * PAGE_SIZE);
