@@ -10,12 +10,14 @@
 #   - build vmmem.ko and the samples with W=1 against the 6.12 headers,
 #     warnings counted as failures, and the static programs
 #     samples/echo_vmm and tests/xen/grant_probe
-#   - Debian's xen-gntdev and xen-gntalloc modules from the image package
+#   - Debian's xen-gntdev, xen-gntalloc and xen-privcmd modules from the
+#     image package
 #   - dom0's /init (tests/xen/init) maps a grant end to end (dom0 grants
 #     pages to itself with gntalloc and maps them with gntdev, as a
 #     frontend and a backend do), runs the echo sample under PV, and loads
 #     tests/xen/vmmem_xen_test.ko, which reaches its own grants through
-#     vmmem_add_xen_grants()
+#     vmmem_add_xen_grants() and frames it maps with privcmd, as a VMM
+#     does, through vmmem_add_xen_foreign()
 #   - every "ok - "/"not ok - " line counts; the lane also fails on a guest
 #     that does not finish and on a WARN/BUG/oops on the console
 # Usage: lane-xen.sh

@@ -13,6 +13,16 @@
  * has CONFIG_XEN; supported in PV domains, where a grant is mapped at a
  * kernel virtual address (auto-translated domains map at guest frames of
  * ballooned pages instead, which this file does not do).
+ *
+ * Frames of another domain that a VMM maps with privcmd (Xen's "foreign"
+ * mappings) use the same slots: vmmem_add_xen_foreign() takes the domain
+ * and the frame numbers the VMM gave privcmd, and each access maps its
+ * page with update_va_mapping_otherdomain, the hypercall behind privcmd's
+ * own PV mappings, into a slot. The VMM's mapping itself is of no use
+ * here: pin_user_pages() refuses it (VM_IO | VM_PFNMAP), its entries hold
+ * machine frames that a PV kernel cannot turn back into a frame of
+ * another domain (follow_pfnmap_start() goes through xen_pte_val(), which
+ * makes them not present), and nothing keeps them once the VMM unmaps.
  */
 #include <linux/bitops.h>
 #include <linux/mm.h>
