@@ -35,10 +35,12 @@
 #include <linux/vmalloc.h>
 #include <linux/vmmem.h>
 #include <xen/grant_table.h>
+#include <xen/interface/memory.h>
 #include <xen/interface/xen.h>
 #include <xen/page.h>
 #include <xen/privcmd.h>
 #include <xen/xen.h>
+#include <asm/xen/hypercall.h>
 
 #define NR_GRANTED	4
 #define NR_REFS		(NR_GRANTED + 1)	/* the last is not granted */
@@ -267,18 +269,19 @@ static void fcheck(bool ok, const char *what)
 
 /*
  * The VMM's part, in insmod's address space: a privcmd mapping of @nr
- * frames of @domid at *@uaddr. Returns the ioctl's result (the first
- * frame's own error in *@err0); *@uaddr is set whenever the mmap() worked.
+ * frames of @domid at *@uaddr, with protection @prot. Returns the ioctl's
+ * result (the first frame's own error in *@err0); *@uaddr is set whenever
+ * the mmap() worked.
  */
 static long privcmd_map(struct file *privcmd, u16 domid, const u64 *frames,
-			unsigned int nr, unsigned long *uaddr, int *err0)
+			unsigned int nr, unsigned long prot,
+			unsigned long *uaddr, int *err0)
 {
 	struct privcmd_mmapbatch_v2 m = { .num = nr, .dom = domid };
 	unsigned long scratch;
 	long ret;
 
-	*uaddr = vm_mmap(privcmd, 0, nr * PAGE_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_SHARED, 0);
+	*uaddr = vm_mmap(privcmd, 0, nr * PAGE_SIZE, prot, MAP_SHARED, 0);
 	if (IS_ERR_VALUE(*uaddr)) {
 		*uaddr = 0;
 		return -ENOMEM;
@@ -306,8 +309,11 @@ out:
 	return ret;
 }
 
-/* What the kernel's own page table walk makes of privcmd's entry. */
-static void privcmd_walk(unsigned long uaddr, struct page *page)
+/*
+ * What the kernel's own page table walk makes of privcmd's entry for
+ * machine frame @mfn (@what): the pfn it reports.
+ */
+static void privcmd_walk(unsigned long uaddr, u64 mfn, const char *what)
 {
 	struct follow_pfnmap_args args = { .address = uaddr };
 	struct mm_struct *mm = current->mm;
@@ -317,13 +323,46 @@ static void privcmd_walk(unsigned long uaddr, struct page *page)
 	args.vma = vma_lookup(mm, uaddr);
 	ret = args.vma ? follow_pfnmap_start(&args) : -ENOENT;
 	if (!ret) {
-		pr_info("# follow_pfnmap_start() on privcmd's mapping: pfn %#lx (our page: pfn %#lx, mfn %#lx)\n",
-			args.pfn, page_to_pfn(page), xen_page_to_gfn(page));
+		pr_info("# follow_pfnmap_start() on privcmd's entry for machine frame %#llx (%s): pfn %#lx\n",
+			mfn, what, args.pfn);
 		follow_pfnmap_end(&args);
 	} else {
-		pr_info("# follow_pfnmap_start() on privcmd's mapping: %d\n", ret);
+		pr_info("# follow_pfnmap_start() on privcmd's entry for machine frame %#llx (%s): %d\n",
+			mfn, what, ret);
 	}
 	mmap_read_unlock(mm);
+}
+
+/*
+ * A frame that is not ours, through privcmd as a VMM maps one: the first
+ * frame of Xen's M2P table, which Xen owns and lets dom0 map for reading
+ * (as DOMID_XEN). What follow_pfnmap_start() makes of its entry is what
+ * it makes of any other owner's frame in a PV kernel.
+ */
+static void privcmd_other_owner(struct file *privcmd)
+{
+	struct xen_machphys_mfn_list list = { .max_extents = 1 };
+	unsigned long uaddr = 0;
+	xen_pfn_t mfn = 0;
+	u64 frame;
+	long ret;
+	int err0 = 0;
+
+	set_xen_guest_handle(list.extent_start, &mfn);
+	ret = HYPERVISOR_memory_op(XENMEM_machphys_mfn_list, &list);
+	if (ret || !list.nr_extents) {
+		pr_info("# XENMEM_machphys_mfn_list: %ld\n", ret);
+		return;
+	}
+	frame = mfn;
+	ret = privcmd_map(privcmd, DOMID_XEN, &frame, 1, PROT_READ, &uaddr,
+			  &err0);
+	pr_info("# privcmd: Xen's M2P frame %#llx mapped as DOMID_XEN: %ld (frame: %d)\n",
+		frame, ret, err0);
+	if (!ret && !err0)
+		privcmd_walk(uaddr, frame, "Xen's, not ours");
+	if (uaddr)
+		vm_munmap(uaddr, PAGE_SIZE);
 }
 
 static bool user_is(unsigned long uaddr, u8 *buf, size_t len, u8 seed)
@@ -502,6 +541,7 @@ static void foreign(struct vmmem *vm, u8 *buf)
 	struct file *privcmd;
 	unsigned long uaddr = 0, self = 0;
 	struct page *pinned;
+	char what[48];
 	unsigned int i;
 	long ret;
 	int err0 = 0;
@@ -522,20 +562,23 @@ static void foreign(struct vmmem *vm, u8 *buf)
 		goto free;
 	}
 	/* Xen refuses a domain that names itself; privcmd passes that on. */
-	ret = privcmd_map(privcmd, 0, frames, 1, &self, &err0);
+	ret = privcmd_map(privcmd, 0, frames, 1, PROT_READ | PROT_WRITE, &self,
+			  &err0);
 	pr_info("# privcmd: dom0's frame mapped as domain 0: %ld (frame: %d)\n",
 		ret, err0);
 	if (self)
 		vm_munmap(self, PAGE_SIZE);
-	ret = privcmd_map(privcmd, DOMID_SELF, frames, NR_FOREIGN, &uaddr,
-			  &err0);
+	ret = privcmd_map(privcmd, DOMID_SELF, frames, NR_FOREIGN,
+			  PROT_READ | PROT_WRITE, &uaddr, &err0);
 	fcheck(!ret && !err0, "privcmd maps our frames (DOMID_SELF), as a VMM maps a guest's");
 	if (ret)
 		goto close;
 	fcheck(pin_user_pages_fast(uaddr, 1, FOLL_WRITE | FOLL_LONGTERM,
 				   &pinned) == -EFAULT,
 	       "pin_user_pages() refuses privcmd's mapping (VM_IO | VM_PFNMAP)");
-	privcmd_walk(uaddr, pages[0]);
+	snprintf(what, sizeof(what), "our page, pfn %#lx", page_to_pfn(pages[0]));
+	privcmd_walk(uaddr, frames[0], what);
+	privcmd_other_owner(privcmd);
 	fill_buf(buf, NR_FOREIGN * PAGE_SIZE, 4);
 	fcheck(!copy_to_user((void __user *)uaddr, buf, NR_FOREIGN * PAGE_SIZE) &&
 	       page_is(pages[0], 0, 4) && page_is(pages[2], 2, 4),
