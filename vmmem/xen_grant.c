@@ -236,7 +236,13 @@ static struct vmmem_xen_area *vmmem_xen_alloc(domid_t domid)
 	if (g->placeholder && pages) {
 		for (i = 0; i < VMMEM_XEN_SLOTS; i++)
 			pages[i] = g->placeholder;
-		g->slots = vmap(pages, VMMEM_XEN_SLOTS, VM_MAP, PAGE_KERNEL);
+		/*
+		 * VM_IOREMAP, as xenbus marks its foreign mappings: a reader
+		 * of vmalloc space (/proc/kcore) then skips the slots rather
+		 * than look up a struct page for another domain's frame.
+		 */
+		g->slots = vmap(pages, VMMEM_XEN_SLOTS, VM_MAP | VM_IOREMAP,
+				PAGE_KERNEL);
 	}
 	kfree(pages);
 	if (!g->slots)
