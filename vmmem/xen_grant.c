@@ -43,6 +43,7 @@
 #define VMMEM_XEN_SLOTS		64
 static_assert(VMMEM_XEN_KEPT < VMMEM_XEN_SLOTS);
 static_assert(!(VMMEM_XEN_PERSISTENT & VMMEM_REGION_FLAGS));
+static_assert(!(VMMEM_XEN_MAP_ALL & VMMEM_REGION_FLAGS));
 
 /**
  * struct vmmem_xen_area - one region's Xen memory and its mapping slots
@@ -391,6 +392,200 @@ static const struct vmmem_mapper_ops vmmem_xen_foreign_ops = {
 	.release = vmmem_xen_release,
 };
 
+/* Pages per vmap() of a region whose frames are all mapped. */
+#define VMMEM_XEN_CHUNK		512
+
+/* How a page of a region whose frames are all mapped is mapped. */
+enum {
+	VMMEM_XEN_PAGE_NONE,	/* not at all: Xen refused the frame */
+	VMMEM_XEN_PAGE_RO,	/* for reading */
+	VMMEM_XEN_PAGE_RW,	/* for reading and writing */
+};
+
+/**
+ * struct vmmem_xen_all - a region of foreign frames, all mapped
+ * @nr: pages
+ * @chunks: the kernel address of each %VMMEM_XEN_CHUNK pages (the last
+ *	one may be shorter), made with vmap() of @placeholder
+ * @state: per page, VMMEM_XEN_PAGE_*
+ * @placeholder: what the chunks map where no frame is mapped
+ */
+struct vmmem_xen_all {
+	unsigned long nr;
+	void **chunks;
+	u8 *state;
+	struct page *placeholder;
+};
+
+static void *vmmem_xen_all_addr(const struct vmmem_xen_all *a,
+				unsigned long index)
+{
+	return a->chunks[index / VMMEM_XEN_CHUNK] +
+	       (index % VMMEM_XEN_CHUNK) * PAGE_SIZE;
+}
+
+static int vmmem_xen_all_map(void *priv, unsigned long index,
+			     unsigned int access, void **kaddr)
+{
+	const struct vmmem_xen_all *a = priv;
+	u8 state = a->state[index];
+
+	if (state == VMMEM_XEN_PAGE_NONE ||
+	    (access & VMMEM_WRITE && state != VMMEM_XEN_PAGE_RW))
+		return -EFAULT;
+	*kaddr = vmmem_xen_all_addr(a, index);
+	return 0;
+}
+
+/* The frame stays mapped until the region goes. */
+static void vmmem_xen_all_unmap(void *priv, unsigned long index, void *kaddr)
+{
+}
+
+/*
+ * Unmap every frame (Xen drops its references), flush the TLBs once, then
+ * give back the address space. Takes a partly built state.
+ */
+static void vmmem_xen_all_free(struct vmmem_xen_all *a)
+{
+	struct mmuext_op flush = { .cmd = MMUEXT_TLB_FLUSH_ALL };
+	unsigned long i, va;
+
+	if (a->state) {
+		for (i = 0; i < a->nr; i++) {
+			if (a->state[i] == VMMEM_XEN_PAGE_NONE)
+				continue;
+			va = (unsigned long)vmmem_xen_all_addr(a, i);
+			/* Xen refuses only what was not mapped: nothing to do. */
+			HYPERVISOR_update_va_mapping(va, __pte_ma(0), UVMF_NONE);
+			if (!(i % VMMEM_XEN_CHUNK))
+				cond_resched();
+		}
+		HYPERVISOR_mmuext_op(&flush, 1, NULL, DOMID_SELF);
+	}
+	if (a->chunks) {
+		for (i = 0; i < DIV_ROUND_UP(a->nr, VMMEM_XEN_CHUNK); i++)
+			if (a->chunks[i])
+				vunmap(a->chunks[i]);
+		kvfree(a->chunks);
+	}
+	kvfree(a->state);
+	if (a->placeholder)
+		__free_page(a->placeholder);
+	kfree(a);
+}
+
+static void vmmem_xen_all_release(void *priv)
+{
+	vmmem_xen_all_free(priv);
+}
+
+static const struct vmmem_mapper_ops vmmem_xen_all_ops = {
+	.map = vmmem_xen_all_map,
+	.unmap = vmmem_xen_all_unmap,
+	.release = vmmem_xen_all_release,
+};
+
+/* Kernel address space for @a->nr pages, in chunks, mapping a placeholder. */
+static int vmmem_xen_all_space(struct vmmem_xen_all *a)
+{
+	unsigned long nr_chunks = DIV_ROUND_UP(a->nr, VMMEM_XEN_CHUNK), i;
+	struct page **pages;
+	unsigned int n;
+
+	a->placeholder = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	a->chunks = kvcalloc(nr_chunks, sizeof(*a->chunks),
+			     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	pages = kmalloc_array(VMMEM_XEN_CHUNK, sizeof(*pages), GFP_KERNEL);
+	if (!a->placeholder || !a->chunks || !pages) {
+		kfree(pages);
+		return -ENOMEM;
+	}
+	for (i = 0; i < VMMEM_XEN_CHUNK; i++)
+		pages[i] = a->placeholder;
+	for (i = 0; i < nr_chunks; i++) {
+		n = min_t(unsigned long, a->nr - i * VMMEM_XEN_CHUNK,
+			  VMMEM_XEN_CHUNK);
+		/* VM_IOREMAP: vmalloc readers skip it, as for the slots. */
+		a->chunks[i] = vmap(pages, n, VM_MAP | VM_IOREMAP, PAGE_KERNEL);
+		if (!a->chunks[i])
+			break;
+	}
+	kfree(pages);
+	return i < nr_chunks ? -ENOMEM : 0;
+}
+
+/*
+ * Map every frame, for writing where @writable and Xen allows it, else for
+ * reading, and flush the TLBs once (the placeholder was mapped there).
+ * Returns 0, -EAGAIN for a paged-out frame or -EINTR.
+ */
+static int vmmem_xen_all_fill(struct vmmem_xen_all *a, domid_t domid,
+			      const u64 *frames, bool writable)
+{
+	struct mmuext_op flush = { .cmd = MMUEXT_TLB_FLUSH_ALL };
+	unsigned long i, va;
+	int ret = 0;
+
+	for (i = 0; i < a->nr; i++) {
+		va = (unsigned long)vmmem_xen_all_addr(a, i);
+		ret = -EACCES;
+		if (writable) {
+			ret = vmmem_xen_map_foreign_va(va, mfn_pte(frames[i],
+								   PAGE_KERNEL),
+						       domid);
+			if (!ret)
+				a->state[i] = VMMEM_XEN_PAGE_RW;
+		}
+		if (ret && ret != -ENOENT) {
+			ret = vmmem_xen_map_foreign_va(va, mfn_pte(frames[i],
+								   PAGE_KERNEL_RO),
+						       domid);
+			if (!ret)
+				a->state[i] = VMMEM_XEN_PAGE_RO;
+		}
+		/* A translated domain's page that is paged out. */
+		if (ret == -ENOENT)
+			break;
+		ret = 0;
+		if (!((i + 1) % VMMEM_XEN_CHUNK)) {
+			if (fatal_signal_pending(current)) {
+				ret = -EINTR;
+				break;
+			}
+			cond_resched();
+		}
+	}
+	HYPERVISOR_mmuext_op(&flush, 1, NULL, DOMID_SELF);
+	return ret == -ENOENT ? -EAGAIN : ret;
+}
+
+/* vmmem_add_xen_foreign() with %VMMEM_XEN_MAP_ALL; arguments checked. */
+static int vmmem_xen_add_all(struct vmmem *vm, struct vmmem_update *up,
+			     domid_t domid, const u64 *frames, unsigned int nr)
+{
+	struct vmmem_xen_all *a;
+	int ret = -ENOMEM;
+
+	a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
+	if (!a)
+		return -ENOMEM;
+	a->nr = nr;
+	a->state = kvzalloc(nr, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (a->state && !vmmem_xen_all_space(a))
+		ret = vmmem_xen_all_fill(a, domid, frames,
+					 !(up->flags & VMMEM_REGION_RDONLY));
+	if (!ret) {
+		up->mapper = &vmmem_xen_all_ops;
+		up->cache_pages = 0;
+		up->priv = a;
+		ret = vmmem_update(vm, up, 1);
+	}
+	if (ret)
+		vmmem_xen_all_free(a);
+	return ret;
+}
+
 /**
  * vmmem_add_xen_foreign() - add frames of another domain as a region
  * @vm: the map
@@ -401,7 +596,8 @@ static const struct vmmem_mapper_ops vmmem_xen_foreign_ops = {
  *	frames if it is PV. These are the frames a VMM gives
  *	IOCTL_PRIVCMD_MMAPBATCH_V2 for the same guest memory. Copied
  * @nr: number of frames (pages)
- * @flags: %VMMEM_REGION_RDONLY, %VMMEM_XEN_PERSISTENT, both or 0
+ * @flags: %VMMEM_REGION_RDONLY, with %VMMEM_XEN_PERSISTENT or
+ *	%VMMEM_XEN_MAP_ALL or neither
  *
  * The memory a VMM maps from another domain with privcmd cannot be pinned
  * (its mapping is VM_IO | VM_PFNMAP, and in a PV domain the frames have no
@@ -415,15 +611,21 @@ static const struct vmmem_mapper_ops vmmem_xen_foreign_ops = {
  * access at its page as a hole would; a paged-out frame is retried. With
  * %VMMEM_XEN_PERSISTENT, up to %VMMEM_XEN_KEPT pages stay mapped between
  * accesses, until the region is removed; the domain's memory is then not
- * freed before that, even if it dies. Nothing sleeps. Remove the region
- * with %VMMEM_REMOVE of the same range.
+ * freed before that, even if it dies. With %VMMEM_XEN_MAP_ALL, every frame
+ * is mapped now (writable unless the region is read-only or Xen allows
+ * only reading, as for a page table) and stays mapped until the region is
+ * released, as the VMM's own mapping does: an access costs no hypercall,
+ * and a frame Xen refuses is a hole. Accesses never sleep. Remove the
+ * region with %VMMEM_REMOVE of the same range.
  *
  * Context: Process context; sleeps.
  * Return: 0; -EOPNOTSUPP outside a PV domain or where pages are not Xen's
  * 4 KiB; -EINVAL for @nr 0, no @frames, a frame number past 2^40 - 1, a
- * reserved @domid other than DOMID_SELF, or invalid @flags; the errors of
- * vmmem_update() (-EINVAL or -EOVERFLOW for the range, -EEXIST for a range
- * in use, -ENOMEM).
+ * reserved @domid other than DOMID_SELF, or invalid @flags (both
+ * %VMMEM_XEN_PERSISTENT and %VMMEM_XEN_MAP_ALL included); -EOVERFLOW for a
+ * range past 2^64; with %VMMEM_XEN_MAP_ALL, -EAGAIN if a frame is paged
+ * out (try again) and -EINTR on a fatal signal; the errors of
+ * vmmem_update() (-EEXIST for a range in use, -ENOMEM).
  */
 int vmmem_add_xen_foreign(struct vmmem *vm, u64 gpa, u16 domid,
 			  const u64 *frames, unsigned int nr,
@@ -431,7 +633,7 @@ int vmmem_add_xen_foreign(struct vmmem *vm, u64 gpa, u16 domid,
 {
 	struct vmmem_update up = {
 		.op = VMMEM_ADD_MAPPED,
-		.flags = flags & ~VMMEM_XEN_PERSISTENT,
+		.flags = flags & ~(VMMEM_XEN_PERSISTENT | VMMEM_XEN_MAP_ALL),
 		.gpa = gpa,
 		.size = (u64)nr << PAGE_SHIFT,
 		.mapper = &vmmem_xen_foreign_ops,
@@ -444,11 +646,18 @@ int vmmem_add_xen_foreign(struct vmmem *vm, u64 gpa, u16 domid,
 	if (!xen_pv_domain() || PAGE_SIZE != XEN_PAGE_SIZE)
 		return -EOPNOTSUPP;
 	if (!nr || !frames ||
-	    (domid >= DOMID_FIRST_RESERVED && domid != DOMID_SELF))
+	    (domid >= DOMID_FIRST_RESERVED && domid != DOMID_SELF) ||
+	    (flags & VMMEM_XEN_PERSISTENT && flags & VMMEM_XEN_MAP_ALL))
 		return -EINVAL;
 	for (i = 0; i < nr; i++)
 		if (frames[i] > VMMEM_XEN_FRAME_MAX)
 			return -EINVAL;
+	/* The range and flags too, before anything is mapped. */
+	ret = vmmem_check_new_region(up.gpa, up.size, up.flags);
+	if (ret)
+		return ret;
+	if (flags & VMMEM_XEN_MAP_ALL)
+		return vmmem_xen_add_all(vm, &up, domid, frames, nr);
 
 	g = vmmem_xen_alloc(domid);
 	if (!g)

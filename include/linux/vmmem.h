@@ -196,6 +196,13 @@ struct vmmem_mapper_ops {
 #define VMMEM_XEN_PERSISTENT	0x100u
 #define VMMEM_XEN_KEPT		32
 
+/*
+ * vmmem_add_xen_foreign() flag: map every frame when the region is added
+ * and keep it mapped until the region is released, as a VMM's privcmd
+ * mapping does: no hypercall per access.
+ */
+#define VMMEM_XEN_MAP_ALL	0x200u
+
 /* The address of the first byte of grant reference @ref. */
 static inline u64 vmmem_xen_grant_addr(u32 ref)
 {
