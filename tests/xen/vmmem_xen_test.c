@@ -428,6 +428,13 @@ static void foreign_errors(struct vmmem *vm, const u64 *frames)
 	fcheck(vmmem_add_xen_foreign(vm, -PAGE_SIZE, DOMID_SELF, frames, 2,
 				     0) == -EOVERFLOW,
 	       "a range past 2^64 -> EOVERFLOW");
+	fcheck(vmmem_add_xen_foreign(vm, FOREIGN_GPA, DOMID_SELF, frames, 1,
+				     VMMEM_XEN_PERSISTENT |
+				     VMMEM_XEN_MAP_ALL) == -EINVAL,
+	       "kept and all mapped at once -> EINVAL");
+	fcheck(vmmem_add_xen_foreign(vm, FOREIGN_GPA + 1, DOMID_SELF, frames,
+				     1, VMMEM_XEN_MAP_ALL) == -EINVAL,
+	       "a misaligned address, all mapped -> EINVAL");
 }
 
 /* Copies and single accesses over the frames privcmd mapped at @uaddr. */
@@ -436,7 +443,8 @@ static void foreign_run(struct vmmem *vm, const u64 *frames,
 			unsigned int flags)
 {
 	const size_t len = NR_FOREIGN * PAGE_SIZE;
-	const char *kept = flags & VMMEM_XEN_PERSISTENT ? " (kept mapped)" : "";
+	const char *kept = flags & VMMEM_XEN_PERSISTENT ? " (kept mapped)" :
+			   flags & VMMEM_XEN_MAP_ALL ? " (all mapped)" : "";
 	char what[96];
 	u32 v32;
 
@@ -500,7 +508,9 @@ static void foreign_run(struct vmmem *vm, const u64 *frames,
  */
 static void foreign_cost(struct vmmem *vm, const u64 *frames, u8 *buf)
 {
-	static const unsigned int flags[] = { 0, VMMEM_XEN_PERSISTENT };
+	static const unsigned int flags[] = {
+		0, VMMEM_XEN_PERSISTENT, VMMEM_XEN_MAP_ALL
+	};
 	unsigned long left = 0;
 	u64 t[ARRAY_SIZE(flags)];
 	unsigned int i, k;
@@ -518,9 +528,10 @@ static void foreign_cost(struct vmmem *vm, const u64 *frames, u8 *buf)
 		t[k] = ktime_get_ns() - t[k];
 		foreign_remove(vm, FOREIGN_GPA, 1);
 	}
-	pr_info("# foreign frames, time of a 64-byte copy, mapped per access / kept mapped: %llu.%02llu\n",
-		t[0] / t[1], t[0] * 100 / t[1] % 100);
-	fcheck(!left, "timed copies all complete (mapped per access and kept)");
+	pr_info("# foreign frames, time of a 64-byte copy, mapped per access / kept mapped: %llu.%02llu, / all mapped: %llu.%02llu\n",
+		t[0] / t[1], t[0] * 100 / t[1] % 100,
+		t[0] / t[2], t[0] * 100 / t[2] % 100);
+	fcheck(!left, "timed copies all complete (each mode)");
 }
 
 /* Frames that Xen refuses to map, or maps read-only. */
@@ -537,6 +548,11 @@ static void foreign_refused(struct vmmem *vm, const u64 *frames, u8 *buf)
 	       vmmem_copy_from_guest(vm, FOREIGN_GPA, buf, 64) == 64 &&
 	       !foreign_remove(vm, FOREIGN_GPA, 1),
 	       "frames of a domain that does not exist fail the access");
+	fcheck(!vmmem_add_xen_foreign(vm, FOREIGN_GPA, NO_DOMAIN, frames, 1,
+				      VMMEM_XEN_MAP_ALL) &&
+	       vmmem_load(vm, FOREIGN_GPA, &v64) == -EFAULT &&
+	       !foreign_remove(vm, FOREIGN_GPA, 1),
+	       "frames of a domain that does not exist are holes (all mapped)");
 	fcheck(!vmmem_add_xen_foreign(vm, FOREIGN_GPA, 0, frames, 1, 0) &&
 	       vmmem_load(vm, FOREIGN_GPA, &v64) == -EFAULT &&
 	       !foreign_remove(vm, FOREIGN_GPA, 1),
@@ -562,6 +578,12 @@ static void foreign_refused(struct vmmem *vm, const u64 *frames, u8 *buf)
 	       vmmem_copy_to_guest(vm, FOREIGN_GPA + 8, &v64, 8) == 8 &&
 	       !foreign_remove(vm, FOREIGN_GPA, 1),
 	       "a page table frame maps for reading only (Xen refuses writing)");
+	fcheck(!vmmem_add_xen_foreign(vm, FOREIGN_GPA, DOMID_SELF, table, 1,
+				      VMMEM_XEN_MAP_ALL) &&
+	       !vmmem_load(vm, FOREIGN_GPA + 8, &v64) &&
+	       vmmem_copy_to_guest(vm, FOREIGN_GPA + 8, &v64, 8) == 8 &&
+	       !foreign_remove(vm, FOREIGN_GPA, 1),
+	       "a page table frame is mapped for reading only (all mapped)");
 }
 
 static void foreign(struct vmmem *vm, u8 *buf)
@@ -616,6 +638,7 @@ static void foreign(struct vmmem *vm, u8 *buf)
 
 	foreign_run(vm, frames, pages, uaddr, buf, 0);
 	foreign_run(vm, frames, pages, uaddr, buf, VMMEM_XEN_PERSISTENT);
+	foreign_run(vm, frames, pages, uaddr, buf, VMMEM_XEN_MAP_ALL);
 	foreign_refused(vm, frames, buf);
 	foreign_cost(vm, frames, buf);
 
