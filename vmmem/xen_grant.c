@@ -17,12 +17,16 @@
  * Frames of another domain that a VMM maps with privcmd (Xen's "foreign"
  * mappings) use the same slots: vmmem_add_xen_foreign() takes the domain
  * and the frame numbers the VMM gave privcmd, and each access maps its
- * page with update_va_mapping_otherdomain, the hypercall behind privcmd's
- * own PV mappings, into a slot. The VMM's mapping itself is of no use
- * here: pin_user_pages() refuses it (VM_IO | VM_PFNMAP), its entries hold
- * machine frames that a PV kernel cannot turn back into a frame of
- * another domain (follow_pfnmap_start() goes through xen_pte_val(), which
- * makes them not present), and nothing keeps them once the VMM unmaps.
+ * page into a slot with update_va_mapping_otherdomain, the one-entry form
+ * of the foreign mmu_update that privcmd's PV mappings are made with
+ * (Xen checks both alike); or, with VMMEM_XEN_MAP_ALL, every frame is
+ * mapped when the region is added and stays mapped until it goes. The
+ * VMM's mapping itself is of no use here: pin_user_pages() refuses it
+ * (VM_IO | VM_PFNMAP), its entries hold machine frames that a PV kernel
+ * cannot turn back into another domain's frame (follow_pfnmap_start()
+ * reads them through xen_pte_val(), which reports pfn 0 or, past this
+ * domain's memory, the machine frame as if it were an I/O frame), and
+ * nothing keeps them once the VMM unmaps.
  */
 #include <linux/bitops.h>
 #include <linux/mm.h>
