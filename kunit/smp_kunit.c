@@ -621,6 +621,31 @@ static void ir_reader(struct fx_worker *w)
 KUNIT_DEFINE_ACTION_WRAPPER(ir_destroy_action, vmmem_iova_destroy,
 			    struct vmmem_iova *);
 
+/*
+ * @pages pages at @gpa, every word of page i holding @tag | i, and an
+ * empty IOVA space over @vm, destroyed before the map goes and after the
+ * readers (later actions run first).
+ */
+static struct vmmem_iova *smp_tagged_space(struct kunit *test, struct vmmem *vm,
+					   u64 gpa, unsigned int pages, u64 tag)
+{
+	struct vmmem_iova *iova;
+	unsigned int i;
+	u64 off;
+
+	fx_add(test, vm, gpa, pages * FX_P, 0);
+	for (i = 0; i < pages; i++) {
+		for (off = 0; off < FX_P; off += 8)
+			KUNIT_ASSERT_EQ(test, 0, vmmem_store(vm, gpa + i * FX_P + off,
+							     tag | i));
+	}
+	iova = vmmem_iova_create(vm, NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, iova);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, ir_destroy_action,
+							   iova));
+	return iova;
+}
+
 static void smp_iova_remap_vs_readers(struct kunit *test)
 {
 	struct iova_remap *ir = kunit_kzalloc(test, sizeof(*ir), GFP_KERNEL);
@@ -628,20 +653,10 @@ static void smp_iova_remap_vs_readers(struct kunit *test)
 	struct vmmem *vm = fx_create(test);
 	struct fx_threads *th;
 	unsigned long r, seen, until;
-	u64 gpa;
 
 	KUNIT_ASSERT_NOT_NULL(test, ir);
-	fx_add(test, vm, IR_GPA, IR_PAGES * IR_TARGETS * FX_P, 0);
-	for (t = 0; t < IR_PAGES * IR_TARGETS; t++) {
-		for (gpa = 0; gpa < FX_P; gpa += 8)
-			KUNIT_ASSERT_EQ(test, 0, vmmem_store(vm, IR_GPA + t * FX_P + gpa,
-							     ir_tag(t)));
-	}
-	ir->iova = vmmem_iova_create(vm, NULL, NULL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ir->iova);
-	/* Before the map goes, after the readers (later actions run first). */
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, ir_destroy_action,
-							   ir->iova));
+	ir->iova = smp_tagged_space(test, vm, IR_GPA, IR_PAGES * IR_TARGETS,
+				    ir_tag(0));
 	for (page = 0; page < IR_PAGES; page++) {
 		KUNIT_ASSERT_EQ(test, 0, vmmem_iova_map(ir->iova, ir_iova(page, 0), FX_P,
 							ir_target_gpa(page, 0), VMMEM_READ));
@@ -752,20 +767,10 @@ static void smp_iova_search_vs_rebalance(struct kunit *test)
 	unsigned long *mapped, changes;
 	struct fx_threads *th;
 	struct rnd_state rnd;
-	u64 off;
 
 	mapped = kunit_kcalloc(test, BITS_TO_LONGS(SR_STABLE), sizeof(long), GFP_KERNEL);
 	KUNIT_ASSERT_TRUE(test, sr && mapped);
-	fx_add(test, vm, SR_GPA, SR_STABLE * FX_P, 0);
-	for (k = 0; k < SR_STABLE; k++) {
-		for (off = 0; off < FX_P; off += 8)
-			KUNIT_ASSERT_EQ(test, 0, vmmem_store(vm, SR_GPA + k * FX_P + off,
-							     sr_tag(k)));
-	}
-	sr->iova = vmmem_iova_create(vm, NULL, NULL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sr->iova);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, ir_destroy_action,
-							   sr->iova));
+	sr->iova = smp_tagged_space(test, vm, SR_GPA, SR_STABLE, sr_tag(0));
 	for (k = 0; k < SR_STABLE; k++)
 		KUNIT_ASSERT_EQ(test, 0, vmmem_iova_map(sr->iova, 2 * k * FX_P, FX_P,
 							SR_GPA + k * FX_P, VMMEM_READ));
