@@ -5,6 +5,7 @@
  */
 #include <kunit/resource.h>
 #include <kunit/test.h>
+#include <linux/bvec.h>
 #include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/kthread.h>
@@ -192,6 +193,21 @@ bool fx_matches(const u8 *buf, u64 gpa, size_t len)
 		if (buf[i] != fx_pattern(gpa + i))
 			return false;
 	return true;
+}
+
+/* How many bio_vecs of a translation from @gpa do not hold the pattern. */
+unsigned int fx_bvecs_mismatches(const struct vmmem_bvecs *bv, u64 gpa)
+{
+	unsigned int i, bad = 0;
+	void *p;
+
+	for (i = 0; i < bv->nr; i++) {
+		p = bvec_kmap_local(&bv->bv[i]);
+		bad += !fx_matches(p, gpa, bv->bv[i].bv_len);
+		kunmap_local(p);
+		gpa += bv->bv[i].bv_len;
+	}
+	return bad;
 }
 
 /* True if guest memory at [@gpa, @gpa + @len) still holds the pattern. */

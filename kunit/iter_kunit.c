@@ -184,20 +184,6 @@ static void vmmem_user_buffers(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 16, to_user(test, vm, (void __user *)TASK_SIZE, FX_A, 16));
 }
 
-static unsigned int bvec_bytes_match(struct vmmem_bvecs *bv, u64 gpa)
-{
-	unsigned int i, bad = 0;
-	void *p;
-
-	for (i = 0; i < bv->nr; i++) {
-		p = bvec_kmap_local(&bv->bv[i]);
-		bad += !fx_matches(p, gpa, bv->bv[i].bv_len);
-		kunmap_local(p);
-		gpa += bv->bv[i].bv_len;
-	}
-	return bad;
-}
-
 static void vmmem_translate_reads(struct kunit *test)
 {
 	struct vmmem *vm = fx_create_layout(test);
@@ -217,7 +203,7 @@ static void vmmem_translate_reads(struct kunit *test)
 	/* Five pages; how many bio_vecs depends on physical contiguity. */
 	KUNIT_EXPECT_GE(test, bv.nr, 1);
 	KUNIT_EXPECT_LE(test, bv.nr, 5);
-	KUNIT_EXPECT_EQ(test, bvec_bytes_match(&bv, FX_A + 100), 0);
+	KUNIT_EXPECT_EQ(test, fx_bvecs_mismatches(&bv, FX_A + 100), 0);
 	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(vm, FX_B), 2);
 
 	/* An ITER_BVEC over the translation reads guest memory. */
@@ -236,7 +222,7 @@ static void vmmem_translate_reads(struct kunit *test)
 
 	/* Removed while translated: still readable, released afterwards. */
 	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, FX_B, FX_B_SIZE));
-	KUNIT_EXPECT_EQ(test, bvec_bytes_match(&bv, FX_A + 100), 0);
+	KUNIT_EXPECT_EQ(test, fx_bvecs_mismatches(&bv, FX_A + 100), 0);
 	vmmem_untranslate(&bv);
 	KUNIT_EXPECT_EQ(test, bv.nr, 0);
 	KUNIT_EXPECT_EQ(test, vmmem_kunit_region_refs(vm, FX_A), 1);

@@ -6,9 +6,11 @@
  * answers -EAGAIN a number of times, copies short pieces itself if asked
  * (a grant copy), and counts live mappings, which must be zero after every
  * access unless the region keeps pages mapped. Copies, iov_iter copies,
- * single accesses, range checks and holds of kept pages reach such memory;
- * every other path that hands out pointers must refuse it without ever
- * calling the provider.
+ * single accesses, range checks and holds of kept pages reach such memory,
+ * and translations to bio_vecs where the provider maps onto pages (it
+ * hands out its own, up to a pool's worth at a time); every other path
+ * that hands out pointers must refuse it without ever calling the
+ * provider.
  */
 #include <kunit/test.h>
 #include <linux/bitmap.h>
@@ -26,11 +28,13 @@
 #define M_PAGES		4
 #define M_GPA		(64 * FX_P)
 #define M_SIZE		(M_PAGES * FX_P)
+/* The provider's pages: M_PAGES in most tests, more to batch translations. */
+#define F_PAGES		(2 * VMMEM_MAP_BATCH + 3)
 
 /* The fake grant table of one test (tests run one at a time). */
 static struct fake {
-	struct page *pages[M_PAGES];
-	DECLARE_BITMAP(rdonly, M_PAGES);	/* granted read-only */
+	struct page *pages[F_PAGES];
+	DECLARE_BITMAP(rdonly, F_PAGES);	/* granted read-only */
 	long fail_index;			/* this page's map fails... */
 	int fail_err;				/* ...with this error */
 	unsigned int eagain;			/* maps left to answer -EAGAIN */
@@ -38,6 +42,10 @@ static struct fake {
 	unsigned int maps, mapped, unmaps, releases;	/* calls, successes */
 	unsigned int copies;			/* copy calls */
 	bool copy_unsupported;			/* copy says: map instead */
+	u8 page_live[F_PAGES];			/* map_pages mappings per page */
+	int pages_live;				/* all of them */
+	unsigned int pool;			/* at most this many (0: any) */
+	unsigned int page_calls, batch_max;	/* map_pages calls, most pages */
 	bool bad;				/* an impossible call was made */
 } fake;
 
@@ -47,7 +55,7 @@ static int fake_map(void *priv, unsigned long index, unsigned int access,
 	struct fake *f = priv;
 
 	f->maps++;
-	if (index >= M_PAGES || !access || (access & ~VMMEM_ACCESS_MASK)) {
+	if (index >= F_PAGES || !access || (access & ~VMMEM_ACCESS_MASK)) {
 		f->bad = true;
 		return -EINVAL;
 	}
@@ -70,7 +78,7 @@ static void fake_unmap(void *priv, unsigned long index, void *kaddr)
 	struct fake *f = priv;
 
 	f->unmaps++;
-	if (index >= M_PAGES || kaddr != page_address(f->pages[index]) ||
+	if (index >= F_PAGES || kaddr != page_address(f->pages[index]) ||
 	    f->live <= 0)
 		f->bad = true;
 	f->live--;
@@ -81,8 +89,72 @@ static void fake_release(void *priv)
 	struct fake *f = priv;
 
 	f->releases++;
-	if (f->live)
+	if (f->live || f->pages_live)
 		f->bad = true;
+}
+
+/* The provider may sleep here: vmmem must call it outside RCU and locks. */
+static bool fake_in_atomic(void)
+{
+	return (IS_ENABLED(CONFIG_PREEMPT_COUNT) &&
+		(preempt_count() || irqs_disabled())) || rcu_preempt_depth();
+}
+
+/* Grants mapped onto pages: hands out its own pages, all or none. */
+static int fake_map_pages(void *priv, unsigned long index, unsigned int nr,
+			  unsigned int access, struct page **pages)
+{
+	struct fake *f = priv;
+	unsigned int i;
+
+	f->page_calls++;
+	if (!nr || nr > VMMEM_MAP_BATCH || index >= F_PAGES ||
+	    nr > F_PAGES - index || !access || (access & ~VMMEM_ACCESS_MASK) ||
+	    fake_in_atomic()) {
+		f->bad = true;
+		return -EINVAL;
+	}
+	might_sleep();
+	f->batch_max = max(f->batch_max, nr);
+	if (f->eagain) {
+		f->eagain--;
+		return -EAGAIN;
+	}
+	for (i = 0; i < nr; i++) {
+		if (index + i == f->fail_index)
+			return f->fail_err;
+		if ((access & VMMEM_WRITE) && test_bit(index + i, f->rdonly))
+			return -EACCES;
+	}
+	if (f->pool && f->pages_live + nr > f->pool)
+		return -EBUSY;
+	for (i = 0; i < nr; i++) {
+		pages[i] = f->pages[index + i];
+		f->page_live[index + i]++;
+	}
+	f->pages_live += nr;
+	return 0;
+}
+
+static void fake_unmap_pages(void *priv, unsigned long index, unsigned int nr,
+			     struct page **pages)
+{
+	struct fake *f = priv;
+	unsigned int i;
+
+	if (!nr || index >= F_PAGES || nr > F_PAGES - index) {
+		f->bad = true;
+		return;
+	}
+	for (i = 0; i < nr; i++) {
+		if (pages[i] != f->pages[index + i] ||
+		    !f->page_live[index + i]) {
+			f->bad = true;
+			continue;
+		}
+		f->page_live[index + i]--;
+		f->pages_live--;
+	}
 }
 
 static const struct vmmem_mapper_ops fake_ops = {
@@ -122,6 +194,14 @@ static int fake_copy(void *priv, unsigned long index, unsigned int offset,
 	return 0;
 }
 
+static const struct vmmem_mapper_ops fake_pages_ops = {
+	.map = fake_map,
+	.unmap = fake_unmap,
+	.map_pages = fake_map_pages,
+	.unmap_pages = fake_unmap_pages,
+	.release = fake_release,
+};
+
 static const struct vmmem_mapper_ops fake_copy_ops = {
 	.map = fake_map,
 	.unmap = fake_unmap,
@@ -134,6 +214,14 @@ static void free_page_action(void *page)
 	__free_page(page);
 }
 
+/* The provider's pages are every other page of one block: see fake_init(). */
+#define F_ORDER		order_base_2(2 * F_PAGES)
+
+static void free_block_action(void *block)
+{
+	__free_pages(block, F_ORDER);
+}
+
 /* The provider's byte at @gpa of the mapped region. */
 static u8 *fake_byte(u64 gpa)
 {
@@ -143,23 +231,33 @@ static u8 *fake_byte(u64 gpa)
 	       (off & ~PAGE_MASK);
 }
 
-/* A fresh provider whose pages hold fx_pattern() of their guest address. */
-static void fake_init(struct kunit *test)
+/*
+ * A fresh provider whose pages hold fx_pattern() of their guest address.
+ * They are pages @stride apart in one block: with 2, no two of them are
+ * physically contiguous, so each makes a bio_vec of its own; with 1, all
+ * are, and a translation merges them.
+ */
+static void fake_init_stride(struct kunit *test, unsigned int stride)
 {
+	struct page *block;
 	u64 gpa;
 	int i;
 
 	memset(&fake, 0, sizeof(fake));
 	fake.fail_index = -1;
-	for (i = 0; i < M_PAGES; i++) {
-		fake.pages[i] = alloc_page(GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, fake.pages[i]);
-		KUNIT_ASSERT_EQ(test, 0,
-				kunit_add_action_or_reset(test, free_page_action,
-							  fake.pages[i]));
-	}
-	for (gpa = M_GPA; gpa < M_GPA + M_SIZE; gpa++)
+	block = alloc_pages(GFP_KERNEL, F_ORDER);
+	KUNIT_ASSERT_NOT_NULL(test, block);
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, free_block_action, block));
+	for (i = 0; i < F_PAGES; i++)
+		fake.pages[i] = nth_page(block, i * stride);
+	for (gpa = M_GPA; gpa < M_GPA + F_PAGES * FX_P; gpa++)
 		*fake_byte(gpa) = fx_pattern(gpa);
+}
+
+static void fake_init(struct kunit *test)
+{
+	fake_init_stride(test, 2);
 }
 
 static int add_mapped(struct vmmem *vm, u64 gpa, u64 size, unsigned int flags,
@@ -181,7 +279,8 @@ static int add_mapped(struct vmmem *vm, u64 gpa, u64 size, unsigned int flags,
  * A map with the provider's region at M_GPA between two vmalloc regions
  * (one page each, adjacent), filled with the pattern.
  */
-static struct vmmem *mapped_map(struct kunit *test, unsigned int flags)
+static struct vmmem *mapped_map_ops(struct kunit *test, unsigned int flags,
+				     const struct vmmem_mapper_ops *ops)
 {
 	struct vmmem *vm;
 
@@ -191,8 +290,13 @@ static struct vmmem *mapped_map(struct kunit *test, unsigned int flags)
 	fx_add(test, vm, M_GPA + M_SIZE, FX_P, 0);
 	fx_fill(test, vm, M_GPA - FX_P, FX_P);
 	fx_fill(test, vm, M_GPA + M_SIZE, FX_P);
-	KUNIT_ASSERT_EQ(test, 0, add_mapped(vm, M_GPA, M_SIZE, flags, &fake_ops));
+	KUNIT_ASSERT_EQ(test, 0, add_mapped(vm, M_GPA, M_SIZE, flags, ops));
 	return vm;
+}
+
+static struct vmmem *mapped_map(struct kunit *test, unsigned int flags)
+{
+	return mapped_map_ops(test, flags, &fake_ops);
 }
 
 /* Remove the region: released once, nothing left mapped, no bad call. */
@@ -201,6 +305,7 @@ static void mapped_done(struct kunit *test, struct vmmem *vm)
 	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, M_GPA, M_SIZE));
 	KUNIT_EXPECT_EQ(test, 1U, fake.releases);
 	KUNIT_EXPECT_EQ(test, 0, fake.live);
+	KUNIT_EXPECT_EQ(test, 0, fake.pages_live);
 	KUNIT_EXPECT_EQ(test, fake.mapped, fake.unmaps);
 	KUNIT_EXPECT_FALSE(test, fake.bad);
 }
@@ -508,6 +613,11 @@ static void mapped_top_of_space(struct kunit *test)
 static void mapped_add_errors(struct kunit *test)
 {
 	static const struct vmmem_mapper_ops no_unmap = { .map = fake_map };
+	static const struct vmmem_mapper_ops no_unmap_pages = {
+		.map = fake_map,
+		.unmap = fake_unmap,
+		.map_pages = fake_map_pages,
+	};
 	const struct vmmem_update ups[] = {
 		{ .op = VMMEM_ADD_MAPPED, .gpa = M_GPA, .size = M_SIZE,
 		  .mapper = &fake_ops, .priv = &fake },
@@ -521,6 +631,8 @@ static void mapped_add_errors(struct kunit *test)
 	vm = fx_create(test);
 	KUNIT_EXPECT_EQ(test, -EINVAL, add_mapped(vm, M_GPA, M_SIZE, 0, NULL));
 	KUNIT_EXPECT_EQ(test, -EINVAL, add_mapped(vm, M_GPA, M_SIZE, 0, &no_unmap));
+	KUNIT_EXPECT_EQ(test, -EINVAL, add_mapped(vm, M_GPA, M_SIZE, 0,
+						  &no_unmap_pages));
 	KUNIT_EXPECT_EQ(test, -EINVAL, add_mapped(vm, M_GPA + 1, M_SIZE, 0, &fake_ops));
 	KUNIT_EXPECT_EQ(test, -EINVAL, add_mapped(vm, M_GPA, M_SIZE, 0x4, &fake_ops));
 	KUNIT_EXPECT_EQ(test, -ENOENT, vmmem_update(vm, ups, ARRAY_SIZE(ups)));
@@ -1369,6 +1481,355 @@ static void mapped_cache_smp(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, atomic_read(&win.bad));
 }
 
+/* Bytes in the bio_vecs of @bv, whatever their number. */
+static u64 bvecs_bytes(const struct vmmem_bvecs *bv)
+{
+	u64 bytes = 0;
+	unsigned int i;
+
+	for (i = 0; i < bv->nr; i++)
+		bytes += bv->bv[i].bv_len;
+	return bytes;
+}
+
+/* Write ~pattern through the bio_vecs of @bv, the range from @gpa. */
+static void bvecs_write(const struct vmmem_bvecs *bv, u64 gpa)
+{
+	unsigned int i, j;
+	u8 *p;
+
+	for (i = 0; i < bv->nr; i++) {
+		p = bvec_kmap_local(&bv->bv[i]);
+		for (j = 0; j < bv->bv[i].bv_len; j++)
+			p[j] = ~fx_pattern(gpa + j);
+		kunmap_local(p);
+		gpa += bv->bv[i].bv_len;
+	}
+}
+
+struct translate_case {
+	const char *name;
+	u64 gpa;
+	u64 len;
+	unsigned int held;	/* slices held: one per region */
+	unsigned int pages;	/* provider pages mapped */
+};
+
+static const struct translate_case translate_cases[] = {
+	{ "one byte", M_GPA + 5, 1, 1, 1 },
+	{ "a whole page", M_GPA + FX_P, FX_P, 1, 1 },
+	{ "across a page boundary", M_GPA + FX_P - 3, 7, 1, 2 },
+	{ "the whole region", M_GPA, M_SIZE, 1, M_PAGES },
+	{ "odd offset, four pages", M_GPA + 100, 3 * FX_P - 37, 1, 4 },
+	{ "from the region before", M_GPA - 64, 64 + FX_P + 1, 2, 2 },
+	{ "into the region after", M_GPA + M_SIZE - 10, 20, 2, 1 },
+	{ "before, all of it, after", M_GPA - FX_P, M_SIZE + 2 * FX_P, 3, M_PAGES },
+};
+
+static void translate_case_desc(const struct translate_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(translate, translate_cases, translate_case_desc);
+
+/*
+ * A translation maps the region's pages onto the provider's pages, in one
+ * call for up to VMMEM_MAP_BATCH of them, holds them until it is released
+ * and unmaps them then; what the device writes through the bio_vecs is
+ * guest memory, dirty-logged on release.
+ */
+static void mapped_translate(struct kunit *test)
+{
+	const struct translate_case *c = test->param_value;
+	struct vmmem *vm = mapped_map_ops(test, 0, &fake_pages_ops);
+	struct bio_vec bvs[8];
+	struct vmmem_slice held[8];
+	struct vmmem_bvecs bv = { .bv = bvs, .held = held, .max = 8 };
+	u8 *buf = kunit_kmalloc(test, c->len, GFP_KERNEL);
+	unsigned long bitmap[1] = {};
+	struct iov_iter iter;
+	u64 i;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_translate(vm, c->gpa, c->len, VMMEM_READ, &bv));
+	KUNIT_EXPECT_EQ(test, c->held, bv.nr_held);
+	KUNIT_EXPECT_EQ(test, (int)c->pages, fake.pages_live);
+	KUNIT_EXPECT_EQ(test, 1U, fake.page_calls);
+	KUNIT_EXPECT_EQ(test, 0U, fake.maps);
+	KUNIT_EXPECT_EQ(test, c->len, bvecs_bytes(&bv));
+	KUNIT_EXPECT_EQ(test, 0U, fx_bvecs_mismatches(&bv, c->gpa));
+	iov_iter_bvec(&iter, ITER_SOURCE, bv.bv, bv.nr, c->len);
+	KUNIT_EXPECT_EQ(test, c->len, (u64)copy_from_iter(buf, c->len, &iter));
+	KUNIT_EXPECT_TRUE(test, fx_matches(buf, c->gpa, c->len));
+	vmmem_untranslate(&bv);
+	KUNIT_EXPECT_EQ(test, 0, fake.pages_live);
+	KUNIT_EXPECT_EQ(test, 0U, bv.nr_held);
+
+	/* A device that fills the range, with dirty logging on. */
+	KUNIT_ASSERT_EQ(test, 0, vmmem_dirty_log_start(vm));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_translate(vm, c->gpa, c->len, VMMEM_WRITE, &bv));
+	bvecs_write(&bv, c->gpa);
+	KUNIT_EXPECT_EQ(test, 0L, vmmem_dirty_harvest(vm, M_GPA, M_SIZE, bitmap));
+	vmmem_untranslate(&bv);
+	KUNIT_EXPECT_EQ(test, 0, fake.pages_live);
+	KUNIT_EXPECT_EQ(test, 0UL, vmmem_copy_from_guest(vm, c->gpa, buf, c->len));
+	for (i = 0; i < c->len; i++)
+		if (buf[i] != (u8)~fx_pattern(c->gpa + i))
+			break;
+	KUNIT_EXPECT_EQ(test, c->len, i);
+	KUNIT_EXPECT_EQ(test, (long)c->pages,
+			vmmem_dirty_harvest(vm, M_GPA, M_SIZE, bitmap));
+	KUNIT_EXPECT_EQ(test, 0, vmmem_dirty_log_stop(vm));
+	KUNIT_EXPECT_EQ(test, 2U, fake.page_calls);
+	mapped_done(test, vm);
+}
+
+/*
+ * The provider's refusals: a read-only page written, a page it cannot
+ * map, -EAGAIN until the retries run out. All or nothing: nothing held,
+ * nothing left mapped, and the neighbours' holds are dropped too.
+ */
+static void mapped_translate_errors(struct kunit *test)
+{
+	static const int errors[] = { -EFAULT, -EINVAL, -ENOMEM };
+	struct vmmem *vm = mapped_map_ops(test, 0, &fake_pages_ops);
+	struct bio_vec bvs[8];
+	struct vmmem_slice held[8];
+	struct vmmem_bvecs bv = { .bv = bvs, .held = held, .max = 8 };
+	u64 all = M_GPA - FX_P, all_len = M_SIZE + 2 * FX_P;
+	unsigned int i;
+
+	set_bit(2, fake.rdonly);
+	KUNIT_EXPECT_EQ(test, -EACCES,
+			vmmem_translate(vm, all, all_len, VMMEM_WRITE, &bv));
+	KUNIT_EXPECT_EQ(test, 0U, bv.nr);
+	KUNIT_EXPECT_EQ(test, 0U, bv.nr_held);
+	KUNIT_EXPECT_EQ(test, 1, vmmem_kunit_region_refs(vm, all));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_translate(vm, all, all_len, VMMEM_READ, &bv));
+	vmmem_untranslate(&bv);
+	clear_bit(2, fake.rdonly);
+
+	for (i = 0; i < ARRAY_SIZE(errors); i++) {
+		fake.fail_index = 3;
+		fake.fail_err = errors[i];
+		KUNIT_EXPECT_EQ(test, errors[i],
+				vmmem_translate(vm, all, all_len, VMMEM_READ, &bv));
+		KUNIT_EXPECT_EQ(test, 0U, bv.nr_held);
+		KUNIT_EXPECT_EQ(test, 0, fake.pages_live);
+		KUNIT_EXPECT_EQ(test, 1, vmmem_kunit_region_refs(vm, all));
+	}
+	fake.fail_index = -1;
+
+	fake.page_calls = 0;
+	fake.eagain = VMMEM_MAP_TRIES - 1;
+	KUNIT_ASSERT_EQ(test, 0, vmmem_translate(vm, M_GPA, 8, VMMEM_READ, &bv));
+	KUNIT_EXPECT_EQ(test, (unsigned int)VMMEM_MAP_TRIES, fake.page_calls);
+	vmmem_untranslate(&bv);
+	fake.page_calls = 0;
+	fake.eagain = VMMEM_MAP_TRIES;
+	KUNIT_EXPECT_EQ(test, -EAGAIN,
+			vmmem_translate(vm, all, all_len, VMMEM_READ, &bv));
+	KUNIT_EXPECT_EQ(test, (unsigned int)VMMEM_MAP_TRIES, fake.page_calls);
+	KUNIT_EXPECT_EQ(test, 0U, bv.nr_held);
+
+	/* A region added read-only is refused before the provider is asked. */
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, M_GPA, M_SIZE));
+	KUNIT_ASSERT_EQ(test, 0, add_mapped(vm, M_GPA, M_SIZE, VMMEM_REGION_RDONLY,
+					    &fake_pages_ops));
+	fake.page_calls = 0;
+	KUNIT_EXPECT_EQ(test, -EFAULT,
+			vmmem_translate(vm, M_GPA, 8, VMMEM_WRITE, &bv));
+	KUNIT_EXPECT_EQ(test, 0U, fake.page_calls);
+	KUNIT_EXPECT_EQ(test, 0, fake.pages_live);
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, M_GPA, M_SIZE));
+	KUNIT_EXPECT_EQ(test, 2U, fake.releases);
+	KUNIT_EXPECT_FALSE(test, fake.bad);
+}
+
+/* A provider out of pages says -EBUSY until a translation gives some back. */
+static void mapped_translate_pool(struct kunit *test)
+{
+	struct vmmem *vm = mapped_map_ops(test, 0, &fake_pages_ops);
+	struct bio_vec bvs[2][4];
+	struct vmmem_slice held[2][4];
+	struct vmmem_bvecs a = { .bv = bvs[0], .held = held[0], .max = 4 };
+	struct vmmem_bvecs b = { .bv = bvs[1], .held = held[1], .max = 4 };
+
+	fake.pool = 3;
+	KUNIT_EXPECT_EQ(test, -EBUSY, vmmem_translate(vm, M_GPA, M_SIZE, VMMEM_READ, &a));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_translate(vm, M_GPA, 2 * FX_P, VMMEM_READ, &a));
+	KUNIT_EXPECT_EQ(test, -EBUSY,
+			vmmem_translate(vm, M_GPA + FX_P, 2 * FX_P, VMMEM_READ, &b));
+	/* One page is left, and the same page may be translated twice. */
+	KUNIT_ASSERT_EQ(test, 0, vmmem_translate(vm, M_GPA + FX_P, 8, VMMEM_READ, &b));
+	KUNIT_EXPECT_EQ(test, 3, fake.pages_live);
+	KUNIT_EXPECT_EQ(test, 2, fake.page_live[1]);
+	vmmem_untranslate(&a);
+	KUNIT_EXPECT_EQ(test, 1, fake.pages_live);
+	vmmem_untranslate(&b);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_translate(vm, M_GPA + FX_P, 2 * FX_P,
+						 VMMEM_READ, &b));
+	KUNIT_EXPECT_EQ(test, 0U, fx_bvecs_mismatches(&b, M_GPA + FX_P));
+	vmmem_untranslate(&b);
+	mapped_done(test, vm);
+}
+
+/*
+ * Arrays too short: -ENOBUFS with a count that suffices, nothing held or
+ * mapped; the count works. No two of the provider's pages are contiguous
+ * here, so each makes a bio_vec.
+ */
+static void mapped_translate_nobufs(struct kunit *test)
+{
+	struct vmmem *vm = mapped_map_ops(test, 0, &fake_pages_ops);
+	struct bio_vec bvs[8];
+	struct vmmem_slice held[8];
+	struct vmmem_bvecs bv = { .bv = bvs, .held = held };
+	unsigned int max;
+
+	for (max = 1; max < M_PAGES; max++) {
+		bv.max = max;
+		KUNIT_EXPECT_EQ(test, -ENOBUFS,
+				vmmem_translate(vm, M_GPA + 8, M_SIZE - 16,
+						VMMEM_READ, &bv));
+		KUNIT_EXPECT_EQ(test, (unsigned int)M_PAGES, bv.nr);
+		KUNIT_EXPECT_EQ(test, 0U, bv.nr_held);
+		KUNIT_EXPECT_EQ(test, 0, fake.pages_live);
+	}
+	bv.max = M_PAGES;
+	KUNIT_ASSERT_EQ(test, 0, vmmem_translate(vm, M_GPA + 8, M_SIZE - 16,
+						 VMMEM_READ, &bv));
+	KUNIT_EXPECT_EQ(test, (unsigned int)M_PAGES, bv.nr);
+	KUNIT_EXPECT_EQ(test, 0U, fx_bvecs_mismatches(&bv, M_GPA + 8));
+	vmmem_untranslate(&bv);
+	/* Zero bytes: nothing mapped, nothing held. */
+	fake.page_calls = 0;
+	KUNIT_EXPECT_EQ(test, 0, vmmem_translate(vm, M_GPA, 0, VMMEM_READ, &bv));
+	KUNIT_EXPECT_EQ(test, 0U, bv.nr_held);
+	KUNIT_EXPECT_EQ(test, 0U, fake.page_calls);
+	mapped_done(test, vm);
+}
+
+/* A region of F_PAGES pages, alone in a map, over pages @stride apart. */
+static struct vmmem *big_map(struct kunit *test, unsigned int stride)
+{
+	struct vmmem *vm;
+
+	fake_init_stride(test, stride);
+	vm = fx_create(test);
+	KUNIT_ASSERT_EQ(test, 0, add_mapped(vm, M_GPA, F_PAGES * FX_P, 0,
+					    &fake_pages_ops));
+	return vm;
+}
+
+/*
+ * Longer ranges are mapped VMMEM_MAP_BATCH pages per call; a failure in a
+ * later batch unmaps the earlier ones; physically contiguous pages merge.
+ */
+static void mapped_translate_batches(struct kunit *test)
+{
+	const u64 gpa = M_GPA + 100, len = F_PAGES * FX_P - 200;
+	struct bio_vec *bvs = kunit_kcalloc(test, F_PAGES, sizeof(*bvs), GFP_KERNEL);
+	struct vmmem_slice held[1];
+	struct vmmem_bvecs bv = { .bv = bvs, .held = held, .max = F_PAGES };
+	struct vmmem *vm;
+
+	KUNIT_ASSERT_NOT_NULL(test, bvs);
+	vm = big_map(test, 2);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_translate(vm, gpa, len, VMMEM_READ, &bv));
+	KUNIT_EXPECT_EQ(test, 3U, fake.page_calls);
+	KUNIT_EXPECT_EQ(test, (unsigned int)VMMEM_MAP_BATCH, fake.batch_max);
+	KUNIT_EXPECT_EQ(test, (unsigned int)F_PAGES, bv.nr);
+	KUNIT_EXPECT_EQ(test, 1U, bv.nr_held);
+	KUNIT_EXPECT_EQ(test, len, bvecs_bytes(&bv));
+	KUNIT_EXPECT_EQ(test, 0U, fx_bvecs_mismatches(&bv, gpa));
+	vmmem_untranslate(&bv);
+	KUNIT_EXPECT_EQ(test, 0, fake.pages_live);
+
+	/* The second batch fails: the first is unmapped again. */
+	fake.page_calls = 0;
+	fake.fail_index = VMMEM_MAP_BATCH + 1;
+	fake.fail_err = -EFAULT;
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_translate(vm, gpa, len, VMMEM_READ, &bv));
+	KUNIT_EXPECT_EQ(test, 2U, fake.page_calls);
+	KUNIT_EXPECT_EQ(test, 0, fake.pages_live);
+	KUNIT_EXPECT_EQ(test, 0U, bv.nr_held);
+	fake.fail_index = -1;
+
+	/* Too few bio_vecs for the second batch: its pages are not mapped. */
+	bv.max = VMMEM_MAP_BATCH + 2;
+	fake.page_calls = 0;
+	KUNIT_EXPECT_EQ(test, -ENOBUFS, vmmem_translate(vm, gpa, len, VMMEM_READ, &bv));
+	KUNIT_EXPECT_EQ(test, (unsigned int)F_PAGES, bv.nr);
+	KUNIT_EXPECT_EQ(test, 0, fake.pages_live);
+	KUNIT_EXPECT_LE(test, fake.page_calls, 2U);
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, M_GPA, F_PAGES * FX_P));
+	KUNIT_EXPECT_FALSE(test, fake.bad);
+
+	/* Contiguous pages: one bio_vec for all of them. */
+	vm = big_map(test, 1);
+	bv.max = 1;
+	KUNIT_ASSERT_EQ(test, 0, vmmem_translate(vm, gpa, len, VMMEM_WRITE, &bv));
+	KUNIT_EXPECT_EQ(test, 1U, bv.nr);
+	KUNIT_EXPECT_EQ(test, len, (u64)bv.bv[0].bv_len);
+	KUNIT_EXPECT_EQ(test, 100U, bv.bv[0].bv_offset);
+	KUNIT_EXPECT_PTR_EQ(test, fake.pages[0], bv.bv[0].bv_page);
+	KUNIT_EXPECT_EQ(test, 0U, fx_bvecs_mismatches(&bv, gpa));
+	KUNIT_EXPECT_EQ(test, F_PAGES, fake.pages_live);
+	vmmem_untranslate(&bv);
+	KUNIT_EXPECT_EQ(test, 0, fake.pages_live);
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, M_GPA, F_PAGES * FX_P));
+	KUNIT_EXPECT_FALSE(test, fake.bad);
+}
+
+/* Removed while translated: the pages stay until the translation goes. */
+static void mapped_translate_removed(struct kunit *test)
+{
+	struct vmmem *vm = mapped_map_ops(test, 0, &fake_pages_ops);
+	struct bio_vec bvs[4];
+	struct vmmem_slice held[4];
+	struct vmmem_bvecs bv = { .bv = bvs, .held = held, .max = 4 };
+
+	KUNIT_ASSERT_EQ(test, 0, vmmem_translate(vm, M_GPA + FX_P, 2 * FX_P,
+						 VMMEM_READ, &bv));
+	KUNIT_EXPECT_EQ(test, 0, fx_remove(vm, M_GPA, M_SIZE));
+	KUNIT_EXPECT_EQ(test, 0U, fake.releases);
+	KUNIT_EXPECT_EQ(test, 0U, fx_bvecs_mismatches(&bv, M_GPA + FX_P));
+	vmmem_untranslate(&bv);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_wait_released(vm, 10 * HZ));
+	/* fake_release() checks that nothing was mapped any more. */
+	KUNIT_EXPECT_EQ(test, 1U, fake.releases);
+	KUNIT_EXPECT_EQ(test, 0, fake.pages_live);
+	KUNIT_EXPECT_FALSE(test, fake.bad);
+}
+
+/* Through an IOVA space: the entry's range and permission, then the pages. */
+static void mapped_translate_iova(struct kunit *test)
+{
+	struct vmmem *vm = mapped_map_ops(test, 0, &fake_pages_ops);
+	struct vmmem_iova *iova = vmmem_iova_create(vm, NULL, NULL);
+	struct bio_vec bvs[4];
+	struct vmmem_slice held[4];
+	struct vmmem_bvecs bv = { .bv = bvs, .held = held, .max = 4 };
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, iova);
+	KUNIT_ASSERT_EQ(test, 0, vmmem_iova_map(iova, 0x100000, M_SIZE, M_GPA,
+						VMMEM_READ));
+	KUNIT_ASSERT_EQ(test, 0, vmmem_translate(iova, 0x100000 + FX_P - 8, 16,
+						 VMMEM_READ, &bv));
+	KUNIT_EXPECT_EQ(test, 2U, bv.nr);
+	KUNIT_EXPECT_EQ(test, 2, fake.pages_live);
+	KUNIT_EXPECT_EQ(test, 0U, fx_bvecs_mismatches(&bv, M_GPA + FX_P - 8));
+	vmmem_untranslate(&bv);
+	fake.page_calls = 0;
+	KUNIT_EXPECT_EQ(test, -EFAULT, vmmem_translate(iova, 0x100000, 8,
+						       VMMEM_WRITE, &bv));
+	KUNIT_EXPECT_EQ(test, 0U, fake.page_calls);
+	vmmem_iova_destroy(iova);
+	mapped_done(test, vm);
+}
+
 static struct kunit_case mapped_cases[] = {
 	KUNIT_CASE_PARAM(mapped_copy, copy_gen_params),
 	KUNIT_CASE(mapped_readonly_page),
@@ -1398,6 +1859,13 @@ static struct kunit_case mapped_cases[] = {
 	KUNIT_CASE(mapped_iter_iova),
 	KUNIT_CASE(mapped_iter_zero_length),
 	KUNIT_CASE(mapped_iter_mc_safe),
+	KUNIT_CASE_PARAM(mapped_translate, translate_gen_params),
+	KUNIT_CASE(mapped_translate_errors),
+	KUNIT_CASE(mapped_translate_pool),
+	KUNIT_CASE(mapped_translate_nobufs),
+	KUNIT_CASE(mapped_translate_batches),
+	KUNIT_CASE(mapped_translate_removed),
+	KUNIT_CASE(mapped_translate_iova),
 	{}
 };
 

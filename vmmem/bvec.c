@@ -66,6 +66,162 @@ static u64 vmmem_piece_max(u64 gpa)
 	return VMMEM_RCU_CHUNK - (gpa & ~PAGE_MASK);
 }
 
+/* Bytes of the page at @gpa that the next @rest bytes from @gpa cover. */
+static u64 vmmem_page_bytes(u64 gpa, u64 rest)
+{
+	return min_t(u64, rest, PAGE_SIZE - (gpa & ~PAGE_MASK));
+}
+
+/* Pages that @rest bytes (at most a piece, 1 MiB) from @gpa touch. */
+static unsigned long vmmem_pages_spanned(u64 gpa, u64 rest)
+{
+	return ((gpa & ~PAGE_MASK) + rest - 1) / PAGE_SIZE + 1;
+}
+
+/*
+ * Translate @piece of @region, which is mapped on access: map its pages
+ * onto the provider's pages, VMMEM_MAP_BATCH at a time, and append them.
+ * The provider may sleep, so it is called outside RCU: the region stays,
+ * as the caller holds it in @held (NULL if the held array is full, when
+ * the piece is only counted). @held->len grows by what is mapped and
+ * stored. Pages that do not fit in @bv are unmapped at once and the rest
+ * of the piece is counted, a bio_vec per page, without mapping it: only
+ * -ENOBUFS's count is wanted then (which this may overstate). Returns 0,
+ * or the provider's error with what was mapped before in @bv and @held.
+ */
+static int vmmem_translate_mapped(struct vmmem_region *region,
+				  const struct vmmem_slice *piece,
+				  unsigned int access, struct vmmem_bvecs *bv,
+				  struct vmmem_bvec_tail *tail,
+				  struct vmmem_slice *held)
+{
+	u64 gpa = piece->gpa, rest = piece->len, len;
+	struct page *pages[VMMEM_MAP_BATCH];
+	unsigned long index;
+	unsigned int n, i;
+	int ret;
+
+	while (rest) {
+		if (!held || bv->nr > bv->max) {
+			bv->nr = min_t(u64, (u64)bv->nr +
+				       vmmem_pages_spanned(gpa, rest), UINT_MAX);
+			tail->open = false;
+			return 0;
+		}
+		index = (gpa - region->gpa) >> PAGE_SHIFT;
+		n = min_t(unsigned long, VMMEM_MAP_BATCH,
+			  vmmem_pages_spanned(gpa, rest));
+		rcu_read_unlock();
+		ret = vmmem_map_pages(region, index, n, access, pages);
+		rcu_read_lock();
+		if (ret)
+			return ret;
+		for (i = 0; i < n; i++) {
+			len = vmmem_page_bytes(gpa, rest);
+			vmmem_bvec_add(bv, tail, pages[i], gpa & ~PAGE_MASK, len);
+			gpa += len;
+			rest -= len;
+			if (bv->nr > bv->max)
+				break;
+			held->len += len;
+		}
+		/* Page i was counted, not stored: it and the rest go back. */
+		if (i < n)
+			vmmem_unmap_pages(region, index + i, n - i, pages + i);
+	}
+	return 0;
+}
+
+/* A position in a translation's bio_vecs: bio_vec @i, @done bytes into it. */
+struct vmmem_bvec_pos {
+	unsigned int i;
+	unsigned int done;
+};
+
+/* Move @pos @bytes on, up to the end of the @nr bio_vecs that were stored. */
+static void vmmem_bvec_skip(const struct vmmem_bvecs *bv, unsigned int nr,
+			    struct vmmem_bvec_pos *pos, u64 bytes)
+{
+	unsigned int step;
+
+	while (bytes && pos->i < nr) {
+		step = min_t(u64, bytes, bv->bv[pos->i].bv_len - pos->done);
+		pos->done += step;
+		bytes -= step;
+		if (pos->done == bv->bv[pos->i].bv_len) {
+			pos->i++;
+			pos->done = 0;
+		}
+	}
+}
+
+/*
+ * Unmap the pages that @held's provider mapped for it. They are in the
+ * bio_vecs in the order of the slices' bytes, from @pos (a piece of a page
+ * never straddles two bio_vecs), and go back in batches.
+ */
+static void vmmem_bvec_unmap_held(const struct vmmem_bvecs *bv,
+				  unsigned int nr, struct vmmem_bvec_pos *pos,
+				  const struct vmmem_slice *held)
+{
+	const struct vmmem_region *region = held->region;
+	u64 gpa = held->gpa, rest = held->len, len;
+	struct page *pages[VMMEM_MAP_BATCH];
+	const struct bio_vec *b;
+	unsigned long first = 0;
+	unsigned int n = 0;
+
+	for (; rest; gpa += len, rest -= len) {
+		len = vmmem_page_bytes(gpa, rest);
+		/* Only stored pages were mapped: a held length says so. */
+		if (WARN_ON_ONCE(pos->i >= nr))
+			break;
+		b = &bv->bv[pos->i];
+		if (!n)
+			first = (gpa - region->gpa) >> PAGE_SHIFT;
+		pages[n++] = nth_page(b->bv_page,
+				      (b->bv_offset + pos->done) >> PAGE_SHIFT);
+		vmmem_bvec_skip(bv, nr, pos, len);
+		if (n == VMMEM_MAP_BATCH) {
+			vmmem_unmap_pages(region, first, n, pages);
+			n = 0;
+		}
+	}
+	if (n)
+		vmmem_unmap_pages(region, first, n, pages);
+}
+
+/*
+ * Let go of the first @nr_held held slices of a translation whose first
+ * @nr bio_vecs were stored: unmap what providers mapped onto pages (a walk
+ * of the bio_vecs, only as far as the last such slice), then drop the
+ * holds.
+ */
+static void vmmem_translation_put(struct vmmem_bvecs *bv, unsigned int nr_held,
+				  unsigned int nr)
+{
+	struct vmmem_bvec_pos pos = {};
+	unsigned int i, walk = 0;
+	struct vmmem_slice *held;
+
+	for (i = 0; i < nr_held; i++)
+		if (bv->held[i].region->flags & VMMEM_REGION_ON_ACCESS)
+			walk = i + 1;
+	for (i = 0; i < nr_held; i++) {
+		held = &bv->held[i];
+		if (i < walk) {
+			if (held->region->flags & VMMEM_REGION_ON_ACCESS)
+				vmmem_bvec_unmap_held(bv, nr, &pos, held);
+			else
+				vmmem_bvec_skip(bv, nr, &pos, held->len);
+		}
+		vmmem_region_put(held->region);
+		held->region = NULL;
+		held->ptr = NULL;
+		held->wptr = NULL;
+	}
+}
+
 /**
  * vmmem_translate() - guest range to bio_vecs, holding its regions
  * @space: the map or snapshot
@@ -82,17 +238,26 @@ static u64 vmmem_piece_max(u64 gpa)
  * even if they are removed meanwhile. A translation with %VMMEM_WRITE is
  * dirty-logged when it is released.
  *
- * Context: Any context; does not sleep. A translation of more than 1 MiB
- * leaves RCU between chunks (the regions it holds stay held), and
- * reschedules there only if called preemptible and outside RCU. An IOVA
- * space's miss hook is called outside RCU too (see vmmem_iova_create()).
+ * A region mapped on access (%VMMEM_ADD_MAPPED) is translated only if its
+ * provider maps onto pages (&vmmem_mapper_ops.map_pages, as the Xen grant
+ * regions do): its pages are mapped, %VMMEM_MAP_BATCH per call, and stay
+ * mapped until vmmem_untranslate().
+ *
+ * Context: Any context; does not sleep, except where the range crosses a
+ * region whose provider maps onto pages: then process context, and it may
+ * sleep there. A translation of more than 1 MiB leaves RCU between chunks
+ * (the regions it holds stay held), and reschedules there only if called
+ * preemptible and outside RCU. An IOVA space's miss hook is called outside
+ * RCU too (see vmmem_iova_create()).
  * Return: 0 with @bv->nr bio_vecs and @bv->nr_held held slices, both at
  * most @bv->max; -ENOBUFS if either array would need more than @bv->max
  * entries: @bv->nr then says the @bv->max that suffices for both (UINT_MAX
  * if no unsigned int does), and nothing is held; -EFAULT at a hole, a
- * region (or IOVA entry) that does not permit @access or past 2^64 - 1,
+ * region (or IOVA entry) that does not permit @access, a region mapped on
+ * access whose provider does not map onto pages, or past 2^64 - 1,
  * nothing held; -EINVAL for invalid @access; an IOVA space's miss hook's
- * error, nothing held.
+ * error, or the error of a provider that maps onto pages (-EBUSY when it
+ * has none free, say), nothing held or mapped.
  */
 int vmmem_translate(union vmmem_space space, u64 gpa, u64 len,
 		    unsigned int access, struct vmmem_bvecs *bv)
@@ -102,19 +267,32 @@ int vmmem_translate(union vmmem_space space, u64 gpa, u64 len,
 	struct vmmem_bvec_tail tail = {};
 	struct vmmem_slice_iter iter;
 	struct vmmem_miss miss = {};
-	struct vmmem_slice piece;
+	struct vmmem_slice piece, *held;
 	unsigned int misses = 0;
-	u64 off, end, chunk;
+	u64 off, end, chunk, left = 0;
 	int ret;
 
 	bv->nr = 0;
 	bv->nr_held = 0;
 	bv->write = access & VMMEM_WRITE;
 	vmmem_count(vmmem_space_map(space), VMMEM_STAT_TRANSLATE);
-	__vmmem_slice_iter_init(&iter, vmmem_space_map(space), gpa, len, access);
+	/* Checked here too: the walk's own check would let the bit through. */
+	if (!vmmem_access_valid(access)) {
+		bv->write = false;
+		return -EINVAL;
+	}
+	__vmmem_slice_iter_init(&iter, vmmem_space_map(space), gpa, len,
+				access | VMMEM_ACCESS_MAPPING);
 	rcu_read_lock();
 	while ((ret = vmmem_walk_next(&iter, &piece, &region,
 				      vmmem_piece_max(iter.gpa), &miss)) > 0) {
+		bool mapped = region->flags & VMMEM_REGION_ON_ACCESS;
+
+		if (unlikely(mapped && !region->mapper->map_pages)) {
+			ret = -EFAULT;
+			left = piece.len;
+			break;
+		}
 		/* A miss hook ran without RCU, as a pause does (below). */
 		if (miss.count != misses && bv->nr_held > bv->max)
 			last = NULL;
@@ -123,25 +301,40 @@ int vmmem_translate(union vmmem_space space, u64 gpa, u64 len,
 		 * The next chunk of the region held last extends its slice.
 		 * @last may be stale after a pause unless we hold it; then a
 		 * new slice is counted, which only overstates -ENOBUFS's need.
+		 * A mapped region's slice grows by what is mapped.
 		 */
 		if (region == last) {
-			if (bv->nr_held <= bv->max)
-				bv->held[bv->nr_held - 1].len += piece.len;
+			held = bv->nr_held <= bv->max ?
+			       &bv->held[bv->nr_held - 1] : NULL;
+			if (held && !mapped)
+				held->len += piece.len;
 		} else {
+			held = NULL;
 			/* Counted beyond @max, as the bio_vecs are, for -ENOBUFS. */
 			if (bv->nr_held < bv->max) {
 				vmmem_region_get(region);
-				piece.region = region;
-				bv->held[bv->nr_held] = piece;
+				held = &bv->held[bv->nr_held];
+				*held = piece;
+				held->region = region;
+				if (mapped)
+					held->len = 0;
 			}
 			bv->nr_held++;
 		}
 		last = region;
-		off = piece.gpa - region->gpa;
-		for (end = off + piece.len; off < end; off += chunk) {
-			chunk = min_t(u64, end - off, PAGE_SIZE - (off & ~PAGE_MASK));
-			vmmem_bvec_add(bv, &tail, vmmem_region_page(region, off),
-				       off & ~PAGE_MASK, chunk);
+		if (unlikely(mapped)) {
+			ret = vmmem_translate_mapped(region, &piece, access, bv,
+						     &tail, held);
+			if (ret)
+				goto unlock;
+		} else {
+			off = piece.gpa - region->gpa;
+			for (end = off + piece.len; off < end; off += chunk) {
+				chunk = vmmem_page_bytes(off, end - off);
+				vmmem_bvec_add(bv, &tail,
+					       vmmem_region_page(region, off),
+					       off & ~PAGE_MASK, chunk);
+			}
 		}
 		if (iter.remaining && vmmem_rcu_spend(&budget, piece.len)) {
 			vmmem_rcu_pause();
@@ -149,16 +342,18 @@ int vmmem_translate(union vmmem_space space, u64 gpa, u64 len,
 				last = NULL;
 		}
 	}
-	rcu_read_unlock();
-
 	if (unlikely(ret == -EFAULT))
 		vmmem_walk_fault(vmmem_space_map(space), gpa, len,
-				 len - iter.remaining, access, _RET_IP_);
+				 len - iter.remaining - left, access, _RET_IP_);
+unlock:
+	rcu_read_unlock();
+
 	if (!ret && (bv->nr > bv->max || bv->nr_held > bv->max ||
 		     bv->nr == UINT_MAX))
 		ret = -ENOBUFS;
 	if (ret) {
-		vmmem_release(bv->held, min(bv->nr_held, bv->max));
+		vmmem_translation_put(bv, min(bv->nr_held, bv->max),
+				      min(bv->nr, bv->max));
 		bv->nr = ret == -ENOBUFS ? max(bv->nr, bv->nr_held) : 0;
 		bv->nr_held = 0;
 		bv->write = false;
@@ -174,7 +369,8 @@ EXPORT_SYMBOL_NS_GPL(vmmem_translate, VMMEM_NS);
  *
  * For a translation with %VMMEM_WRITE, every page it covered is marked
  * dirty first (if logging is on), since the device may have written any of
- * it. Call it after the I/O has completed.
+ * it. Call it after the I/O has completed, holding no reference of your
+ * own to the pages of a region mapped on access: they are unmapped here.
  *
  * Context: Any context; does not sleep.
  */
@@ -188,7 +384,7 @@ void vmmem_untranslate(struct vmmem_bvecs *bv)
 		vmmem_dirty_note(bv->held[i].region, bv->held[i].gpa,
 				 bv->held[i].len);
 	rcu_read_unlock();
-	vmmem_release(bv->held, bv->nr_held);
+	vmmem_translation_put(bv, bv->nr_held, bv->nr);
 	bv->nr = 0;
 	bv->nr_held = 0;
 	bv->write = false;

@@ -7,9 +7,12 @@
  * accesses, range checks) pass VMMEM_ACCESS_MAPPING and call
  * vmmem_map_page() and vmmem_unmap_page() around each page they touch;
  * held slices keep a page the region keeps mapped (vmmem_map_kept())
- * until they are released. Every other access (slices, translations,
- * caches) is refused there, since it would hand out a pointer that
- * outlives the mapping.
+ * until they are released. Translations to bio_vecs need pages, not
+ * addresses: where the provider can map onto pages of its own
+ * (&vmmem_mapper_ops.map_pages), a translation maps its range in batches
+ * (vmmem_map_pages()) and unmaps it when released. Every other access
+ * (slices, caches) is refused there, since it would hand out a pointer
+ * that outlives the mapping.
  *
  * A region may keep some of its pages mapped between accesses
  * (&vmmem_update.cache_pages), as Xen backends keep persistent grants: a
@@ -135,7 +138,8 @@ static struct vmmem_map_cache *vmmem_map_cache_alloc(unsigned int cache_pages,
  * Context: Process context.
  * Return: the region, not in any map, or ERR_PTR() with the argument
  * errors of vmmem_check_new_region(), -EINVAL without @mapper->map or
- * @mapper->unmap or for too large @cache_pages, or -ENOMEM.
+ * @mapper->unmap, with @mapper->map_pages but without
+ * @mapper->unmap_pages, or for too large @cache_pages, or -ENOMEM.
  */
 struct vmmem_region *vmmem_prepare_mapped(u64 gpa, u64 size,
 					  unsigned int flags,
@@ -149,6 +153,7 @@ struct vmmem_region *vmmem_prepare_mapped(u64 gpa, u64 size,
 	if (ret)
 		return ERR_PTR(ret);
 	if (!mapper || !mapper->map || !mapper->unmap ||
+	    (mapper->map_pages && !mapper->unmap_pages) ||
 	    cache_pages > VMMEM_MAP_CACHE_MAX)
 		return ERR_PTR(-EINVAL);
 
@@ -391,3 +396,48 @@ void vmmem_unmap_page(const struct vmmem_region *region, u64 gpa,
 #if IS_ENABLED(CONFIG_KUNIT)
 EXPORT_SYMBOL_IF_KUNIT(vmmem_unmap_page);
 #endif
+
+/**
+ * vmmem_map_pages() - map pages of an on-access region onto struct pages
+ * @region: a region mapped on access whose provider has
+ *	&vmmem_mapper_ops.map_pages
+ * @index: the first page, inside @region
+ * @nr: pages, 1 to %VMMEM_MAP_BATCH, all inside @region
+ * @access: %VMMEM_READ and/or %VMMEM_WRITE (other bits are ignored)
+ * @pages: filled with the @nr pages
+ *
+ * All or nothing, as the provider promises; -EAGAIN retried up to
+ * %VMMEM_MAP_TRIES calls in all. Each success is undone by
+ * vmmem_unmap_pages() of the same pages, in any grouping.
+ *
+ * Context: Process context, outside RCU and locks; may sleep.
+ * Return: 0, or the provider's last error.
+ */
+int vmmem_map_pages(const struct vmmem_region *region, unsigned long index,
+		    unsigned int nr, unsigned int access, struct page **pages)
+{
+	int tries = VMMEM_MAP_TRIES, ret;
+
+	might_sleep();
+	do {
+		ret = region->mapper->map_pages(region->mapper_priv, index, nr,
+						access & VMMEM_ACCESS_MASK,
+						pages);
+	} while (ret == -EAGAIN && --tries);
+	return ret;
+}
+
+/**
+ * vmmem_unmap_pages() - end mappings made by vmmem_map_pages()
+ * @region: the region
+ * @index: the first page
+ * @nr: pages, at most %VMMEM_MAP_BATCH
+ * @pages: the pages vmmem_map_pages() gave for them
+ *
+ * Context: Any context; does not sleep.
+ */
+void vmmem_unmap_pages(const struct vmmem_region *region, unsigned long index,
+		       unsigned int nr, struct page **pages)
+{
+	region->mapper->unmap_pages(region->mapper_priv, index, nr, pages);
+}

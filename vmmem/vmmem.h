@@ -583,6 +583,10 @@ static inline bool vmmem_copy_op_takes(const struct vmmem_region *region,
 int vmmem_map_kept(const struct vmmem_region *region, u64 gpa,
 		   unsigned int access, void **kaddr);
 void vmmem_unmap_kept(const struct vmmem_region *region, u64 gpa);
+int vmmem_map_pages(const struct vmmem_region *region, unsigned long index,
+		    unsigned int nr, unsigned int access, struct page **pages);
+void vmmem_unmap_pages(const struct vmmem_region *region, unsigned long index,
+		       unsigned int nr, struct page **pages);
 struct vmmem_region *vmmem_prepare_host_ram(u64 gpa, u64 size,
 					    unsigned int flags);
 

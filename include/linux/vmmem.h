@@ -158,12 +158,26 @@ struct vmmem_update {
  *	an untorn access, longer ones are cheaper mapped) of a region that
  *	keeps no pages. Same context and errors as @map; -EOPNOTSUPP has
  *	vmmem map the page instead (a @buf it cannot reach, say)
+ * @map_pages: optional: map the @nr pages from page @index onto &struct
+ *	pages for @access and store those in @pages, for vmmem_translate()
+ *	(bio_vecs need pages: a Xen backend maps grants onto pages from
+ *	gnttab_alloc_pages()). All or nothing: 0 with every page mapped, or
+ *	a negative errno with none: -EAGAIN is retried as for @map, -EBUSY
+ *	says that no pages are free now; the translation fails with the
+ *	error. Called outside RCU, without locks, in process context: may
+ *	sleep. At most %VMMEM_MAP_BATCH pages per call, never past the
+ *	region's end
+ * @unmap_pages: end the mappings of @nr pages from page @index, which
+ *	@map_pages put on @pages (given back as it stored them, in any
+ *	grouping of its calls). Must not sleep: vmmem_untranslate() runs in
+ *	I/O completion. Required with @map_pages
  * @release: called once the region is gone and no access can map any
  *	more; may sleep. Frees @priv. Optional
  *
  * vmmem calls @map for one page at a time. Without &vmmem_update.cache_pages
  * it never holds a mapping beyond the call that made it; with it, up to
- * that many pages stay mapped between accesses.
+ * that many pages stay mapped between accesses. Pages mapped by
+ * @map_pages stay mapped until the translation is released.
  */
 struct vmmem_mapper_ops {
 	int (*map)(void *priv, unsigned long index, unsigned int access,
@@ -171,8 +185,15 @@ struct vmmem_mapper_ops {
 	void (*unmap)(void *priv, unsigned long index, void *kaddr);
 	int (*copy)(void *priv, unsigned long index, unsigned int offset,
 		    void *buf, unsigned int len, unsigned int access);
+	int (*map_pages)(void *priv, unsigned long index, unsigned int nr,
+			 unsigned int access, struct page **pages);
+	void (*unmap_pages)(void *priv, unsigned long index, unsigned int nr,
+			    struct page **pages);
 	void (*release)(void *priv);
 };
+
+/* The most pages vmmem asks &vmmem_mapper_ops.map_pages for at once. */
+#define VMMEM_MAP_BATCH		16
 
 /* The longest piece vmmem copies with &vmmem_mapper_ops.copy. */
 #define VMMEM_COPY_OP_MAX	512
