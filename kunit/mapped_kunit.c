@@ -280,7 +280,7 @@ static int add_mapped(struct vmmem *vm, u64 gpa, u64 size, unsigned int flags,
  * (one page each, adjacent), filled with the pattern.
  */
 static struct vmmem *mapped_map_ops(struct kunit *test, unsigned int flags,
-				     const struct vmmem_mapper_ops *ops)
+				    const struct vmmem_mapper_ops *ops)
 {
 	struct vmmem *vm;
 
