@@ -9,7 +9,11 @@
  * persistent grants, keeps up to VMMEM_XEN_KEPT pages mapped, in slots of
  * their own, until the region goes); short pieces of copies are copied by
  * Xen instead (GNTTABOP_copy). Nothing sleeps, so the accesses keep their
- * any-context contract. Built where the kernel
+ * any-context contract. A translation to bio_vecs needs struct pages: it
+ * maps its grants in batches with gnttab_map_refs() onto pages the region
+ * lends (from gnttab_alloc_pages(), made when it first translates), as
+ * blkback does; those are real pages whose frame Linux knows to be the
+ * grant's, so a device can DMA to them. Built where the kernel
  * has CONFIG_XEN; supported in PV domains, where a grant is mapped at a
  * kernel virtual address (auto-translated domains map at guest frames of
  * ballooned pages instead, which this file does not do).
@@ -30,9 +34,11 @@
  */
 #include <linux/bitops.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <linux/vmmem.h>
+#include <linux/xarray.h>
 #include <xen/grant_table.h>
 #include <xen/page.h>
 #include <xen/xen.h>
@@ -49,6 +55,24 @@ static_assert(VMMEM_XEN_KEPT < VMMEM_XEN_SLOTS);
 static_assert(!(VMMEM_XEN_PERSISTENT & VMMEM_REGION_FLAGS));
 static_assert(!(VMMEM_XEN_MAP_ALL & VMMEM_REGION_FLAGS));
 
+/* Pages a grant region lends to translations at a time (1 MiB). */
+#define VMMEM_XEN_LENT		256
+
+/**
+ * struct vmmem_xen_lent - pages that translations map grants onto
+ * @pages: from gnttab_alloc_pages(): no memory behind them until a grant
+ *	is mapped there
+ * @handles: per page, the grant handle of its mapping
+ * @busy: pages lent to a translation now
+ * @index_of: a page's index in @pages, by its pfn
+ */
+struct vmmem_xen_lent {
+	struct page *pages[VMMEM_XEN_LENT];
+	grant_handle_t handles[VMMEM_XEN_LENT];
+	DECLARE_BITMAP(busy, VMMEM_XEN_LENT);
+	struct xarray index_of;
+};
+
 /**
  * struct vmmem_xen_area - one region's Xen memory and its mapping slots
  * @domid: the domain whose memory it is
@@ -61,6 +85,9 @@ static_assert(!(VMMEM_XEN_MAP_ALL & VMMEM_REGION_FLAGS));
  * @busy: slots in use
  * @handles: grants: per slot, the grant handle of its mapping
  * @frames: foreign frames: per page of the region, its frame in @domid
+ * @lent: grants: the pages translations map grants onto; made by the
+ *	first translation, under @lent_lock, and then never changed
+ * @lent_lock: serialises making @lent
  */
 struct vmmem_xen_area {
 	domid_t domid;
@@ -70,6 +97,8 @@ struct vmmem_xen_area {
 	DECLARE_BITMAP(busy, VMMEM_XEN_SLOTS);
 	grant_handle_t handles[VMMEM_XEN_SLOTS];
 	u64 *frames;
+	struct vmmem_xen_lent *lent;
+	struct mutex lent_lock;	/* see @lent_lock above */
 };
 
 /* Claim a free slot: its number, or -EAGAIN when all are in use. */
@@ -187,9 +216,171 @@ static int vmmem_xen_copy(void *priv, unsigned long index, unsigned int offset,
 	return 0;
 }
 
+/* Give back the lent pages; no translation holds any. */
+static void vmmem_xen_lent_free(struct vmmem_xen_lent *lent)
+{
+	WARN_ON_ONCE(!bitmap_empty(lent->busy, VMMEM_XEN_LENT));
+	xa_destroy(&lent->index_of);
+	gnttab_free_pages(VMMEM_XEN_LENT, lent->pages);
+	kfree(lent);
+}
+
+/* The lent pages of @g, made on first use; NULL if they cannot be. */
+static struct vmmem_xen_lent *vmmem_xen_lent(struct vmmem_xen_area *g)
+{
+	/* Pairs with the smp_store_release() below: a made pool is whole. */
+	struct vmmem_xen_lent *lent = smp_load_acquire(&g->lent);
+	unsigned int i;
+
+	if (lent)
+		return lent;
+	mutex_lock(&g->lent_lock);
+	lent = g->lent;
+	if (lent)
+		goto unlock;
+	lent = kzalloc(sizeof(*lent), GFP_KERNEL_ACCOUNT);
+	if (!lent)
+		goto unlock;
+	xa_init(&lent->index_of);
+	if (gnttab_alloc_pages(VMMEM_XEN_LENT, lent->pages)) {
+		kfree(lent);
+		lent = NULL;
+		goto unlock;
+	}
+	for (i = 0; i < VMMEM_XEN_LENT; i++) {
+		if (xa_err(xa_store(&lent->index_of,
+				    page_to_pfn(lent->pages[i]),
+				    xa_mk_value(i), GFP_KERNEL_ACCOUNT))) {
+			vmmem_xen_lent_free(lent);
+			lent = NULL;
+			goto unlock;
+		}
+	}
+	smp_store_release(&g->lent, lent);
+unlock:
+	mutex_unlock(&g->lent_lock);
+	return lent;
+}
+
+/* Take @nr free lent pages into @index: 0, or -EBUSY with none taken. */
+static int vmmem_xen_lend(struct vmmem_xen_lent *lent, unsigned int nr,
+			  unsigned int *index)
+{
+	unsigned int n = 0, i = 0;
+
+	while (n < nr) {
+		i = find_next_zero_bit(lent->busy, VMMEM_XEN_LENT, i);
+		if (i >= VMMEM_XEN_LENT) {
+			while (n--)
+				clear_bit_unlock(index[n], lent->busy);
+			return -EBUSY;
+		}
+		if (!test_and_set_bit_lock(i, lent->busy))
+			index[n++] = i;
+	}
+	return 0;
+}
+
+/* Unmap @nr lent pages (all mapped) and give them back. */
+static void vmmem_xen_lent_unmap(struct vmmem_xen_lent *lent,
+				 const unsigned int *index, unsigned int nr)
+{
+	struct gnttab_unmap_grant_ref ops[VMMEM_MAP_BATCH];
+	struct page *pages[VMMEM_MAP_BATCH];
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		pages[i] = lent->pages[index[i]];
+		gnttab_set_unmap_op(&ops[i],
+				    (unsigned long)page_address(pages[i]),
+				    GNTMAP_host_map, lent->handles[index[i]]);
+	}
+	/* Never sleeps: no page of ours has another user to wait for. */
+	if (gnttab_unmap_refs(ops, NULL, pages, nr)) {
+		/* The pages may still map the grants: never lend them again. */
+		pr_warn_ratelimited("vmmem: grant unmap failed, %u pages retired\n",
+				    nr);
+		return;
+	}
+	for (i = 0; i < nr; i++) {
+		if (ops[i].status != GNTST_okay) {
+			pr_warn_ratelimited("vmmem: grant unmap failed (status %d), page retired\n",
+					    ops[i].status);
+			continue;
+		}
+		clear_bit_unlock(index[i], lent->busy);
+	}
+}
+
+/*
+ * Map @nr grants from page @index onto lent pages, in one hypercall.
+ * gnttab_map_refs() may sleep only to retry a frontend page that Xen
+ * paged out; it also records each page's foreign frame for DMA.
+ */
+static int vmmem_xen_map_pages(void *priv, unsigned long index,
+			       unsigned int nr, unsigned int access,
+			       struct page **pages)
+{
+	struct vmmem_xen_area *g = priv;
+	struct gnttab_map_grant_ref ops[VMMEM_MAP_BATCH];
+	unsigned int lent_index[VMMEM_MAP_BATCH], i, done = 0;
+	unsigned int flags = GNTMAP_host_map;
+	struct vmmem_xen_lent *lent;
+	int ret = 0;
+
+	lent = vmmem_xen_lent(g);
+	if (!lent)
+		return -ENOMEM;
+	if (vmmem_xen_lend(lent, nr, lent_index))
+		return -EBUSY;
+	if (!(access & VMMEM_WRITE))
+		flags |= GNTMAP_readonly;
+	for (i = 0; i < nr; i++) {
+		pages[i] = lent->pages[lent_index[i]];
+		gnttab_set_map_op(&ops[i], (unsigned long)page_address(pages[i]),
+				  flags, g->first_ref + index + i, g->domid);
+		/* What an op the hypercall never reached says. */
+		ops[i].status = GNTST_general_error;
+	}
+	if (gnttab_map_refs(ops, NULL, pages, nr))
+		ret = -EFAULT;
+	/* Keep what mapped at the front, to undo it on any failure. */
+	for (i = 0; i < nr; i++) {
+		if (ops[i].status == GNTST_okay) {
+			lent->handles[lent_index[i]] = ops[i].handle;
+			swap(lent_index[done], lent_index[i]);
+			done++;
+		} else if (!ret) {
+			ret = ops[i].status == GNTST_eagain ? -EAGAIN : -EFAULT;
+		}
+	}
+	if (!ret)
+		return 0;
+	vmmem_xen_lent_unmap(lent, lent_index, done);
+	for (i = done; i < nr; i++)
+		clear_bit_unlock(lent_index[i], lent->busy);
+	return ret;
+}
+
+static void vmmem_xen_unmap_pages(void *priv, unsigned long index,
+				  unsigned int nr, struct page **pages)
+{
+	struct vmmem_xen_area *g = priv;
+	/* Made before the translation that mapped @pages: see vmmem_xen_lent(). */
+	struct vmmem_xen_lent *lent = smp_load_acquire(&g->lent);
+	unsigned int lent_index[VMMEM_MAP_BATCH], i;
+
+	for (i = 0; i < nr; i++)
+		lent_index[i] = xa_to_value(xa_load(&lent->index_of,
+						    page_to_pfn(pages[i])));
+	vmmem_xen_lent_unmap(lent, lent_index, nr);
+}
+
 /* Frees what vmmem_xen_alloc() built, however far it got. */
 static void vmmem_xen_free(struct vmmem_xen_area *g)
 {
+	if (g->lent)
+		vmmem_xen_lent_free(g->lent);
 	if (g->slots)
 		vunmap(g->slots);
 	if (g->placeholder)
@@ -236,6 +427,7 @@ static struct vmmem_xen_area *vmmem_xen_alloc(domid_t domid)
 	if (!g)
 		return NULL;
 	g->domid = domid;
+	mutex_init(&g->lent_lock);
 	g->placeholder = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	pages = kmalloc_array(VMMEM_XEN_SLOTS, sizeof(*pages), GFP_KERNEL);
 	if (g->placeholder && pages) {
@@ -270,6 +462,8 @@ static const struct vmmem_mapper_ops vmmem_xen_ops = {
 	.map = vmmem_xen_map,
 	.unmap = vmmem_xen_unmap,
 	.copy = vmmem_xen_copy,
+	.map_pages = vmmem_xen_map_pages,
+	.unmap_pages = vmmem_xen_unmap_pages,
 	.release = vmmem_xen_release,
 };
 
