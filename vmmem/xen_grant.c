@@ -256,6 +256,7 @@ static struct vmmem_xen_lent *vmmem_xen_lent(struct vmmem_xen_area *g)
 			goto unlock;
 		}
 	}
+	/* Pairs with the smp_load_acquire()s: readers see the pool whole. */
 	smp_store_release(&g->lent, lent);
 unlock:
 	mutex_unlock(&g->lent_lock);
