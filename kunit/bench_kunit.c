@@ -6,6 +6,7 @@
  * interleaved, and reported as min/median/max of the per-repeat ratios.
  */
 #include <kunit/test.h>
+#include <linux/bvec.h>
 #include <linux/ktime.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -137,10 +138,72 @@ static void bench_unmap(void *priv, unsigned long index, void *kaddr)
 {
 }
 
+/* Translations: the pages under the same memory, a batch per call. */
+static int bench_map_pages(void *priv, unsigned long index, unsigned int nr,
+			   unsigned int access, struct page **pages)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		pages[i] = vmalloc_to_page(priv + (index + i) * PAGE_SIZE);
+	return 0;
+}
+
+static void bench_unmap_pages(void *priv, unsigned long index,
+			      unsigned int nr, struct page **pages)
+{
+}
+
 static const struct vmmem_mapper_ops bench_mapper = {
 	.map = bench_map,
 	.unmap = bench_unmap,
+	.map_pages = bench_map_pages,
+	.unmap_pages = bench_unmap_pages,
 };
+
+#define BENCH_BVECS	16
+
+/* Translations of @b->len bytes and their release, read by a device. */
+static void translate_in(struct bench *b, struct vmmem *vm)
+{
+	struct bio_vec bvs[BENCH_BVECS];
+	struct vmmem_slice held[BENCH_BVECS];
+	struct vmmem_bvecs bv = { .bv = bvs, .held = held, .max = BENCH_BVECS };
+	unsigned long i;
+	u64 off;
+
+	for (i = 0; i < b->iters; i++) {
+		off = (i * b->len) % BENCH_SIZE;
+		if (!vmmem_translate(vm, BENCH_GPA + off, b->len, VMMEM_READ, &bv))
+			vmmem_untranslate(&bv);
+	}
+}
+
+static void translate_plain(struct bench *b)
+{
+	translate_in(b, b->vm);
+}
+
+static void translate_mapped(struct bench *b)
+{
+	translate_in(b, b->mapped);
+}
+
+/* Holds of the same ranges: what a translation adds to one is its pages. */
+static void hold_plain(struct bench *b)
+{
+	struct vmmem_slice held[BENCH_BVECS];
+	unsigned long i;
+	unsigned int nr;
+	u64 off;
+
+	for (i = 0; i < b->iters; i++) {
+		off = (i * b->len) % BENCH_SIZE;
+		nr = BENCH_BVECS;
+		if (!vmmem_hold(b->vm, BENCH_GPA + off, b->len, VMMEM_READ, held, &nr))
+			vmmem_release(held, nr);
+	}
+}
 
 static void copy_from_memcpy(struct bench *b)
 {
@@ -409,6 +472,14 @@ static void vmmem_bench_copies(struct kunit *test)
 		snprintf(name, sizeof(name), "mapped_vs_plain_copy_to_%zu", b.len);
 		compare(test, &b, name, copy_to_mapped, copy_to_vmmem, false);
 	}
+
+	kunit_info(test, "translations and their release: / holds of the range, mapped on access / plain\n");
+	b.len = SZ_64K;
+	b.iters = 1 << 12;
+	compare(test, &b, "translate_vs_hold_65536", translate_plain, hold_plain,
+		false);
+	compare(test, &b, "mapped_vs_plain_translate_65536", translate_mapped,
+		translate_plain, false);
 
 	kunit_info(test, "vmmem_copy_to_iter / copy_to_iter from a kernel buffer\n");
 	for (i = 3; i <= 4; i++) {
