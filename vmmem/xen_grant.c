@@ -216,12 +216,18 @@ static int vmmem_xen_copy(void *priv, unsigned long index, unsigned int offset,
 	return 0;
 }
 
-/* Give back the lent pages; no translation holds any. */
+/*
+ * Give back the lent pages; no translation holds any. Pages retired by a
+ * failed unmap may still map a grant: then none are given back (leaked,
+ * as Xen's own backends leak what they cannot unmap).
+ */
 static void vmmem_xen_lent_free(struct vmmem_xen_lent *lent)
 {
-	WARN_ON_ONCE(!bitmap_empty(lent->busy, VMMEM_XEN_LENT));
 	xa_destroy(&lent->index_of);
-	gnttab_free_pages(VMMEM_XEN_LENT, lent->pages);
+	if (bitmap_empty(lent->busy, VMMEM_XEN_LENT))
+		gnttab_free_pages(VMMEM_XEN_LENT, lent->pages);
+	else
+		pr_warn("vmmem: lent pages still map grants, leaked\n");
 	kfree(lent);
 }
 
@@ -290,6 +296,8 @@ static void vmmem_xen_lent_unmap(struct vmmem_xen_lent *lent,
 	struct page *pages[VMMEM_MAP_BATCH];
 	unsigned int i;
 
+	if (!nr)
+		return;
 	for (i = 0; i < nr; i++) {
 		pages[i] = lent->pages[index[i]];
 		gnttab_set_unmap_op(&ops[i],
