@@ -15,6 +15,7 @@
 #include <kunit/test.h>
 #include <linux/bitmap.h>
 #include <linux/bvec.h>
+#include <linux/delay.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/slab.h>
@@ -1830,6 +1831,165 @@ static void mapped_translate_iova(struct kunit *test)
 	mapped_done(test, vm);
 }
 
+/*
+ * A provider that lends pages for translations from a state of its own,
+ * one per add: its release poisons and frees the state, so that a
+ * translation that maps or unmaps after its region was released is a use
+ * after free (KASAN in the SMP lanes) or a count gone wrong. It sleeps
+ * before it maps, as a provider may (Xen's retries do): long enough for
+ * another CPU to remove the region and end a grace period.
+ */
+struct lend {
+	struct page **pages;	/* the backing, shared by every add */
+	atomic_t live;		/* pages lent and not given back */
+	atomic_t *bad;		/* the test's count of impossible calls */
+};
+
+static int lend_map_pages(void *priv, unsigned long index, unsigned int nr,
+			  unsigned int access, struct page **pages)
+{
+	struct lend *l = priv;
+	unsigned int i;
+
+	usleep_range(2000, 3000);
+	if (index >= M_PAGES || nr > M_PAGES - index)
+		atomic_inc(l->bad);
+	for (i = 0; i < nr; i++)
+		pages[i] = l->pages[index + i];
+	atomic_add(nr, &l->live);
+	return 0;
+}
+
+static void lend_unmap_pages(void *priv, unsigned long index, unsigned int nr,
+			     struct page **pages)
+{
+	struct lend *l = priv;
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (pages[i] != l->pages[index + i])
+			atomic_inc(l->bad);
+	if (atomic_sub_return(nr, &l->live) < 0)
+		atomic_inc(l->bad);
+}
+
+static void lend_release(void *priv)
+{
+	struct lend *l = priv;
+
+	if (atomic_read(&l->live))
+		atomic_inc(l->bad);
+	memset(l, 0x6b, sizeof(*l));
+	kfree(l);
+}
+
+static int lend_map(void *priv, unsigned long index, unsigned int access,
+		    void **kaddr)
+{
+	return -EFAULT;
+}
+
+static void lend_unmap(void *priv, unsigned long index, void *kaddr)
+{
+}
+
+static const struct vmmem_mapper_ops lend_ops = {
+	.map = lend_map,
+	.unmap = lend_unmap,
+	.map_pages = lend_map_pages,
+	.unmap_pages = lend_unmap_pages,
+	.release = lend_release,
+};
+
+#define LEND_ROUNDS	150
+
+struct lend_run {
+	struct vmmem *vm;
+	atomic_t bad, wrong, done;
+};
+
+/*
+ * LEND_ROUNDS translations of two pages, checked and released; the region
+ * comes and goes, so a miss (-EFAULT, a hole) is tried again.
+ */
+static void lend_worker(struct fx_worker *w)
+{
+	struct lend_run *run = w->data;
+	struct bio_vec bvs[M_PAGES];
+	struct vmmem_slice held[M_PAGES];
+	struct vmmem_bvecs bv = { .bv = bvs, .held = held, .max = M_PAGES };
+	unsigned int i = 0, tries = 0;
+	u64 gpa;
+	int ret;
+
+	while (i < LEND_ROUNDS && !fx_worker_stopping(w)) {
+		gpa = M_GPA + (tries++ * 97 + w->idx * 13) % (M_SIZE - 2 * FX_P);
+		ret = vmmem_translate(run->vm, gpa, 2 * FX_P, VMMEM_READ, &bv);
+		if (ret) {
+			if (ret != -EFAULT)
+				atomic_inc(&run->wrong);
+			fx_spin();
+			continue;
+		}
+		i++;
+		if (fx_bvecs_mismatches(&bv, gpa))
+			atomic_inc(&run->wrong);
+		/* The region may be removed now: the translation still holds it. */
+		fx_yield();
+		vmmem_untranslate(&bv);
+		atomic_inc(&run->done);
+	}
+}
+
+/*
+ * Translations over a region mapped on access while the test thread
+ * removes it and adds it again with a new provider state, from other CPUs:
+ * a translation must keep the region (and its provider) until it has
+ * given its pages back. Planted bug (a region's hold dropped before its
+ * pages are unmapped): KASAN reports the use after free in smp-kasan.
+ */
+static void mapped_translate_smp(struct kunit *test)
+{
+	struct lend_run run = {};
+	struct fx_threads *th;
+	struct vmmem_update up = {
+		.op = VMMEM_ADD_MAPPED, .gpa = M_GPA, .size = M_SIZE,
+		.mapper = &lend_ops,
+	};
+	unsigned int cycles = 0;
+	struct lend *l;
+
+	fake_init(test);
+	run.vm = fx_create(test);
+	th = fx_threads_start(test, lend_worker, &run, fx_nr_workers(4),
+			      "vmmem-lend");
+	fx_threads_print(test, th);
+	while (fx_threads_running(th)) {
+		l = kzalloc(sizeof(*l), GFP_KERNEL);
+		if (!l)
+			break;
+		l->pages = fake.pages;
+		l->bad = &run.bad;
+		up.priv = l;
+		if (vmmem_update(run.vm, &up, 1)) {
+			kfree(l);
+			break;
+		}
+		fx_yield();
+		if (fx_remove(run.vm, M_GPA, M_SIZE))
+			break;
+		cycles++;
+	}
+	fx_threads_stop(test, th);
+	KUNIT_EXPECT_EQ(test, 0, vmmem_wait_released(run.vm, 10 * HZ));
+	kunit_info(test, "%d translations over %u adds and removes\n",
+		   atomic_read(&run.done), cycles);
+	KUNIT_EXPECT_GT(test, cycles, 0U);
+	KUNIT_EXPECT_GT(test, atomic_read(&run.done), 0);
+	KUNIT_EXPECT_EQ(test, 0, atomic_read(&run.wrong));
+	KUNIT_EXPECT_EQ(test, 0, atomic_read(&run.bad));
+}
+
 static struct kunit_case mapped_cases[] = {
 	KUNIT_CASE_PARAM(mapped_copy, copy_gen_params),
 	KUNIT_CASE(mapped_readonly_page),
@@ -1866,6 +2026,7 @@ static struct kunit_case mapped_cases[] = {
 	KUNIT_CASE(mapped_translate_batches),
 	KUNIT_CASE(mapped_translate_removed),
 	KUNIT_CASE(mapped_translate_iova),
+	KUNIT_CASE_SLOW(mapped_translate_smp),
 	{}
 };
 
