@@ -1836,22 +1836,29 @@ static void mapped_translate_iova(struct kunit *test)
  * one per add: its release poisons and frees the state, so that a
  * translation that maps or unmaps after its region was released is a use
  * after free (KASAN in the SMP lanes) or a count gone wrong. It sleeps
- * before it maps, as a provider may (Xen's retries do): long enough for
- * another CPU to remove the region and end a grace period.
+ * before it maps, as a provider may (Xen's retries do), until the test
+ * thread has removed the region (which releases it, unless it is held).
  */
 struct lend {
 	struct page **pages;	/* the backing, shared by every add */
 	atomic_t live;		/* pages lent and not given back */
 	atomic_t *bad;		/* the test's count of impossible calls */
+	atomic_t *mapping;	/* the test's count of calls asleep in map */
+	atomic_t *removals;	/* the test's count of removals done */
 };
 
 static int lend_map_pages(void *priv, unsigned long index, unsigned int nr,
 			  unsigned int access, struct page **pages)
 {
 	struct lend *l = priv;
+	int removals = atomic_read(l->removals);
 	unsigned int i;
 
-	usleep_range(2000, 3000);
+	/* Until the test thread has removed the region, or 20 ms at most. */
+	atomic_inc(l->mapping);
+	for (i = 0; i < 20 && atomic_read(l->removals) == removals; i++)
+		usleep_range(1000, 1100);
+	atomic_dec(l->mapping);
 	if (index >= M_PAGES || nr > M_PAGES - index)
 		atomic_inc(l->bad);
 	for (i = 0; i < nr; i++)
@@ -1901,11 +1908,11 @@ static const struct vmmem_mapper_ops lend_ops = {
 	.release = lend_release,
 };
 
-#define LEND_ROUNDS	150
+#define LEND_ROUNDS	40
 
 struct lend_run {
 	struct vmmem *vm;
-	atomic_t bad, wrong, done;
+	atomic_t bad, wrong, done, mapping, removals;
 };
 
 /*
@@ -1945,7 +1952,8 @@ static void lend_worker(struct fx_worker *w)
  * Translations over a region mapped on access while the test thread
  * removes it and adds it again with a new provider state, from other CPUs:
  * a translation must keep the region (and its provider) until it has
- * given its pages back. Planted bug (a region's hold dropped before its
+ * given its pages back. Each removal waits (a little) for a worker to be
+ * asleep in the provider, which waits for the removal. Planted bug (a region's hold dropped before its
  * pages are unmapped): KASAN reports the use after free in smp-kasan.
  */
 static void mapped_translate_smp(struct kunit *test)
@@ -1956,7 +1964,7 @@ static void mapped_translate_smp(struct kunit *test)
 		.op = VMMEM_ADD_MAPPED, .gpa = M_GPA, .size = M_SIZE,
 		.mapper = &lend_ops,
 	};
-	unsigned int cycles = 0;
+	unsigned int cycles = 0, i;
 	struct lend *l;
 
 	fake_init(test);
@@ -1970,14 +1978,19 @@ static void mapped_translate_smp(struct kunit *test)
 			break;
 		l->pages = fake.pages;
 		l->bad = &run.bad;
+		l->mapping = &run.mapping;
+		l->removals = &run.removals;
 		up.priv = l;
 		if (vmmem_update(run.vm, &up, 1)) {
 			kfree(l);
 			break;
 		}
-		fx_yield();
+		for (i = 0; i < 1000 && !atomic_read(&run.mapping) &&
+		     fx_threads_running(th); i++)
+			fx_spin();
 		if (fx_remove(run.vm, M_GPA, M_SIZE))
 			break;
+		atomic_inc(&run.removals);
 		cycles++;
 	}
 	fx_threads_stop(test, th);
