@@ -1953,8 +1953,9 @@ static void lend_worker(struct fx_worker *w)
  * removes it and adds it again with a new provider state, from other CPUs:
  * a translation must keep the region (and its provider) until it has
  * given its pages back. Each removal waits (a little) for a worker to be
- * asleep in the provider, which waits for the removal. Planted bug (a region's hold dropped before its
- * pages are unmapped): KASAN reports the use after free in smp-kasan.
+ * asleep in the provider, which waits for the removal. Planted bug (the
+ * region held only after the provider's call, outside RCU): KASAN reports
+ * the use after free in the provider on smp-kasan, every run.
  */
 static void mapped_translate_smp(struct kunit *test)
 {
