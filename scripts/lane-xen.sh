@@ -18,6 +18,14 @@
 #     tests/xen/vmmem_xen_test.ko, which reaches its own grants through
 #     vmmem_add_xen_grants() and frames it maps with privcmd, as a VMM
 #     does, through vmmem_add_xen_foreign()
+#   - then tests/xen/domu-run starts Xen's toolstack in dom0 (xl,
+#     xenstored, xenconsoled from xen-utils-4.17 and the libraries it
+#     needs, downloaded and unpacked, never installed; the host's C
+#     library and compression libraries beside them) and a PV domU with
+#     the same kernel, whose tests/xen/vmmem_xen_domu.ko grants pages to
+#     dom0; tests/xen/vmmem_xen_domu_test.ko reaches them through
+#     vmmem_add_xen_grants() and vmmem_add_xen_foreign(), and the domU
+#     checks what dom0 wrote
 #   - every "ok - "/"not ok - " line counts; the lane also fails on a guest
 #     that does not finish and on a WARN/BUG/oops on the console
 # Usage: lane-xen.sh
@@ -53,6 +61,24 @@ if [[ ! -s $xen ]]; then
 	rm -rf "$tmp"
 fi
 
+# The toolstack dom0 needs to start a domU, unpacked from Debian's packages
+# into one tree: xl and the daemons from xen-utils-4.17, xenstore-read and
+# xenstore-write from xenstore-utils, and the libraries they link.
+tools=$VMMEM_CACHE/xen/tools-4.17
+if [[ ! -f $tools/.done ]]; then
+	rm -rf "$tools"
+	mkdir -p "$tools"
+	for pkg in xen-utils-4.17 xenstore-utils libxencall1 libxendevicemodel1 \
+		   libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxenhypfs1 \
+		   libxenmisc4.17 libxenstore4 libxentoolcore1 libxentoollog1 \
+		   libyajl2; do
+		tmp=$(qemu_download "$pkg" "$VMMEM_CACHE/xen")
+		dpkg-deb -x "$tmp"/*.deb "$tools"
+		rm -rf "$tmp"
+	done
+	touch "$tools/.done"
+fi
+
 # Build in a copy of the sources, so the repository stays clean.
 kdir=/usr/src/linux-headers-$kver
 qemu_copy_sources "$dir/src"
@@ -72,9 +98,9 @@ fi
 if make -C "$kdir" M="$dir/src/tests/xen" \
 	KBUILD_EXTRA_SYMBOLS="$dir/src/Module.symvers" W=1 modules \
 	>"$dir/xen_test.log" 2>&1 && ! grep -q 'warning:' "$dir/xen_test.log"; then
-	ok "build tests/xen/vmmem_xen_test.ko (W=1)"
+	ok "build tests/xen's modules (W=1)"
 else
-	not_ok "build tests/xen/vmmem_xen_test.ko (W=1)" "see $dir/xen_test.log"
+	not_ok "build tests/xen's modules (W=1)" "see $dir/xen_test.log"
 fi
 for prog in samples/echo_vmm tests/xen/grant_probe; do
 	rm -f "$dir/${prog##*/}"
@@ -86,6 +112,7 @@ for prog in samples/echo_vmm tests/xen/grant_probe; do
 	fi
 done
 for f in src/vmmem.ko src/samples/vmmem_echo.ko src/tests/xen/vmmem_xen_test.ko \
+	 src/tests/xen/vmmem_xen_domu_test.ko src/tests/xen/vmmem_xen_domu.ko \
 	 echo_vmm grant_probe; do
 	[[ -f $dir/$f ]] || {
 		not_ok "boot skipped" "$f did not build"
@@ -97,7 +124,7 @@ done
 kmods=$(qemu_debian_modules "$kver")
 QEMU_MODULES=()
 declare -A QEMU_MODULES_SEEN=()
-qemu_module_order "$kmods" xen_gntdev xen_gntalloc xen_privcmd
+qemu_module_order "$kmods" xen_gntdev xen_gntalloc xen_privcmd xenfs xen_evtchn
 
 # The initramfs: busybox, the modules, the programs.
 root=$dir/root
@@ -109,14 +136,53 @@ for m in "${QEMU_MODULES[@]}"; do
 done
 printf '%s\n' "${QEMU_MODULES[@]}" >"$root/lib/xen/order"
 cp "$dir/src/vmmem.ko" "$dir/src/samples/vmmem_echo.ko" \
-   "$dir/src/tests/xen/vmmem_xen_test.ko" "$root/lib/xen/"
+   "$dir/src/tests/xen/vmmem_xen_test.ko" \
+   "$dir/src/tests/xen/vmmem_xen_domu_test.ko" "$root/lib/xen/"
 cp "$dir/echo_vmm" "$dir/grant_probe" "$root/bin/"
 cp "$VMMEM_ROOT/tests/xen/init" "$root/init"
-chmod 755 "$root/init"
+cp "$VMMEM_ROOT/tests/xen/domu-run" "$root/bin/domu-run"
+chmod 755 "$root/init" "$root/bin/domu-run"
+
+img=$(qemu_kernel "$kver")
+# The toolstack, with every library the dynamic linker would load:
+# ldd's list, and libgcc_s, which the C library opens when xl's threads
+# are cancelled.
+xbin=/usr/lib/xen-4.17/bin
+mkdir -p "$root$xbin" "$root/usr/bin" "$root/lib/x86_64-linux-gnu" \
+	 "$root/lib64" "$root/boot" "$root/etc/xen"
+for b in xl xenstored xenconsoled xen-init-dom0; do
+	cp "$tools$xbin/$b" "$root$xbin/"
+done
+cp "$tools/usr/bin/xenstore" "$root/usr/bin/"
+for b in read write; do
+	ln -s xenstore "$root/usr/bin/xenstore-$b"
+done
+libgcc=$(ldconfig -p | awk '$1 == "libgcc_s.so.1" && /x86-64/ { print $NF; exit }')
+[[ -n $libgcc ]] || vmmem_die "no libgcc_s.so.1 (package libgcc-s1)"
+for lib in $libgcc $(LD_LIBRARY_PATH=$tools/usr/lib/x86_64-linux-gnu \
+	ldd "$root$xbin"/* "$root/usr/bin/xenstore" |
+	awk '$3 ~ /^\// { print $3 } $1 ~ /^\/lib64\// { print $1 }' | sort -u); do
+	case $lib in
+	/lib64/*) cp -L "$lib" "$root/lib64/" ;;
+	*) cp -L "$lib" "$root/lib/x86_64-linux-gnu/" ;;
+	esac
+done
+echo 'autoballoon = "off"' >"$root/etc/xen/xl.conf"
+cp "$VMMEM_ROOT/tests/xen/domu.cfg" "$root/etc/xen/vmmem-domu.cfg"
+# The domU boots the same kernel, with an initramfs of its own.
+cp "$img" "$root/boot/vmlinuz"
+domu=$dir/domu
+rm -rf "$domu"
+mkdir -p "$domu"/{bin,dev,proc,sys}
+cp /bin/busybox "$domu/bin/busybox"
+cp "$dir/src/tests/xen/vmmem_xen_domu.ko" "$domu/"
+cp "$VMMEM_ROOT/tests/xen/domu-init" "$domu/init"
+chmod 755 "$domu/init"
+(cd "$domu" && find . -print0 | cpio --null -o -H newc --quiet) |
+	gzip -1 >"$root/boot/domu.cpio.gz"
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) |
 	gzip -1 >"$dir/initramfs.cpio.gz"
 
-img=$(qemu_kernel "$kver")
 log=$dir/console.log
 start=$SECONDS
 rc=0

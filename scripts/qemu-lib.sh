@@ -144,6 +144,8 @@ qemu_module_order()
 
 	shift
 	for m in "$@"; do
+		# modinfo names some dependencies with dashes (xen-privcmd).
+		m=${m//-/_}
 		[[ -n ${QEMU_MODULES_SEEN[$m]:-} ]] && continue
 		# shellcheck disable=SC2004 # an associative array, not arithmetic
 		QEMU_MODULES_SEEN[$m]=1

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmmem_xen_domu_test: vmmem_add_xen_grants() and vmmem_add_xen_foreign()
+ * over the memory of a real second domain, in the Xen lane's PV dom0.
+ * tests/xen/domu-run starts a small PV domU whose vmmem_xen_domu module
+ * grants dom0 NR_GRANTED pages (the third read-only, one more reference
+ * after them ungranted) and publishes the references and the pages'
+ * frame numbers; this module gets them as parameters and, as a backend
+ * and then as a VMM, reaches the pages through vmmem:
+ *
+ *   - through the grants: the domU's bytes copied out, a copy into the
+ *     ungranted reference stopped at its page, dom0's bytes written to
+ *     pages 0 and 1, writes to the read-only grant refused (a copy stops
+ *     there, a store fails), reads of it allowed;
+ *   - through the frames, as a VMM maps them (vmmem_add_xen_foreign()):
+ *     what was written through the grants read back by the second route,
+ *     dom0's bytes written to page 3 and read back through the grants, a
+ *     frame the domU does not own refused;
+ *   - once more with pages kept mapped (persistent grants) and with every
+ *     frame mapped at once (VMMEM_XEN_MAP_ALL).
+ *
+ * Every region is gone when loading returns: the domU then checks what
+ * dom0 wrote and that every grant ends. One "ok - NAME" or "not ok - NAME"
+ * line per check goes to the kernel log; the module stays loaded until
+ * removed.
+ */
+#define pr_fmt(fmt) "vmmem_xen_domu_test: " fmt
+
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/vmmem.h>
+#include <xen/page.h>
+#include <xen/xen.h>
+
+#define NR_GRANTED	4
+#define NR_REFS		(NR_GRANTED + 1)	/* the last is not granted */
+#define RO_PAGE		2			/* granted read-only */
+#define SEED_DOMU	1	/* what the domU wrote */
+#define SEED_DOM0	2	/* what this module writes */
+#define FOREIGN_GPA	0x100000000ULL		/* where the frames go */
+#define NOT_OWNED_GPA	(FOREIGN_GPA + 16 * PAGE_SIZE)
+
+static unsigned short domid;
+module_param(domid, ushort, 0444);
+MODULE_PARM_DESC(domid, "the domU");
+
+static unsigned int first_ref;
+module_param(first_ref, uint, 0444);
+MODULE_PARM_DESC(first_ref, "the domU's first grant reference");
+
+static unsigned int refs;
+module_param(refs, uint, 0444);
+MODULE_PARM_DESC(refs, "how many references from first_ref (5)");
+
+static u64 frames[NR_GRANTED];
+static unsigned int nr_frames;
+module_param_array(frames, ullong, &nr_frames, 0444);
+MODULE_PARM_DESC(frames, "the granted pages' frame numbers in the domU");
+
+static unsigned int passed, failed;
+
+static void check(bool ok, const char *name)
+{
+	if (ok)
+		passed++;
+	else
+		failed++;
+	pr_info("%s - xen domU %s\n", ok ? "ok" : "not ok", name);
+}
+
+/* Same as the pattern of vmmem_xen_domu.c, which checks our bytes. */
+static u8 pattern(unsigned int page, unsigned int off, u8 seed)
+{
+	return (u8)(seed + page * 31 + off * 7 + (off >> 8));
+}
+
+static void fill(u8 *buf, unsigned int page, u8 seed)
+{
+	unsigned int off;
+
+	for (off = 0; off < PAGE_SIZE; off++)
+		buf[off] = pattern(page, off, seed);
+}
+
+/* Whether @buf holds page @page of @seed's pattern. */
+static bool holds(const u8 *buf, unsigned int page, u8 seed)
+{
+	unsigned int off;
+
+	for (off = 0; off < PAGE_SIZE; off++)
+		if (buf[off] != pattern(page, off, seed))
+			return false;
+	return true;
+}
+
+/* What each page holds once dom0 has written: see vmmem_xen_domu.c. */
+static const u8 final_seed[NR_GRANTED] = {
+	SEED_DOM0, SEED_DOM0, SEED_DOMU, SEED_DOM0
+};
+
+/* Whether the @nr pages at @gpa read back as final_seed says. */
+static bool reads_final(struct vmmem *vm, u64 gpa, u8 *buf)
+{
+	unsigned int i;
+	bool same = true;
+
+	if (vmmem_copy_from_guest(vm, gpa, buf, NR_GRANTED * PAGE_SIZE))
+		return false;
+	for (i = 0; i < NR_GRANTED; i++)
+		same &= holds(buf + i * PAGE_SIZE, i, final_seed[i]);
+	return same;
+}
+
+static int remove(struct vmmem *vm, u64 gpa, unsigned int nr)
+{
+	struct vmmem_update up = {
+		.op = VMMEM_REMOVE, .gpa = gpa, .size = (u64)nr << PAGE_SHIFT,
+	};
+
+	return vmmem_update(vm, &up, 1);
+}
+
+static void grants(struct vmmem *vm, u8 *buf)
+{
+	const u64 base = vmmem_xen_grant_addr(first_ref);
+	const size_t len = NR_GRANTED * PAGE_SIZE;
+	unsigned int i;
+	bool same = true;
+	u64 v64;
+
+	check(!vmmem_add_xen_grants(vm, domid, first_ref, NR_REFS, 0),
+	      "grants: 5 references added at their grant-DMA addresses");
+	check(!vmmem_copy_from_guest(vm, base, buf, len),
+	      "grants: 4 granted pages copied out");
+	for (i = 0; i < NR_GRANTED; i++)
+		same &= holds(buf + i * PAGE_SIZE, i, SEED_DOMU);
+	check(same, "grants: the bytes are the ones the domU wrote");
+	check(vmmem_copy_from_guest(vm, base + 100, buf, len) == 100,
+	      "grants: a copy into the ungranted reference stops at its page");
+	check(vmmem_load(vm, base + NR_GRANTED * PAGE_SIZE, &v64) == -EFAULT,
+	      "grants: the ungranted reference refuses loads");
+
+	for (i = 0; i < NR_GRANTED; i++)
+		fill(buf + i * PAGE_SIZE, i, SEED_DOM0);
+	check(vmmem_copy_to_guest(vm, base, buf, len) ==
+	      (NR_GRANTED - RO_PAGE) * PAGE_SIZE,
+	      "grants: a copy in writes pages 0 and 1, stops at the read-only grant");
+	check(vmmem_store(vm, base + RO_PAGE * PAGE_SIZE + 8, (u32)1) == -EFAULT,
+	      "grants: the read-only grant refuses a store");
+	check(!vmmem_copy_from_guest(vm, base + RO_PAGE * PAGE_SIZE, buf,
+				    PAGE_SIZE) && holds(buf, RO_PAGE, SEED_DOMU),
+	      "grants: the read-only grant still reads the domU's bytes");
+}
+
+static void foreign(struct vmmem *vm, u8 *buf)
+{
+	const u64 base = vmmem_xen_grant_addr(first_ref);
+	struct page *ours = alloc_page(GFP_KERNEL);
+	u64 not_owned, v64;
+	unsigned int i;
+	bool same = true;
+
+	check(!vmmem_add_xen_foreign(vm, FOREIGN_GPA, domid, frames,
+				     NR_GRANTED, 0),
+	      "frames: the domU's 4 frames added");
+	check(!vmmem_copy_from_guest(vm, FOREIGN_GPA, buf,
+				     NR_GRANTED * PAGE_SIZE),
+	      "frames: 4 pages copied out");
+	for (i = 0; i < NR_GRANTED; i++)
+		same &= holds(buf + i * PAGE_SIZE, i, i < RO_PAGE ?
+			      SEED_DOM0 : SEED_DOMU);
+	check(same, "frames: pages 0 and 1 hold what was written through the grants, 2 and 3 the domU's bytes");
+
+	fill(buf, 3, SEED_DOM0);
+	check(!vmmem_copy_to_guest(vm, FOREIGN_GPA + 3 * PAGE_SIZE, buf,
+				   PAGE_SIZE),
+	      "frames: page 3 written");
+	check(!vmmem_copy_from_guest(vm, base + 3 * PAGE_SIZE, buf, PAGE_SIZE) &&
+	      holds(buf, 3, SEED_DOM0),
+	      "grants: page 3 reads what was written through the frame");
+
+	/* A page of dom0's own, named as the domU's: Xen checks the owner. */
+	if (!ours) {
+		check(false, "frames: a frame the domU does not own is refused (no page)");
+		return;
+	}
+	not_owned = xen_page_to_gfn(ours);
+	check(!vmmem_add_xen_foreign(vm, NOT_OWNED_GPA, domid, &not_owned, 1, 0) &&
+	      vmmem_load(vm, NOT_OWNED_GPA, &v64) == -EFAULT &&
+	      !remove(vm, NOT_OWNED_GPA, 1),
+	      "frames: a frame the domU does not own is refused");
+	__free_page(ours);
+}
+
+/* Both routes again, pages kept mapped between accesses or all mapped. */
+static void kept(struct vmmem *vm, u8 *buf)
+{
+	const u64 base = vmmem_xen_grant_addr(first_ref);
+
+	check(!remove(vm, base, NR_REFS) &&
+	      !vmmem_add_xen_grants(vm, domid, first_ref, NR_REFS,
+				    VMMEM_XEN_PERSISTENT) &&
+	      reads_final(vm, base, buf) && !remove(vm, base, NR_REFS),
+	      "grants (kept mapped): the 4 pages read as dom0 left them, region removed");
+	check(!remove(vm, FOREIGN_GPA, NR_GRANTED) &&
+	      !vmmem_add_xen_foreign(vm, FOREIGN_GPA, domid, frames,
+				     NR_GRANTED, VMMEM_XEN_MAP_ALL) &&
+	      reads_final(vm, FOREIGN_GPA, buf) &&
+	      !remove(vm, FOREIGN_GPA, NR_GRANTED),
+	      "frames (all mapped): the 4 pages read as dom0 left them, region removed");
+}
+
+static int __init vmmem_xen_domu_test_init(void)
+{
+	struct vmmem *vm;
+	u8 *buf;
+
+	if (!xen_initial_domain() || !domid || refs != NR_REFS ||
+	    nr_frames != NR_GRANTED) {
+		check(false, "setup: dom0, a domU, 5 references and 4 frames");
+		return 0;
+	}
+	buf = kvmalloc(NR_GRANTED * PAGE_SIZE, GFP_KERNEL);
+	vm = vmmem_create("xen-domu", 0);
+	if (!buf || IS_ERR_OR_NULL(vm)) {
+		check(false, "setup: memory and a map");
+	} else {
+		grants(vm, buf);
+		foreign(vm, buf);
+		kept(vm, buf);
+	}
+	pr_info("# %u passed, %u failed\n", passed, failed);
+	if (!IS_ERR_OR_NULL(vm))
+		vmmem_put(vm);
+	kvfree(buf);
+	return 0;
+}
+
+static void __exit vmmem_xen_domu_test_exit(void)
+{
+}
+
+module_init(vmmem_xen_domu_test_init);
+module_exit(vmmem_xen_domu_test_exit);
+MODULE_DESCRIPTION("vmmem: a second domain's grants and frames reached through vmmem, in a PV dom0");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(VMMEM);
