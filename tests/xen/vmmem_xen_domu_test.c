@@ -121,7 +121,7 @@ static int remove(struct vmmem *vm, u64 gpa, unsigned int nr)
 	return vmmem_update(vm, &up, 1);
 }
 
-static void grants(struct vmmem *vm, u8 *buf)
+static void by_grants(struct vmmem *vm, u8 *buf)
 {
 	const u64 base = vmmem_xen_grant_addr(first_ref);
 	const size_t len = NR_GRANTED * PAGE_SIZE;
@@ -149,11 +149,12 @@ static void grants(struct vmmem *vm, u8 *buf)
 	check(vmmem_store(vm, base + RO_PAGE * PAGE_SIZE + 8, (u32)1) == -EFAULT,
 	      "grants: the read-only grant refuses a store");
 	check(!vmmem_copy_from_guest(vm, base + RO_PAGE * PAGE_SIZE, buf,
-				    PAGE_SIZE) && holds(buf, RO_PAGE, SEED_DOMU),
+				     PAGE_SIZE) &&
+	      holds(buf, RO_PAGE, SEED_DOMU),
 	      "grants: the read-only grant still reads the domU's bytes");
 }
 
-static void foreign(struct vmmem *vm, u8 *buf)
+static void by_frames(struct vmmem *vm, u8 *buf)
 {
 	const u64 base = vmmem_xen_grant_addr(first_ref);
 	struct page *ours = alloc_page(GFP_KERNEL);
@@ -170,7 +171,8 @@ static void foreign(struct vmmem *vm, u8 *buf)
 	for (i = 0; i < NR_GRANTED; i++)
 		same &= holds(buf + i * PAGE_SIZE, i, i < RO_PAGE ?
 			      SEED_DOM0 : SEED_DOMU);
-	check(same, "frames: pages 0 and 1 hold what was written through the grants, 2 and 3 the domU's bytes");
+	check(same,
+	      "frames: pages 0, 1 as written through the grants, 2, 3 the domU's");
 
 	fill(buf, 3, SEED_DOM0);
 	check(!vmmem_copy_to_guest(vm, FOREIGN_GPA + 3 * PAGE_SIZE, buf,
@@ -194,7 +196,7 @@ static void foreign(struct vmmem *vm, u8 *buf)
 }
 
 /* Both routes again, pages kept mapped between accesses or all mapped. */
-static void kept(struct vmmem *vm, u8 *buf)
+static void once_more(struct vmmem *vm, u8 *buf)
 {
 	const u64 base = vmmem_xen_grant_addr(first_ref);
 
@@ -226,9 +228,9 @@ static int __init vmmem_xen_domu_test_init(void)
 	if (!buf || IS_ERR_OR_NULL(vm)) {
 		check(false, "setup: memory and a map");
 	} else {
-		grants(vm, buf);
-		foreign(vm, buf);
-		kept(vm, buf);
+		by_grants(vm, buf);
+		by_frames(vm, buf);
+		once_more(vm, buf);
 	}
 	pr_info("# %u passed, %u failed\n", passed, failed);
 	if (!IS_ERR_OR_NULL(vm))
