@@ -11,7 +11,7 @@
 #                      any diagnostic fails the file
 #   scripts            every shell script (scripts/*.sh, .ci/run and the
 #                      QEMU guests' tests/qemu/init, vdpa-init and
-#                      tests/xen/init)
+#                      tests/xen/init, domu-run and domu-init)
 #                      through shellcheck -x
 # One check per file per tool.
 set -euo pipefail
@@ -60,7 +60,8 @@ done
 echo "vmmem: checked ${#files[@]} files with checkpatch.pl and kernel-doc"
 
 "$VMMEM_ROOT/scripts/deps.sh" shellcheck
-mapfile -t scripts < <(cd "$VMMEM_ROOT" && ls scripts/*.sh .ci/run tests/qemu/init tests/qemu/vdpa-init tests/xen/init)
+mapfile -t scripts < <(cd "$VMMEM_ROOT" && ls scripts/*.sh .ci/run tests/qemu/init tests/qemu/vdpa-init tests/xen/init \
+	tests/xen/domu-run tests/xen/domu-init)
 for f in "${scripts[@]}"; do
 	if out=$(shellcheck -x "$f" 2>&1); then
 		passed=$((passed + 1))
