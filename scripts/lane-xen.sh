@@ -68,14 +68,14 @@ tools=$VMMEM_CACHE/xen/tools-4.17
 if [[ ! -f $tools/.done ]]; then
 	rm -rf "$tools"
 	mkdir -p "$tools"
-	for pkg in xen-utils-4.17 xenstore-utils libxencall1 libxendevicemodel1 \
-		   libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxenhypfs1 \
-		   libxenmisc4.17 libxenstore4 libxentoolcore1 libxentoollog1 \
-		   libyajl2; do
-		tmp=$(qemu_download "$pkg" "$VMMEM_CACHE/xen")
-		dpkg-deb -x "$tmp"/*.deb "$tools"
-		rm -rf "$tmp"
+	tmp=$(qemu_download xen-utils-4.17 xenstore-utils libxencall1 \
+		libxendevicemodel1 libxenevtchn1 libxenforeignmemory1 \
+		libxengnttab1 libxenhypfs1 libxenmisc4.17 libxenstore4 \
+		libxentoolcore1 libxentoollog1 libyajl2 "$VMMEM_CACHE/xen")
+	for deb in "$tmp"/*.deb; do
+		dpkg-deb -x "$deb" "$tools"
 	done
+	rm -rf "$tmp"
 	touch "$tools/.done"
 fi
 

@@ -46,23 +46,23 @@ qemu_apt()
 	fi
 }
 
-# qemu_download PACKAGE DIR: download Debian's PACKAGE (never installed)
-# into a new directory under DIR and print that directory, which the caller
-# removes once it has taken what it needs. Updates the package lists once
-# if the first try fails.
+# qemu_download PACKAGE... DIR: download Debian's PACKAGEs (never
+# installed), in one apt-get call, into a new directory under DIR and print
+# that directory, which the caller removes once it has taken what it needs.
+# Updates the package lists once if the first try fails.
 qemu_download()
 {
-	local tmp
+	local dir=${*: -1} pkgs=("${@:1:$#-1}") tmp
 
-	tmp=$(mktemp -d "$2/dl.XXXXXX")
+	tmp=$(mktemp -d "$dir/dl.XXXXXX")
 	# apt drops privileges to _apt for downloads.
 	chmod 755 "$tmp"
 	chown _apt "$tmp" 2>/dev/null || true
-	if ! (cd "$tmp" && qemu_apt download -q "$1" 2>/dev/null); then
+	if ! (cd "$tmp" && qemu_apt download -q "${pkgs[@]}" 2>/dev/null); then
 		qemu_apt update -q
-		if ! (cd "$tmp" && qemu_apt download -q "$1"); then
+		if ! (cd "$tmp" && qemu_apt download -q "${pkgs[@]}"); then
 			rm -rf "$tmp"
-			vmmem_die "cannot download $1"
+			vmmem_die "cannot download ${pkgs[*]}"
 		fi
 	fi
 	echo "$tmp"
