@@ -9,7 +9,7 @@
 #     multiboot kernel with dom0's kernel and initramfs as modules
 #   - build vmmem.ko and the samples with W=1 against the 6.12 headers,
 #     warnings counted as failures, and the static programs
-#     samples/echo_vmm and tests/xen/grant_probe
+#     samples/echo_vmm, tests/xen/grant_probe and tests/xen/domu_vmm
 #   - Debian's xen-gntdev, xen-gntalloc and xen-privcmd modules from the
 #     image package
 #   - dom0's /init (tests/xen/init) maps a grant end to end (dom0 grants
@@ -24,8 +24,9 @@
 #     library and compression libraries beside them) and a PV domU with
 #     the same kernel, whose tests/xen/vmmem_xen_domu.ko grants pages to
 #     dom0; tests/xen/vmmem_xen_domu_test.ko reaches them through
-#     vmmem_add_xen_grants() and vmmem_add_xen_foreign(), and the domU
-#     checks what dom0 wrote
+#     vmmem_add_xen_grants() and vmmem_add_xen_foreign(), the static
+#     tests/xen/domu_vmm maps them with privcmd as a VMM does, before and
+#     after, and the domU checks what dom0 wrote
 #   - every "ok - "/"not ok - " line counts; the lane also fails on a guest
 #     that does not finish and on a WARN/BUG/oops on the console
 # Usage: lane-xen.sh
@@ -102,7 +103,7 @@ if make -C "$kdir" M="$dir/src/tests/xen" \
 else
 	not_ok "build tests/xen's modules (W=1)" "see $dir/xen_test.log"
 fi
-for prog in samples/echo_vmm tests/xen/grant_probe; do
+for prog in samples/echo_vmm tests/xen/grant_probe tests/xen/domu_vmm; do
 	rm -f "$dir/${prog##*/}"
 	if gcc -static -O2 -Wall -Wextra -Werror -o "$dir/${prog##*/}" \
 		"$dir/src/$prog.c" >"$dir/${prog##*/}.log" 2>&1; then
@@ -113,7 +114,7 @@ for prog in samples/echo_vmm tests/xen/grant_probe; do
 done
 for f in src/vmmem.ko src/samples/vmmem_echo.ko src/tests/xen/vmmem_xen_test.ko \
 	 src/tests/xen/vmmem_xen_domu_test.ko src/tests/xen/vmmem_xen_domu.ko \
-	 echo_vmm grant_probe; do
+	 echo_vmm grant_probe domu_vmm; do
 	[[ -f $dir/$f ]] || {
 		not_ok "boot skipped" "$f did not build"
 		lane_result xen "$passed" "$failed"
@@ -138,7 +139,7 @@ printf '%s\n' "${QEMU_MODULES[@]}" >"$root/lib/xen/order"
 cp "$dir/src/vmmem.ko" "$dir/src/samples/vmmem_echo.ko" \
    "$dir/src/tests/xen/vmmem_xen_test.ko" \
    "$dir/src/tests/xen/vmmem_xen_domu_test.ko" "$root/lib/xen/"
-cp "$dir/echo_vmm" "$dir/grant_probe" "$root/bin/"
+cp "$dir/echo_vmm" "$dir/grant_probe" "$dir/domu_vmm" "$root/bin/"
 cp "$VMMEM_ROOT/tests/xen/init" "$root/init"
 cp "$VMMEM_ROOT/tests/xen/domu-run" "$root/bin/domu-run"
 chmod 755 "$root/init" "$root/bin/domu-run"
