@@ -158,7 +158,10 @@ cp "$tools/usr/bin/xenstore" "$root/usr/bin/"
 for b in read write; do
 	ln -s xenstore "$root/usr/bin/xenstore-$b"
 done
-libgcc=$(ldconfig -p | awk '$1 == "libgcc_s.so.1" && /x86-64/ { print $NF; exit }')
+# (awk reads to the end: leaving early would kill ldconfig with SIGPIPE,
+# which pipefail turns into a failure.)
+libgcc=$(ldconfig -p |
+	awk '$1 == "libgcc_s.so.1" && /x86-64/ && !lib { lib = $NF } END { print lib }')
 [[ -n $libgcc ]] || vmmem_die "no libgcc_s.so.1 (package libgcc-s1)"
 for lib in $libgcc $(LD_LIBRARY_PATH=$tools/usr/lib/x86_64-linux-gnu \
 	ldd "$root$xbin"/* "$root/usr/bin/xenstore" |

@@ -9,9 +9,10 @@
  * and then as a VMM, reaches the pages through vmmem:
  *
  *   - through the grants: the domU's bytes copied out, a copy into the
- *     ungranted reference stopped at its page, dom0's bytes written to
- *     pages 0 and 1, writes to the read-only grant refused (a copy stops
- *     there, a store fails), reads of it allowed;
+ *     ungranted reference stopped at its page, 64-byte pieces by Xen's
+ *     grant copy, dom0's bytes written to pages 0 and 1, writes to the
+ *     read-only grant refused (a copy stops there, a store fails), reads
+ *     of it allowed;
  *   - through the frames, as a VMM maps them (vmmem_add_xen_foreign()):
  *     what was written through the grants read back by the second route,
  *     dom0's bytes written to page 3 and read back through the grants, a
@@ -121,6 +122,51 @@ static int remove(struct vmmem *vm, u64 gpa, unsigned int nr)
 	return vmmem_update(vm, &up, 1);
 }
 
+/* Whether @len bytes at @buf are page @page's from @off in @seed's pattern. */
+static bool piece_is(const u8 *buf, unsigned int page, unsigned int off,
+		     unsigned int len, u8 seed)
+{
+	unsigned int i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != pattern(page, off + i, seed))
+			return false;
+	return true;
+}
+
+/*
+ * Pieces of 9 to 512 bytes from or into a buffer in the direct map go by
+ * Xen's grant copy, not by a mapping: a 64-byte piece read, one written
+ * into page 1 (read back whole, by a mapping) and one refused by the
+ * read-only grant.
+ */
+static void short_pieces(struct vmmem *vm, u8 *buf)
+{
+	const u64 base = vmmem_xen_grant_addr(first_ref);
+	u8 *piece = kmalloc(64, GFP_KERNEL);
+	unsigned int off;
+
+	if (!piece) {
+		check(false, "grants: 64-byte copies (no buffer)");
+		return;
+	}
+	check(!vmmem_copy_from_guest(vm, base + 3 * PAGE_SIZE + 100, piece, 64) &&
+	      piece_is(piece, 3, 100, 64, SEED_DOMU),
+	      "grants: a 64-byte copy out (Xen's grant copy) reads the domU's bytes");
+	for (off = 0; off < 64; off++)
+		piece[off] = pattern(1, 256 + off, SEED_DOM0);
+	check(!vmmem_copy_to_guest(vm, base + PAGE_SIZE + 256, piece, 64) &&
+	      !vmmem_copy_from_guest(vm, base + PAGE_SIZE, buf, PAGE_SIZE) &&
+	      piece_is(buf, 1, 0, 256, SEED_DOMU) &&
+	      piece_is(buf + 256, 1, 256, 64, SEED_DOM0) &&
+	      piece_is(buf + 320, 1, 320, PAGE_SIZE - 320, SEED_DOMU),
+	      "grants: a 64-byte copy in (Xen's grant copy) writes those bytes only");
+	check(vmmem_copy_to_guest(vm, base + RO_PAGE * PAGE_SIZE + 256, piece,
+				  64) == 64,
+	      "grants: a 64-byte copy into the read-only grant is refused");
+	kfree(piece);
+}
+
 static void by_grants(struct vmmem *vm, u8 *buf)
 {
 	const u64 base = vmmem_xen_grant_addr(first_ref);
@@ -140,6 +186,7 @@ static void by_grants(struct vmmem *vm, u8 *buf)
 	      "grants: a copy into the ungranted reference stops at its page");
 	check(vmmem_load(vm, base + NR_GRANTED * PAGE_SIZE, &v64) == -EFAULT,
 	      "grants: the ungranted reference refuses loads");
+	short_pieces(vm, buf);
 
 	for (i = 0; i < NR_GRANTED; i++)
 		fill(buf + i * PAGE_SIZE, i, SEED_DOM0);
