@@ -13,6 +13,9 @@
  *     grant copy, dom0's bytes written to pages 0 and 1, writes to the
  *     read-only grant refused (a copy stops there, a store fails), reads
  *     of it allowed;
+ *   - translations to bio_vecs: pages lent by vmmem whose frames are the
+ *     domU's, read and written through an iov_iter, and a write
+ *     translation over the read-only grant refused;
  *   - through the frames, as a VMM maps them (vmmem_add_xen_foreign()):
  *     what was written through the grants read back by the second route,
  *     dom0's bytes written to page 3 and read back through the grants, a
@@ -27,9 +30,11 @@
  */
 #define pr_fmt(fmt) "vmmem_xen_domu_test: " fmt
 
+#include <linux/bvec.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
 #include <linux/vmmem.h>
 #include <xen/page.h>
 #include <xen/xen.h>
@@ -201,6 +206,73 @@ static void by_grants(struct vmmem *vm, u8 *buf)
 	      "grants: the read-only grant still reads the domU's bytes");
 }
 
+/* Page @i of a translation of whole pages (lent pages may share a bio_vec). */
+static struct page *bv_page_at(const struct vmmem_bvecs *bv, unsigned int i)
+{
+	unsigned int b, pages;
+
+	for (b = 0; b < bv->nr; b++) {
+		pages = bv->bv[b].bv_len / PAGE_SIZE;
+		if (i < pages)
+			return nth_page(bv->bv[b].bv_page, i);
+		i -= pages;
+	}
+	return NULL;
+}
+
+/* After by_grants(): pages 0 and 1 hold dom0's bytes, 2 and 3 the domU's. */
+static void by_translation(struct vmmem *vm, u8 *buf)
+{
+	static const u8 seed[NR_GRANTED] = {
+		SEED_DOM0, SEED_DOM0, SEED_DOMU, SEED_DOMU
+	};
+	const u64 base = vmmem_xen_grant_addr(first_ref);
+	struct bio_vec bvs[NR_GRANTED];
+	struct vmmem_slice held[NR_GRANTED];
+	struct vmmem_bvecs bv = { .bv = bvs, .held = held, .max = NR_GRANTED };
+	unsigned int i, domu_frames = 0;
+	struct iov_iter iter;
+	struct page *page;
+	bool same = true;
+
+	if (vmmem_translate(vm, base, NR_GRANTED * PAGE_SIZE, VMMEM_READ, &bv)) {
+		check(false, "translation: the 4 granted pages to bio_vecs");
+		return;
+	}
+	check(bv_page_at(&bv, NR_GRANTED - 1),
+	      "translation: the 4 granted pages to bio_vecs");
+	for (i = 0; i < NR_GRANTED && bv_page_at(&bv, i); i++) {
+		page = bv_page_at(&bv, i);
+		same &= holds(page_address(page), i, seed[i]);
+		domu_frames += pfn_to_mfn(page_to_pfn(page)) == frames[i];
+	}
+	check(same, "translation: the pages hold the domU's bytes and dom0's");
+	check(domu_frames == NR_GRANTED,
+	      "translation: each page's frame is the domU's (what a device DMAs to)");
+	vmmem_untranslate(&bv);
+
+	if (!vmmem_translate(vm, base + PAGE_SIZE, PAGE_SIZE, VMMEM_WRITE, &bv)) {
+		fill(buf, 1, 5);
+		iov_iter_bvec(&iter, ITER_DEST, bv.bv, bv.nr, PAGE_SIZE);
+		same = copy_to_iter(buf, PAGE_SIZE, &iter) == PAGE_SIZE;
+		vmmem_untranslate(&bv);
+		memset(buf, 0, PAGE_SIZE);
+		check(same && !vmmem_copy_from_guest(vm, base + PAGE_SIZE, buf,
+						     PAGE_SIZE) &&
+		      holds(buf, 1, 5),
+		      "translation: a device's write through the bio_vecs reaches the domU");
+		/* Page 1 as by_grants() left it, for the domU's check. */
+		fill(buf, 1, SEED_DOM0);
+		check(!vmmem_copy_to_guest(vm, base + PAGE_SIZE, buf, PAGE_SIZE),
+		      "translation: page 1 written back as it was");
+	} else {
+		check(false, "translation: a device's write through the bio_vecs reaches the domU");
+	}
+	check(vmmem_translate(vm, base, NR_GRANTED * PAGE_SIZE, VMMEM_WRITE,
+			      &bv) == -EFAULT && !bv.nr_held,
+	      "translation: for writing over the read-only grant -> EFAULT");
+}
+
 static void by_frames(struct vmmem *vm, u8 *buf)
 {
 	const u64 base = vmmem_xen_grant_addr(first_ref);
@@ -276,6 +348,7 @@ static int __init vmmem_xen_domu_test_init(void)
 		check(false, "setup: memory and a map");
 	} else {
 		by_grants(vm, buf);
+		by_translation(vm, buf);
 		by_frames(vm, buf);
 		once_more(vm, buf);
 	}

@@ -16,10 +16,10 @@
  *
  * Then vmmem_add_xen_foreign(), over frames mapped from "another domain"
  * as a VMM maps them: this module plays the VMM in insmod's address space
- * (privcmd mmap() and IOCTL_PRIVCMD_MMAPBATCH_V2). The lane has no domain
- * but dom0, and Xen lets a domain map its own frames through the foreign
- * interfaces only as DOMID_SELF, so the frames are pages of ours, named by
- * their machine frame numbers as a PV domain's frames are. What the VMM
+ * (privcmd mmap() and IOCTL_PRIVCMD_MMAPBATCH_V2). Xen lets a domain map
+ * its own frames through the foreign interfaces only as DOMID_SELF, so the
+ * frames are pages of ours, named by their machine frame numbers as a PV
+ * domain's frames are (vmmem_xen_domu_test.c reaches a real domU's). What the VMM
  * writes through privcmd's mapping vmmem reads, and the other way round.
  *
  * Loading runs the checks and prints one "ok - NAME" or "not ok - NAME"
