@@ -195,6 +195,17 @@ bool fx_matches(const u8 *buf, u64 gpa, size_t len)
 	return true;
 }
 
+/* Bytes the bio_vecs of a translation cover, whatever their number. */
+u64 fx_bvecs_bytes(const struct vmmem_bvecs *bv)
+{
+	u64 bytes = 0;
+	unsigned int i;
+
+	for (i = 0; i < bv->nr; i++)
+		bytes += bv->bv[i].bv_len;
+	return bytes;
+}
+
 /* How many bio_vecs of a translation from @gpa do not hold the pattern. */
 unsigned int fx_bvecs_mismatches(const struct vmmem_bvecs *bv, u64 gpa)
 {

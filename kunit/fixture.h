@@ -81,6 +81,7 @@ void fx_add(struct kunit *test, struct vmmem *vm, u64 gpa, u64 size,
 	    unsigned int flags);
 void fx_fill(struct kunit *test, struct vmmem *vm, u64 gpa, u64 len);
 bool fx_matches(const u8 *buf, u64 gpa, size_t len);
+u64 fx_bvecs_bytes(const struct vmmem_bvecs *bv);
 unsigned int fx_bvecs_mismatches(const struct vmmem_bvecs *bv, u64 gpa);
 bool fx_guest_matches(struct kunit *test, struct vmmem *vm, u64 gpa,
 		      size_t len);

@@ -1482,17 +1482,6 @@ static void mapped_cache_smp(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, atomic_read(&win.bad));
 }
 
-/* Bytes in the bio_vecs of @bv, whatever their number. */
-static u64 bvecs_bytes(const struct vmmem_bvecs *bv)
-{
-	u64 bytes = 0;
-	unsigned int i;
-
-	for (i = 0; i < bv->nr; i++)
-		bytes += bv->bv[i].bv_len;
-	return bytes;
-}
-
 /* Write ~pattern through the bio_vecs of @bv, the range from @gpa. */
 static void bvecs_write(const struct vmmem_bvecs *bv, u64 gpa)
 {
@@ -1558,7 +1547,7 @@ static void mapped_translate(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, (int)c->pages, fake.pages_live);
 	KUNIT_EXPECT_EQ(test, 1U, fake.page_calls);
 	KUNIT_EXPECT_EQ(test, 0U, fake.maps);
-	KUNIT_EXPECT_EQ(test, c->len, bvecs_bytes(&bv));
+	KUNIT_EXPECT_EQ(test, c->len, fx_bvecs_bytes(&bv));
 	KUNIT_EXPECT_EQ(test, 0U, fx_bvecs_mismatches(&bv, c->gpa));
 	iov_iter_bvec(&iter, ITER_SOURCE, bv.bv, bv.nr, c->len);
 	KUNIT_EXPECT_EQ(test, c->len, (u64)copy_from_iter(buf, c->len, &iter));
@@ -1743,7 +1732,7 @@ static void mapped_translate_batches(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, (unsigned int)VMMEM_MAP_BATCH, fake.batch_max);
 	KUNIT_EXPECT_EQ(test, (unsigned int)F_PAGES, bv.nr);
 	KUNIT_EXPECT_EQ(test, 1U, bv.nr_held);
-	KUNIT_EXPECT_EQ(test, len, bvecs_bytes(&bv));
+	KUNIT_EXPECT_EQ(test, len, fx_bvecs_bytes(&bv));
 	KUNIT_EXPECT_EQ(test, 0U, fx_bvecs_mismatches(&bv, gpa));
 	vmmem_untranslate(&bv);
 	KUNIT_EXPECT_EQ(test, 0, fake.pages_live);

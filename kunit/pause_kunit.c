@@ -127,17 +127,6 @@ static void vmmem_long_copy_meets_removal(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ctx->remove_ret, 0);
 }
 
-/* Bytes the first @nr bio_vecs cover. */
-static u64 bvecs_len(const struct vmmem_bvecs *bv)
-{
-	u64 sum = 0;
-	unsigned int i;
-
-	for (i = 0; i < bv->nr; i++)
-		sum += bv->bv[i].bv_len;
-	return sum;
-}
-
 /*
  * A long translation pauses too: the chunks of one region stay one held
  * slice, a region removed during a pause fails it as a hole does, and the
@@ -167,7 +156,7 @@ static void vmmem_long_translation_pauses(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, bv.held[0].len, (size_t)R1_SIZE - 5);
 	KUNIT_EXPECT_EQ(test, bv.held[1].gpa, (u64)R2);
 	KUNIT_EXPECT_EQ(test, bv.held[1].len, (size_t)R2_SIZE - 5);
-	KUNIT_EXPECT_EQ(test, bvecs_len(&bv), (u64)BOTH - 10);
+	KUNIT_EXPECT_EQ(test, fx_bvecs_bytes(&bv), (u64)BOTH - 10);
 	KUNIT_EXPECT_LE(test, bv.nr, max);
 	vmmem_untranslate(&bv);
 
