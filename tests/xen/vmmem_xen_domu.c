@@ -34,6 +34,8 @@
 #include <xen/xen.h>
 #include <xen/xenbus.h>
 
+#include "xen_test.h"
+
 #define NR_GRANTED	4
 #define NR_REFS		(NR_GRANTED + 1)	/* the last is not granted */
 #define RO_PAGE		2			/* granted read-only */
@@ -51,12 +53,6 @@ MODULE_PARM_DESC(timeout, "seconds to wait for dom0 (default 300)");
 
 static struct page *pages[NR_GRANTED];
 static unsigned int nr_results;
-
-/* Same as the pattern of vmmem_xen_domu_test.c, which checks our bytes. */
-static u8 pattern(unsigned int page, unsigned int off, u8 seed)
-{
-	return (u8)(seed + page * 31 + off * 7 + (off >> 8));
-}
 
 /* The first offset of page @i that does not hold @seed's pattern, or -1. */
 static int page_differs(unsigned int i, u8 seed)

@@ -39,6 +39,8 @@
 #include <xen/page.h>
 #include <xen/xen.h>
 
+#include "xen_test.h"
+
 #define NR_GRANTED	4
 #define NR_REFS		(NR_GRANTED + 1)	/* the last is not granted */
 #define RO_PAGE		2			/* granted read-only */
@@ -73,12 +75,6 @@ static void check(bool ok, const char *name)
 	else
 		failed++;
 	pr_info("%s - xen domU %s\n", ok ? "ok" : "not ok", name);
-}
-
-/* Same as the pattern of vmmem_xen_domu.c, which checks our bytes. */
-static u8 pattern(unsigned int page, unsigned int off, u8 seed)
-{
-	return (u8)(seed + page * 31 + off * 7 + (off >> 8));
 }
 
 static void fill(u8 *buf, unsigned int page, u8 seed)
@@ -204,20 +200,6 @@ static void by_grants(struct vmmem *vm, u8 *buf)
 				     PAGE_SIZE) &&
 	      holds(buf, RO_PAGE, SEED_DOMU),
 	      "grants: the read-only grant still reads the domU's bytes");
-}
-
-/* Page @i of a translation of whole pages (lent pages may share a bio_vec). */
-static struct page *bv_page_at(const struct vmmem_bvecs *bv, unsigned int i)
-{
-	unsigned int b, pages;
-
-	for (b = 0; b < bv->nr; b++) {
-		pages = bv->bv[b].bv_len / PAGE_SIZE;
-		if (i < pages)
-			return nth_page(bv->bv[b].bv_page, i);
-		i -= pages;
-	}
-	return NULL;
 }
 
 /* After by_grants(): pages 0 and 1 hold dom0's bytes, 2 and 3 the domU's. */

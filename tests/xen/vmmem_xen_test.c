@@ -47,6 +47,8 @@
 #include <xen/xen.h>
 #include <asm/xen/hypercall.h>
 
+#include "xen_test.h"
+
 #define NR_GRANTED	4
 #define NR_REFS		(NR_GRANTED + 1)	/* the last is not granted */
 #define RO_PAGE		2			/* granted read-only */
@@ -62,11 +64,6 @@ static void check(bool ok, const char *name)
 	else
 		failed++;
 	pr_info("%s - %s\n", ok ? "ok" : "not ok", name);
-}
-
-static u8 pattern(unsigned int page, unsigned int off, u8 seed)
-{
-	return (u8)(seed + page * 31 + off * 7 + (off >> 8));
 }
 
 static bool page_is(struct page *page, unsigned int i, u8 seed)
@@ -152,23 +149,6 @@ static void copy_cost(struct vmmem *vm, u64 base, void *direct)
 static unsigned long page_mfn(struct page *page)
 {
 	return pfn_to_mfn(page_to_pfn(page));
-}
-
-/*
- * Page @i of a translation of whole pages (the lent pages may be
- * contiguous, and then share a bio_vec).
- */
-static struct page *bv_page_at(const struct vmmem_bvecs *bv, unsigned int i)
-{
-	unsigned int b, pages;
-
-	for (b = 0; b < bv->nr; b++) {
-		pages = bv->bv[b].bv_len / PAGE_SIZE;
-		if (i < pages)
-			return nth_page(bv->bv[b].bv_page, i);
-		i -= pages;
-	}
-	return NULL;
 }
 
 /* Every lent page is a translation's: the next one finds none free. */
